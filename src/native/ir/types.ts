@@ -19,7 +19,19 @@ export type Src = Reg | Imm;
 
 export type Size = 1 | 2 | 4 | 8;
 
-export const BIN_OPS = ["add", "sub", "mul", "udiv", "urem", "and", "or", "xor", "shl", "shr", "sar"] as const;
+export const BIN_OPS = [
+  "add",
+  "sub",
+  "mul",
+  "udiv",
+  "urem",
+  "and",
+  "or",
+  "xor",
+  "shl",
+  "shr",
+  "sar",
+] as const;
 export type BinOp = (typeof BIN_OPS)[number];
 
 export const UN_OPS = ["neg", "not"] as const;

@@ -1,0 +1,81 @@
+// A ready-made syscall layer for the interpreter: read from in-memory input streams, collect what
+// is written per file descriptor, and end the run on exit or exit_group.
+
+import { Exit, type Memory, type SyscallHandler } from "./interpret.ts";
+
+const EBADF = 9n;
+
+export interface Streams {
+  /** Bytes each fd yields to `read`, consumed front to back. */
+  input: Map<number, Uint8Array>;
+  /** Bytes written to each fd, in order. */
+  output: Map<number, number[]>;
+  handler: SyscallHandler;
+  /** Everything written to `fd`, as a string. */
+  text(fd: number): string;
+}
+
+/**
+ * Creates the stream layer. `more` handles any other syscall (returning undefined leaves the
+ * call unknown, which throws, so a test never passes by ignoring a syscall it did not expect).
+ */
+export function streamSyscalls(
+  input: Record<number, Uint8Array | string> = {},
+  more?: (name: string, args: readonly bigint[], memory: Memory) => bigint | undefined,
+): Streams {
+  const encoder = new TextEncoder();
+  const inputs = new Map<number, Uint8Array>(
+    Object.entries(input).map(([fd, data]) => [
+      Number(fd),
+      typeof data === "string" ? encoder.encode(data) : data,
+    ]),
+  );
+  const output = new Map<number, number[]>();
+  const write = (fd: number, bytes: Uint8Array): void => {
+    const sink = output.get(fd) ?? [];
+    for (const b of bytes) sink.push(b);
+    output.set(fd, sink);
+  };
+  const handler: SyscallHandler = (name, args, memory) => {
+    switch (name) {
+      case "exit":
+      case "exit_group":
+        throw new Exit(Number(BigInt.asIntN(32, args[0]!)));
+      case "write": {
+        const fd = Number(args[0]);
+        write(fd, memory.read(args[1]!, Number(args[2])));
+        return args[2]!;
+      }
+      case "writev": {
+        const fd = Number(args[0]);
+        let total = 0n;
+        for (let i = 0; i < Number(args[2]); i++) {
+          const base = memory.load(args[1]! + BigInt(i * 16), 8);
+          const length = memory.load(args[1]! + BigInt(i * 16 + 8), 8);
+          write(fd, memory.read(base, Number(length)));
+          total += length;
+        }
+        return total;
+      }
+      case "read": {
+        const fd = Number(args[0]);
+        const pending = inputs.get(fd);
+        if (!pending) return -EBADF;
+        const n = Math.min(pending.length, Number(args[2]));
+        memory.write(args[1]!, pending.subarray(0, n));
+        inputs.set(fd, pending.subarray(n));
+        return BigInt(n);
+      }
+    }
+    const result = more?.(name, args, memory);
+    if (result === undefined)
+      throw new Error(`interpret: syscall ${name} is not handled by this test's syscall layer`);
+    return result;
+  };
+  return {
+    input: inputs,
+    output,
+    handler,
+    text: (fd) => new TextDecoder().decode(new Uint8Array(output.get(fd) ?? [])),
+  };
+}
