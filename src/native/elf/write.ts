@@ -1,0 +1,63 @@
+// Writes a static ELF64 executable: the file header and program headers only (no section headers),
+// segments described by the linker. Layout and links to the spec: docs/elf.md.
+
+export const PT_LOAD = 1;
+export const PT_GNU_STACK = 0x6474e551;
+export const PF_X = 1;
+export const PF_W = 2;
+export const PF_R = 4;
+
+export const EHDR_SIZE = 64;
+export const PHDR_SIZE = 56;
+
+export interface Segment {
+  type: number;
+  flags: number;
+  offset: number;
+  vaddr: bigint;
+  filesz: number;
+  memsz: number;
+  align: number;
+}
+
+export interface ElfImage {
+  machine: number;
+  entry: bigint;
+  segments: Segment[];
+  /** File contents after the headers, starting at offset EHDR_SIZE + PHDR_SIZE * segments. */
+  body: Uint8Array;
+}
+
+/** Serialises the headers and appends the body. */
+export function writeElf(image: ElfImage): Uint8Array {
+  const headerSize = EHDR_SIZE + PHDR_SIZE * image.segments.length;
+  const out = new Uint8Array(headerSize + image.body.length);
+  const view = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0); // magic, ELFCLASS64, little-endian, version 1, SysV ABI
+  view.setUint16(16, 2, true); // ET_EXEC
+  view.setUint16(18, image.machine, true);
+  view.setUint32(20, 1, true);
+  view.setBigUint64(24, image.entry, true);
+  view.setBigUint64(32, BigInt(EHDR_SIZE), true); // e_phoff
+  view.setBigUint64(40, 0n, true); // e_shoff: no section headers
+  view.setUint32(48, 0, true);
+  view.setUint16(52, EHDR_SIZE, true);
+  view.setUint16(54, PHDR_SIZE, true);
+  view.setUint16(56, image.segments.length, true);
+  view.setUint16(58, 64, true); // e_shentsize: the size a section header would have
+  view.setUint16(60, 0, true);
+  view.setUint16(62, 0, true);
+  image.segments.forEach((s, i) => {
+    const at = EHDR_SIZE + i * PHDR_SIZE;
+    view.setUint32(at, s.type, true);
+    view.setUint32(at + 4, s.flags, true);
+    view.setBigUint64(at + 8, BigInt(s.offset), true);
+    view.setBigUint64(at + 16, s.vaddr, true);
+    view.setBigUint64(at + 24, s.vaddr, true); // p_paddr
+    view.setBigUint64(at + 32, BigInt(s.filesz), true);
+    view.setBigUint64(at + 40, BigInt(s.memsz), true);
+    view.setBigUint64(at + 48, BigInt(s.align), true);
+  });
+  out.set(image.body, headerSize);
+  return out;
+}

@@ -1,0 +1,139 @@
+// Rejects malformed IR before any byte is emitted, naming the function and the instruction:
+// undefined or duplicate names and labels, out-of-range immediates and displacements, frame
+// accesses outside the frame, writes to saved registers a function does not save, and functions
+// that run off their end.
+
+import type { Target } from "../target/types.ts";
+import { formatInsn } from "./format.ts";
+import { type Func, type Insn, type Program, type Reg, SAVED_REGS } from "./types.ts";
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const MAX_FRAME = 1 << 20;
+
+export class VerifyError extends Error {}
+
+function destination(insn: Insn): Reg | null {
+  switch (insn.op) {
+    case "mov":
+    case "bin":
+    case "un":
+    case "load":
+    case "addr":
+      return insn.dst;
+    default:
+      return null;
+  }
+}
+
+function endsFlow(insn: Insn | undefined): boolean {
+  if (!insn) return false;
+  if (insn.op === "ret" || insn.op === "jmp") return true;
+  return insn.op === "syscall" && (insn.name === "exit" || insn.name === "exit_group");
+}
+
+function fitsStore(size: number, value: bigint): boolean {
+  if (size === 8) return value >= -(1n << 63n) && value < 1n << 64n;
+  const bits = BigInt(size * 8);
+  return value >= -(1n << (bits - 1n)) && value < 1n << bits;
+}
+
+/** Throws a VerifyError describing the first problem found in `program`. */
+export function verify(program: Program, target?: Target): void {
+  const functions = new Set<string>();
+  const symbols = new Set<string>();
+  for (const f of program.funcs) {
+    if (functions.has(f.name) || symbols.has(f.name))
+      throw new VerifyError(`verify: fn ${f.name} is defined twice`);
+    functions.add(f.name);
+    symbols.add(f.name);
+  }
+  for (const d of program.data) {
+    if (symbols.has(d.name)) throw new VerifyError(`verify: data ${d.name}: the name is already used`);
+    if (d.kind !== "bss" && (!d.bytes || d.bytes.length !== d.size))
+      throw new VerifyError(
+        `verify: data ${d.name}: size ${d.size} does not match its ${d.bytes?.length ?? 0} bytes`,
+      );
+    if (d.align < 1 || (d.align & (d.align - 1)) !== 0)
+      throw new VerifyError(`verify: data ${d.name}: alignment ${d.align} is not a power of two`);
+    symbols.add(d.name);
+  }
+  if (!functions.has(program.entry))
+    throw new VerifyError(`verify: entry function ${program.entry} is not defined`);
+  for (const f of program.funcs) verifyFunction(f, f.name === program.entry, functions, symbols, target);
+}
+
+function verifyFunction(
+  f: Func,
+  isEntry: boolean,
+  functions: Set<string>,
+  symbols: Set<string>,
+  target?: Target,
+): void {
+  const fail = (i: number, message: string): never => {
+    throw new VerifyError(`verify: fn ${f.name}, insn ${i} "${formatInsn(f.body[i]!)}": ${message}`);
+  };
+  if (f.frame < 0 || f.frame > MAX_FRAME || !Number.isInteger(f.frame))
+    throw new VerifyError(`verify: fn ${f.name}: frame of ${f.frame} bytes is outside 0..${MAX_FRAME}`);
+  for (const r of f.saves)
+    if (!(SAVED_REGS as readonly string[]).includes(r))
+      throw new VerifyError(`verify: fn ${f.name}: only s0..s5 can be listed in saves, not ${r}`);
+  const labels = new Set<string>();
+  f.body.forEach((insn, i) => {
+    if (insn.op !== "label") return;
+    if (labels.has(insn.name)) fail(i, `label "${insn.name}" is defined twice`);
+    labels.add(insn.name);
+  });
+  f.body.forEach((insn, i) => {
+    const dst = destination(insn);
+    if (dst && !isEntry && dst.startsWith("s") && !f.saves.includes(dst as (typeof SAVED_REGS)[number]))
+      fail(i, `writes ${dst}, which the function does not list in saves`);
+    switch (insn.op) {
+      case "jmp":
+      case "br":
+        if (!labels.has(insn.target)) fail(i, `label "${insn.target}" is not defined`);
+        if (insn.op === "br" && typeof insn.b === "bigint" && (insn.b < -(1n << 63n) || insn.b >= 1n << 64n))
+          fail(i, "the immediate does not fit 64 bits");
+        break;
+      case "call":
+        if (!functions.has(insn.fn)) fail(i, `function "${insn.fn}" is not defined`);
+        break;
+      case "addr":
+        if (!symbols.has(insn.symbol)) fail(i, `symbol "${insn.symbol}" is not defined`);
+        if (insn.offset < INT32_MIN || insn.offset > INT32_MAX) fail(i, "the offset does not fit 32 bits");
+        break;
+      case "syscall":
+        if (target && target.syscalls[insn.name] === undefined)
+          fail(i, `syscall "${insn.name}" does not exist on ${target.name}`);
+        break;
+      case "bin":
+        if (
+          (insn.kind === "shl" || insn.kind === "shr" || insn.kind === "sar") &&
+          typeof insn.b === "bigint" &&
+          (insn.b < 0n || insn.b > 63n)
+        )
+          fail(i, `shift count ${insn.b} is outside 0..63`);
+        if ((insn.kind === "udiv" || insn.kind === "urem") && insn.b === 0n)
+          fail(i, "division by the constant 0");
+        break;
+      case "load":
+      case "store": {
+        const { mem, size } = insn;
+        if (mem.offset < INT32_MIN || mem.offset > INT32_MAX || !Number.isInteger(mem.offset))
+          fail(i, `displacement ${mem.offset} does not fit 32 bits`);
+        if (mem.scale !== undefined && mem.scale !== 1 && mem.scale !== size)
+          fail(i, `scale ${mem.scale} must be 1 or the access size ${size}`);
+        if (mem.base === "sp") {
+          if (mem.index) fail(i, "a frame access cannot use an index register");
+          if (mem.offset < 0 || mem.offset + size > f.frame)
+            fail(i, `frame access [sp+${mem.offset}, ${size} bytes] is outside the ${f.frame}-byte frame`);
+        }
+        if (insn.op === "store" && typeof insn.src === "bigint" && !fitsStore(size, insn.src))
+          fail(i, `immediate ${insn.src} does not fit a ${size}-byte store`);
+        break;
+      }
+    }
+  });
+  if (!endsFlow(f.body.at(-1)))
+    throw new VerifyError(`verify: fn ${f.name}: the last instruction must be ret, jmp or an exit syscall`);
+}

@@ -1,0 +1,156 @@
+// The pipeline from IR to an executable: verify, assemble with the target, lay out the segments
+// (text and rodata in one R+X segment with the headers; data and bss in one R+W segment whose
+// file offset and address agree modulo 64 KiB), apply relocations and write the ELF.
+
+import {
+  EHDR_SIZE,
+  PF_R,
+  PF_W,
+  PF_X,
+  PHDR_SIZE,
+  PT_GNU_STACK,
+  PT_LOAD,
+  type Segment,
+  writeElf,
+} from "./elf/write.ts";
+import type { Program } from "./ir/types.ts";
+import { verify } from "./ir/verify.ts";
+import type { Target } from "./target/types.ts";
+
+/** Where the R+X segment is mapped; arm64 kernels with 64 KiB pages need 64 KiB congruence. */
+export const BASE_ADDRESS = 0x400000n;
+export const SEGMENT_ALIGN = 0x10000;
+
+export interface LinkedSizes {
+  total: number;
+  headers: number;
+  text: number;
+  rodata: number;
+  data: number;
+  bss: number;
+  /** Bytes of code per function, in address order. */
+  functions: { name: string; address: bigint; size: number }[];
+}
+
+export interface Linked {
+  elf: Uint8Array;
+  sizes: LinkedSizes;
+  /** A map file: one line per function and data symbol (address, size, name). */
+  map: string;
+}
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** Verifies, assembles and links `program` for `target`. */
+export function link(program: Program, target: Target): Linked {
+  verify(program, target);
+  const text = target.assemble(program);
+  const rodata = program.data.filter((d) => d.kind === "rodata");
+  const data = program.data.filter((d) => d.kind === "data");
+  const bss = program.data.filter((d) => d.kind === "bss");
+  const writable = data.length + bss.length > 0;
+  const segmentCount = writable ? 3 : 2;
+  const headers = EHDR_SIZE + PHDR_SIZE * segmentCount;
+
+  const addresses = new Map<string, bigint>();
+  const placeAll = (items: typeof program.data, start: number, base: bigint): number => {
+    let at = start;
+    for (const d of items) {
+      at = alignUp(at, Math.max(d.align, 1));
+      addresses.set(d.name, base + BigInt(at - start));
+      at += d.size;
+    }
+    return at;
+  };
+  const textStart = headers;
+  const rodataStart = textStart + text.code.length;
+  const rodataEnd = placeAll(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart));
+  const dataOffset = writable ? alignUp(rodataEnd, 8) : rodataEnd;
+  const dataAddress =
+    BigInt(alignUp(Number(BASE_ADDRESS) + rodataEnd, SEGMENT_ALIGN)) + BigInt(dataOffset % SEGMENT_ALIGN);
+  const dataEnd = placeAll(data, dataOffset, dataAddress);
+  const bssEnd = placeAll(bss, dataEnd, dataAddress + BigInt(dataEnd - dataOffset));
+
+  const code = text.code.slice();
+  for (const r of text.relocations) {
+    const symbol = addresses.get(r.symbol);
+    if (symbol === undefined) throw new Error(`link: relocation against unknown symbol "${r.symbol}"`);
+    target.relocate(code, r, BASE_ADDRESS + BigInt(textStart + r.offset), symbol + BigInt(r.addend));
+  }
+
+  const body = new Uint8Array(dataEnd - headers);
+  body.set(code, 0);
+  for (const d of [...rodata, ...data]) {
+    const address = addresses.get(d.name)!;
+    const offset =
+      d.kind === "rodata" ? Number(address - BASE_ADDRESS) : dataOffset + Number(address - dataAddress);
+    body.set(d.bytes ?? new Uint8Array(d.size), offset - headers);
+  }
+
+  const segments: Segment[] = [
+    {
+      type: PT_LOAD,
+      flags: PF_R | PF_X,
+      offset: 0,
+      vaddr: BASE_ADDRESS,
+      filesz: rodataEnd,
+      memsz: rodataEnd,
+      align: SEGMENT_ALIGN,
+    },
+  ];
+  if (writable) {
+    segments.push({
+      type: PT_LOAD,
+      flags: PF_R | PF_W,
+      offset: dataOffset,
+      vaddr: dataAddress,
+      filesz: dataEnd - dataOffset,
+      memsz: bssEnd - dataOffset,
+      align: SEGMENT_ALIGN,
+    });
+  }
+  segments.push({
+    type: PT_GNU_STACK,
+    flags: PF_R | PF_W,
+    offset: 0,
+    vaddr: 0n,
+    filesz: 0,
+    memsz: 0,
+    align: 16,
+  });
+
+  const entry = text.symbols.get(program.entry)!;
+  const elf = writeElf({
+    machine: target.elfMachine,
+    entry: BASE_ADDRESS + BigInt(textStart + entry),
+    segments,
+    body,
+  });
+
+  const functionStarts = program.funcs
+    .map((f) => ({ name: f.name, offset: text.symbols.get(f.name)! }))
+    .sort((a, b) => a.offset - b.offset);
+  const functions = functionStarts.map((f, i) => ({
+    name: f.name,
+    address: BASE_ADDRESS + BigInt(textStart + f.offset),
+    size: (functionStarts[i + 1]?.offset ?? text.code.length) - f.offset,
+  }));
+  const hex = (v: bigint) => `0x${v.toString(16).padStart(8, "0")}`;
+  const map = [
+    ...functions.map((f) => `${hex(f.address)} ${String(f.size).padStart(6)} T ${f.name}`),
+    ...program.data.map((d) => `${hex(addresses.get(d.name)!)} ${String(d.size).padStart(6)} D ${d.name}`),
+  ].join("\n");
+  return {
+    elf,
+    map: `${map}\n`,
+    sizes: {
+      total: elf.length,
+      headers,
+      text: text.code.length,
+      rodata: rodataEnd - rodataStart,
+      data: dataEnd - dataOffset,
+      bss: bssEnd - dataEnd,
+      functions,
+    },
+  };
+}
