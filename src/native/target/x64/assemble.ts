@@ -127,7 +127,8 @@ function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
   if (typeof insn.src !== "bigint") return x.storeReg(insn.size, phys(insn.src), m);
   const bits = BigInt(insn.size * 8);
   const value = BigInt.asIntN(Number(bits), insn.src);
-  if (insn.size < 8 || x.isInt32(value)) return x.storeImm(insn.size, BigInt.asUintN(Number(bits), value), m);
+  if (insn.size < 8) return x.storeImm(insn.size, BigInt.asUintN(Number(bits), value), m);
+  if (x.isInt32(value)) return x.storeImm(8, value, m);
   return [...movImm(RAX, value), ...x.storeReg(8, RAX, m)];
 }
 
