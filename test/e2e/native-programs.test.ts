@@ -208,7 +208,7 @@ function programOf(cases: { init: bigint[]; ops: Op[] }[]): Program {
 
 test("random IR programs give the same registers and memory in the interpreter, on x86-64 and on arm64", (t) => {
   const batches = fc.sample(fc.array(testCase, { minLength: 40, maxLength: 40 }), {
-    numRuns: 6,
+    numRuns: 25,
     seed: 20261122,
   });
   for (const cases of batches) agree(t, programOf(cases));
