@@ -253,7 +253,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         if (number === undefined)
           throw new Error(`x64: fn ${func.name}: no syscall named "${insn.name}" on x86-64`);
         bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
-        const noReturn = insn.name === "exit" || insn.name === "exit_group";
+        const noReturn = insn.name === "exit" || insn.name === "exit_group" || insn.name === "rt_sigreturn";
         if (!noReturn && !overwritesA0(func.body[i + 1])) bytes(x.movRegReg(PHYSICAL.a0, RAX));
         return;
       }
