@@ -29,7 +29,10 @@ function destination(insn: Insn): Reg | null {
 function endsFlow(insn: Insn | undefined): boolean {
   if (!insn) return false;
   if (insn.op === "ret" || insn.op === "jmp") return true;
-  return insn.op === "syscall" && (insn.name === "exit" || insn.name === "exit_group" || insn.name === "rt_sigreturn");
+  return (
+    insn.op === "syscall" &&
+    (insn.name === "exit" || insn.name === "exit_group" || insn.name === "rt_sigreturn")
+  );
 }
 
 function fitsStore(size: number, value: bigint): boolean {
@@ -135,5 +138,7 @@ function verifyFunction(
     }
   });
   if (!endsFlow(f.body.at(-1)))
-    throw new VerifyError(`verify: fn ${f.name}: the last instruction must be ret, jmp, or an exit or rt_sigreturn syscall`);
+    throw new VerifyError(
+      `verify: fn ${f.name}: the last instruction must be ret, jmp, or an exit or rt_sigreturn syscall`,
+    );
 }
