@@ -1,0 +1,45 @@
+// Where a pack's bytes go: heads, identity bodies, gzip and brotli bodies, index; and the largest routes.
+
+import type { Pack } from "./read.ts";
+
+export interface PackStats {
+  total: number;
+  routes: number;
+  headers: number;
+  identity: number;
+  gzip: number;
+  br: number;
+  /** Tables, records and paths. */
+  index: number;
+  largest: { path: string; bytes: number }[];
+}
+
+export function packStats(pack: Pack, top = 5): PackStats {
+  const stats: PackStats = {
+    total: pack.bytes.length,
+    routes: pack.routeCount,
+    headers: 0,
+    identity: 0,
+    gzip: 0,
+    br: 0,
+    index: 0,
+    largest: [],
+  };
+  const sizes: { path: string; bytes: number }[] = [];
+  const all = [...pack.routes(), ...(pack.spa ? [pack.spa] : []), ...Object.values(pack.errors)];
+  for (const route of all) {
+    let bytes = 0;
+    for (const v of route.variants) {
+      if (!v) continue;
+      const heads = v.full.length + v.partial.length + v.notModified.length + v.etag.length;
+      stats.headers += heads;
+      stats[v.encoding] += v.body.length;
+      bytes += heads + v.body.length;
+    }
+    if (route.path) sizes.push({ path: route.path, bytes });
+  }
+  for (const p of pack.prefixRedirects) stats.headers += p.head.length;
+  stats.index = stats.total - stats.headers - stats.identity - stats.gzip - stats.br;
+  stats.largest = sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, top);
+  return stats;
+}
