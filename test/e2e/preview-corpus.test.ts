@@ -1,0 +1,33 @@
+// The request corpus against the preview server: every case's statuses and key bytes as the spec says.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { writePack } from "../../src/pack/write.ts";
+import { type PreviewServer, startPreview } from "../../src/preview/index.ts";
+import { CORPUS } from "../corpus/requests.ts";
+import { exchange, statuses } from "../corpus/run.ts";
+import { CORPUS_SITE } from "../corpus/site.ts";
+
+let server: PreviewServer;
+before(async () => {
+  server = await startPreview({ pack: writePack(CORPUS_SITE), port: 0 });
+});
+after(() => server.close());
+
+for (const c of CORPUS) {
+  test(`preview answers the corpus case "${c.name}"`, async () => {
+    const raw = await exchange(server.port, c.request);
+    assert.deepEqual(statuses(raw), c.statuses, raw.slice(0, 400));
+    for (const pattern of c.includes ?? []) {
+      if (typeof pattern === "string")
+        assert.ok(raw.includes(pattern), `missing ${JSON.stringify(pattern)} in\n${raw.slice(0, 600)}`);
+      else assert.match(raw, pattern);
+    }
+    for (const pattern of c.excludes ?? []) {
+      if (typeof pattern === "string")
+        assert.ok(!raw.includes(pattern), `unexpected ${JSON.stringify(pattern)}`);
+      else assert.doesNotMatch(raw, pattern);
+    }
+    assert.ok(raw.includes("Date: <masked>\r\n"), "every response carries Date");
+  });
+}
