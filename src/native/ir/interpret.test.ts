@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProgramBuilder } from "./builder.ts";
-import { interpret } from "./interpret.ts";
+import { type FuncBuilder, ProgramBuilder } from "./builder.ts";
+import { Exit, interpret, Machine } from "./interpret.ts";
 import { streamSyscalls } from "./streams.ts";
 
 function run(build: (p: ProgramBuilder) => void, input: Record<number, string> = {}, argv?: string[]) {
@@ -109,5 +109,132 @@ test("interpret() stops a runaway program and reports faults", () => {
         });
       }),
     /outside memory/,
+  );
+});
+
+const M64 = (1n << 64n) - 1n;
+
+/** One function computing a0 from a0 and a1: [name, body, a0, a1, expected a0]. */
+const table: [string, (f: FuncBuilder) => void, bigint, bigint, bigint][] = [
+  ["add wraps", (f) => f.add("a0", "a0", "a1"), M64, 2n, 1n],
+  ["sub wraps", (f) => f.sub("a0", "a0", "a1"), 0n, 1n, M64],
+  ["mul keeps the low 64 bits", (f) => f.mul("a0", "a0", "a1"), 1n << 40n, (1n << 30n) + 3n, 3n << 40n],
+  ["udiv is unsigned", (f) => f.udiv("a0", "a0", "a1"), M64, 2n, M64 >> 1n],
+  ["urem is unsigned", (f) => f.urem("a0", "a0", 10), M64, 0n, 5n],
+  ["and", (f) => f.and("a0", "a0", 0xf0f0), 0xffffn, 0n, 0xf0f0n],
+  ["or with a negative constant", (f) => f.or("a0", "a0", -256n), 0x12n, 0n, M64 - 255n + 0x12n],
+  ["xor", (f) => f.xor("a0", "a0", "a1"), 0b1100n, 0b1010n, 0b0110n],
+  ["shl drops high bits", (f) => f.shl("a0", "a0", 60), 0x1fn, 0n, 0xfn << 60n],
+  ["shl uses the count mod 64", (f) => f.shl("a0", "a0", "a1"), 1n, 65n, 2n],
+  ["shr is logical", (f) => f.shr("a0", "a0", 63), M64, 0n, 1n],
+  ["sar keeps the sign", (f) => f.sar("a0", "a0", 4), M64 - 255n, 0n, M64 - 15n],
+  ["neg", (f) => f.neg("a0", "a0"), 1n, 0n, M64],
+  ["not", (f) => f.not("a0", "a0"), 0n, 0n, M64],
+  ["mov of a 64-bit constant", (f) => f.mov("a0", 0x123456789abcdef0n), 0n, 0n, 0x123456789abcdef0n],
+  [
+    "store8 then load64 zero-extends in little-endian order",
+    (f) =>
+      f
+        .store(8, "a0", { base: "sp", offset: 0 })
+        .store(1, 0xab, { base: "sp", offset: 1 })
+        .load(8, "a0", "sp"),
+    0x1122334455667788n,
+    0n,
+    0x112233445566ab88n,
+  ],
+  [
+    "load16 zero-extends",
+    (f) => f.store(2, -1n, { base: "sp", offset: 4 }).load(2, "a0", { base: "sp", offset: 4 }),
+    0n,
+    0n,
+    0xffffn,
+  ],
+  [
+    "indexed store32 and load32 with scale 4",
+    (f) =>
+      f
+        .mov("a2", 1)
+        .store(4, "a0", { base: "sp", index: "a2", scale: 4 })
+        .load(4, "a0", { base: "sp", offset: 4 }),
+    0xdeadbeefcafen,
+    0n,
+    0xbeefcafen,
+  ],
+];
+for (const [cond, a, b, taken] of [
+  ["lt", M64, 0n, true],
+  ["ltu", M64, 0n, false],
+  ["le", 5n, 5n, true],
+  ["gt", 0n, M64, true],
+  ["gtu", 0n, M64, false],
+  ["ge", 1n << 63n, 0n, false],
+  ["geu", 1n << 63n, 0n, true],
+  ["leu", 4n, 5n, true],
+  ["eq", 7n, 7n, true],
+  ["ne", 7n, 7n, false],
+] as const) {
+  table.push([
+    `br ${cond} ${a}, ${b} is ${taken ? "taken" : "not taken"}`,
+    (f) => f.br(cond, "a0", "a1", "yes").mov("a0", 0).ret().label("yes").mov("a0", 1),
+    a,
+    b,
+    taken ? 1n : 0n,
+  ]);
+}
+
+test("Machine.call() computes the table of small programs", () => {
+  const p = new ProgramBuilder();
+  table.forEach(([, body], i) => {
+    p.func(`case${i}`, { frame: 16 }, (f) => {
+      body(f);
+      f.ret();
+    });
+  });
+  p.func("main", {}, (f) => f.mov("a0", 0).syscall("exit_group"));
+  const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
+  table.forEach(([name, , a, b, expected], i) => {
+    assert.equal(machine.call(`case${i}`, [a, b]), expected, name);
+  });
+});
+
+test("Machine.call() keeps memory between calls and reaches data by symbol", () => {
+  const p = new ProgramBuilder();
+  p.data("counter", new Uint8Array(8));
+  p.func("bump", {}, (f) =>
+    f.addr("a1", "counter").load(8, "a0", "a1").add("a0", "a0", 1).store(8, "a0", "a1").ret(),
+  );
+  p.func("main", {}, (f) => f.call("bump").syscall("exit_group"));
+  const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
+  for (let i = 1n; i <= 3n; i++) assert.equal(machine.call("bump"), i);
+  assert.equal(machine.memory.load(machine.address("counter"), 8), 3n);
+  assert.equal(machine.run(), 4);
+});
+
+test("interpret() names the function and instruction of a fault", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("divide").syscall("exit_group"));
+  p.func("divide", {}, (f) => f.mov("a1", 0).udiv("a0", "a0", "a1").ret());
+  assert.throws(
+    () => interpret(p.build("main"), { syscall: streamSyscalls().handler }),
+    /interpret: fn divide, insn 1 "udiv a0, a0, a1": udiv by zero/,
+  );
+});
+
+test("Machine.call() lets an exit syscall end the call with Exit", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.mov("a0", 9).syscall("exit"));
+  const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
+  assert.throws(
+    () => machine.call("main"),
+    (e) => e instanceof Exit && e.code === 9,
+  );
+});
+
+test("interpret() stops unbounded recursion", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("main").syscall("exit_group"));
+  assert.throws(
+    () => interpret(p.build("main"), { syscall: streamSyscalls().handler, maxDepth: 1000 }),
+    /call depth over 1000/,
   );
 });
