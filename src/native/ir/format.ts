@@ -38,5 +38,7 @@ export function formatInsn(insn: Insn): string {
       return "ret";
     case "syscall":
       return `syscall ${insn.name}`;
+    default:
+      return String((insn as { op: unknown }).op);
   }
 }

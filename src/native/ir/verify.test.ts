@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { x64 } from "../target/x64/index.ts";
 import { type FuncBuilder, ProgramBuilder } from "./builder.ts";
+import type { Insn, Reg } from "./types.ts";
 import { verify } from "./verify.ts";
 
 function program(body: (f: FuncBuilder) => void, extra?: (p: ProgramBuilder) => void) {
@@ -54,6 +55,38 @@ const cases: [string, (f: FuncBuilder) => void, RegExp, ((p: ProgramBuilder) => 
     /does not fit 32 bits/,
   ],
   ["falls off the end", (f) => f.mov("a0", 1), /last instruction must be ret, jmp/],
+  ["an empty function", () => {}, /last instruction must be ret, jmp/],
+  ["a reserved register", (f) => exit(f.mov("rax" as Reg, 1)), /"rax" is not an IR register/],
+  ["sp as a value", (f) => exit(f.add("a0", "sp" as Reg, 8)), /sp can only be the base of a memory operand/],
+  [
+    "sp as an index",
+    (f) => exit(f.load(1, "a0", { base: "a1", index: "sp" as Reg })),
+    /sp cannot be an index/,
+  ],
+  ["an immediate beyond 64 bits", (f) => exit(f.mov("a0", 1n << 64n)), /does not fit 64 bits/],
+  [
+    "a negative immediate beyond 64 bits",
+    (f) => exit(f.br("eq", "a0", -(1n << 63n) - 1n, "x").label("x")),
+    /does not fit 64 bits/,
+  ],
+  ["an access size of 3", (f) => exit(f.load(3 as 1, "a0", "a1")), /access size 3 is not 1, 2, 4 or 8/],
+  [
+    "an unknown operation",
+    (f) => exit(f.emit({ op: "bin", kind: "rol", dst: "a0", a: "a0", b: 1n } as unknown as Insn)),
+    /unknown operation "rol"/,
+  ],
+  [
+    "an unknown condition",
+    (f) =>
+      exit(f.emit({ op: "br", cond: "carry", a: "a0", b: 1n, target: "x" } as unknown as Insn).label("x")),
+    /unknown condition "carry"/,
+  ],
+  [
+    "an unknown instruction",
+    (f) => exit(f.emit({ op: "push" } as unknown as Insn)),
+    /insn 0 "push": unknown instruction "push"/,
+  ],
+  ["a return from the entry function", (f) => f.ret(), /entry function has no caller to return to/],
 ];
 
 for (const [name, body, message, extra] of cases) {
@@ -80,4 +113,33 @@ test("verify() rejects names defined twice and bad data", () => {
   const misaligned = new ProgramBuilder();
   misaligned.bss("x", 8, 3).func("main", {}, exit);
   assert.throws(() => verify(misaligned.build("main")), /alignment 3 is not a power of two/);
+});
+
+test("verify() rejects a saves list naming a register twice or a non-saved register", () => {
+  const twice = new ProgramBuilder();
+  twice.func("main", {}, exit);
+  twice.func("f", { saves: ["s0", "s0"] }, (f) => f.ret());
+  assert.throws(() => verify(twice.build("main")), /fn f: saves lists a register twice/);
+  const wrong = new ProgramBuilder();
+  wrong.func("main", {}, exit);
+  wrong.func("f", { saves: ["a0" as "s0"] }, (f) => f.ret());
+  assert.throws(() => verify(wrong.build("main")), /fn f: only s0..s5 can be listed in saves, not a0/);
+});
+
+test("verify() rejects data the linker cannot place", () => {
+  const huge = new ProgramBuilder();
+  huge.bss("x", 8, 1 << 17).func("main", {}, exit);
+  assert.throws(() => verify(huge.build("main")), /alignment 131072 is over the 64 KiB/);
+  const mismatch = new ProgramBuilder();
+  mismatch.func("main", {}, exit);
+  const program = mismatch.build("main");
+  program.data.push({ name: "d", kind: "data", align: 8, bytes: new Uint8Array(4), size: 8 });
+  assert.throws(() => verify(program), /data d: size 8 does not match its 4 bytes/);
+});
+
+test("verify() accepts a restorer that ends in rt_sigreturn and an entry that writes saved registers", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => exit(f.mov("s0", 1)));
+  p.func("restorer", {}, (f) => f.syscall("rt_sigreturn"));
+  verify(p.build("main"), x64);
 });

@@ -1,15 +1,85 @@
 // Rejects malformed IR before any byte is emitted, naming the function and the instruction:
-// undefined or duplicate names and labels, out-of-range immediates and displacements, frame
-// accesses outside the frame, writes to saved registers a function does not save, and functions
-// that run off their end.
+// undefined or duplicate names and labels, registers outside the IR's set (the ones the calling
+// convention and the encoders reserve), out-of-range immediates and displacements, frame accesses
+// outside the frame, writes to saved registers a function does not save, an entry that returns,
+// and functions that run off their end.
 
 import type { Target } from "../target/types.ts";
 import { formatInsn } from "./format.ts";
-import { type Func, type Insn, type Program, type Reg, SAVED_REGS } from "./types.ts";
+import {
+  BIN_OPS,
+  CONDS,
+  type Func,
+  type Insn,
+  type Mem,
+  type Program,
+  REGS,
+  type Reg,
+  SAVED_REGS,
+  type Src,
+  UN_OPS,
+} from "./types.ts";
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const MAX_FRAME = 1 << 20;
+/** The linker keeps file offsets congruent to addresses modulo 64 KiB, so no alignment can exceed it. */
+const MAX_ALIGN = 1 << 16;
+const INT64_MIN = -(1n << 63n);
+const UINT64_END = 1n << 64n;
+const SIZES: readonly number[] = [1, 2, 4, 8];
+
+const isReg = (r: unknown): r is Reg => (REGS as readonly unknown[]).includes(r);
+
+/** Why an operand is not an IR register, or null when it is one. */
+function badRegister(r: unknown): string | null {
+  if (isReg(r)) return null;
+  if (r === "sp") return "sp can only be the base of a memory operand";
+  return `"${String(r)}" is not an IR register (a0..a5, s0..s5); the encoders reserve every other register`;
+}
+
+function badSource(s: Src): string | null {
+  if (typeof s !== "bigint") return badRegister(s);
+  return s >= INT64_MIN && s < UINT64_END ? null : `the immediate ${s} does not fit 64 bits`;
+}
+
+function badMem(m: Mem): string | null {
+  if (m.base !== "sp" && !isReg(m.base)) return badRegister(m.base);
+  if (m.index !== undefined && !isReg(m.index))
+    return m.index === "sp" ? "sp cannot be an index register" : badRegister(m.index);
+  return null;
+}
+
+/** Why the operands of an instruction are malformed, or null. */
+function badOperands(insn: Insn): string | null {
+  switch (insn.op) {
+    case "mov":
+      return badRegister(insn.dst) ?? badSource(insn.src);
+    case "bin":
+      if (!(BIN_OPS as readonly string[]).includes(insn.kind)) return `unknown operation "${insn.kind}"`;
+      return badRegister(insn.dst) ?? badRegister(insn.a) ?? badSource(insn.b);
+    case "un":
+      if (!(UN_OPS as readonly string[]).includes(insn.kind)) return `unknown operation "${insn.kind}"`;
+      return badRegister(insn.dst) ?? badRegister(insn.a);
+    case "load":
+    case "store":
+      if (!SIZES.includes(insn.size)) return `access size ${insn.size} is not 1, 2, 4 or 8`;
+      return (insn.op === "load" ? badRegister(insn.dst) : badSource(insn.src)) ?? badMem(insn.mem);
+    case "addr":
+      return badRegister(insn.dst);
+    case "br":
+      if (!(CONDS as readonly string[]).includes(insn.cond)) return `unknown condition "${insn.cond}"`;
+      return badRegister(insn.a) ?? badSource(insn.b);
+    case "label":
+    case "jmp":
+    case "call":
+    case "ret":
+    case "syscall":
+      return null;
+    default:
+      return `unknown instruction "${(insn as { op: string }).op}"`;
+  }
+}
 
 export class VerifyError extends Error {}
 
@@ -36,7 +106,6 @@ function endsFlow(insn: Insn | undefined): boolean {
 }
 
 function fitsStore(size: number, value: bigint): boolean {
-  if (size === 8) return value >= -(1n << 63n) && value < 1n << 64n;
   const bits = BigInt(size * 8);
   return value >= -(1n << (bits - 1n)) && value < 1n << bits;
 }
@@ -53,12 +122,18 @@ export function verify(program: Program, target?: Target): void {
   }
   for (const d of program.data) {
     if (symbols.has(d.name)) throw new VerifyError(`verify: data ${d.name}: the name is already used`);
+    if (!Number.isInteger(d.size) || d.size < 0)
+      throw new VerifyError(`verify: data ${d.name}: size ${d.size} is not a byte count`);
     if (d.kind !== "bss" && (!d.bytes || d.bytes.length !== d.size))
       throw new VerifyError(
         `verify: data ${d.name}: size ${d.size} does not match its ${d.bytes?.length ?? 0} bytes`,
       );
-    if (d.align < 1 || (d.align & (d.align - 1)) !== 0)
+    if (!Number.isInteger(d.align) || d.align < 1 || (d.align & (d.align - 1)) !== 0)
       throw new VerifyError(`verify: data ${d.name}: alignment ${d.align} is not a power of two`);
+    if (d.align > MAX_ALIGN)
+      throw new VerifyError(
+        `verify: data ${d.name}: alignment ${d.align} is over the 64 KiB the linker keeps`,
+      );
     symbols.add(d.name);
   }
   if (!functions.has(program.entry))
@@ -81,6 +156,8 @@ function verifyFunction(
   for (const r of f.saves)
     if (!(SAVED_REGS as readonly string[]).includes(r))
       throw new VerifyError(`verify: fn ${f.name}: only s0..s5 can be listed in saves, not ${r}`);
+  if (new Set(f.saves).size !== f.saves.length)
+    throw new VerifyError(`verify: fn ${f.name}: saves lists a register twice`);
   const labels = new Set<string>();
   f.body.forEach((insn, i) => {
     if (insn.op !== "label") return;
@@ -88,6 +165,8 @@ function verifyFunction(
     labels.add(insn.name);
   });
   f.body.forEach((insn, i) => {
+    const bad = badOperands(insn);
+    if (bad) fail(i, bad);
     const dst = destination(insn);
     if (dst && !isEntry && dst.startsWith("s") && !f.saves.includes(dst as (typeof SAVED_REGS)[number]))
       fail(i, `writes ${dst}, which the function does not list in saves`);
@@ -95,8 +174,9 @@ function verifyFunction(
       case "jmp":
       case "br":
         if (!labels.has(insn.target)) fail(i, `label "${insn.target}" is not defined`);
-        if (insn.op === "br" && typeof insn.b === "bigint" && (insn.b < -(1n << 63n) || insn.b >= 1n << 64n))
-          fail(i, "the immediate does not fit 64 bits");
+        break;
+      case "ret":
+        if (isEntry) fail(i, "the entry function has no caller to return to: end it with syscall exit_group");
         break;
       case "call":
         if (!functions.has(insn.fn)) fail(i, `function "${insn.fn}" is not defined`);
