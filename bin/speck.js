@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Runs the compiled CLI; in a source checkout without dist/, falls back to tsx.
+// Runs the compiled CLI; in a source checkout without dist/, runs the TypeScript through tsx.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
-  await import(compiled.href);
-} else {
+let entry = compiled;
+if (!existsSync(fileURLToPath(compiled))) {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(new URL("../src/cli/main.ts", import.meta.url).href);
+  entry = new URL("../src/cli/main.ts", import.meta.url);
 }
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv);

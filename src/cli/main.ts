@@ -1,0 +1,44 @@
+// The speck command line: `serve`, `pack`, and the commands of later parts. Each command is a thin
+// shell over the public APIs of config, site, pack and preview.
+
+import { Command } from "commander";
+import { reportError, UsageError } from "./errors.ts";
+import { packCommand } from "./pack.ts";
+import { serveCommand } from "./serve.ts";
+import { VERSION } from "./version.ts";
+
+export function program(): Command {
+  const cli = new Command("speck")
+    .description("Serve a static site from the smallest, fastest container image.")
+    .version(VERSION, "-v, --version")
+    .showHelpAfterError("(run speck --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .exitOverride((error) => {
+      throw error.exitCode === 0 ? error : new UsageError(error.message.replace(/^error: /, ""));
+    });
+  cli.addHelpText(
+    "after",
+    `
+Examples:
+  speck serve ./dist                      preview on http://localhost:8080 with the image's exact behaviour
+  speck serve ./dist --spa index.html     single-page app: unknown page paths get index.html
+  speck pack ./dist -o site.pack          write the compiled pack only`,
+  );
+  serveCommand(cli);
+  packCommand(cli);
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (
+      (error as { code?: string }).code === "commander.helpDisplayed" ||
+      (error as { code?: string }).code === "commander.version"
+    )
+      return 0;
+    return reportError(error);
+  }
+}
