@@ -2,6 +2,7 @@
 // (text and rodata in one R+X segment with the headers; data and bss in one R+W segment whose
 // file offset and address agree modulo 64 KiB), apply relocations and write the ELF.
 
+import { type DebugSymbol, debugSections, type SectionRegion } from "./elf/symtab.ts";
 import {
   EHDR_SIZE,
   PF_R,
@@ -13,13 +14,20 @@ import {
   type Segment,
   writeElf,
 } from "./elf/write.ts";
-import type { Program } from "./ir/types.ts";
+import type { Data, Program } from "./ir/types.ts";
 import { verify } from "./ir/verify.ts";
 import type { Target } from "./target/types.ts";
 
 /** Where the R+X segment is mapped; arm64 kernels with 64 KiB pages need 64 KiB congruence. */
 export const BASE_ADDRESS = 0x400000n;
 export const SEGMENT_ALIGN = 0x10000;
+
+export interface LinkOptions {
+  /** Also return a map file: address, size and name of every function and data symbol. */
+  map?: boolean;
+  /** Append section headers and a symbol table so gdb names functions (costs bytes; off by default). */
+  symbols?: boolean;
+}
 
 export interface LinkedSizes {
   total: number;
@@ -35,28 +43,28 @@ export interface LinkedSizes {
 export interface Linked {
   elf: Uint8Array;
   sizes: LinkedSizes;
-  /** A map file: one line per function and data symbol (address, size, name). */
-  map: string;
+  /** The map file, when asked for: one line per function and data symbol. */
+  map?: string;
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-/** Verifies, assembles and links `program` for `target`. */
-export function link(program: Program, target: Target): Linked {
+/** Verifies, assembles and links `program` for `target`; throws a VerifyError on malformed IR. */
+export function link(program: Program, target: Target, options: LinkOptions = {}): Linked {
   verify(program, target);
   const text = target.assemble(program);
   const rodata = program.data.filter((d) => d.kind === "rodata");
   const data = program.data.filter((d) => d.kind === "data");
   const bss = program.data.filter((d) => d.kind === "bss");
   const writable = data.length + bss.length > 0;
-  const segmentCount = writable ? 3 : 2;
-  const headers = EHDR_SIZE + PHDR_SIZE * segmentCount;
+  const headers = EHDR_SIZE + PHDR_SIZE * (writable ? 3 : 2);
 
+  // Items are placed at file offsets; a segment's address is its base plus the same distance.
   const addresses = new Map<string, bigint>();
-  const placeAll = (items: typeof program.data, start: number, base: bigint): number => {
+  const place = (items: Data[], start: number, base: bigint): number => {
     let at = start;
     for (const d of items) {
-      at = alignUp(at, Math.max(d.align, 1));
+      at = alignUp(at, d.align);
       addresses.set(d.name, base + BigInt(at - start));
       at += d.size;
     }
@@ -64,12 +72,14 @@ export function link(program: Program, target: Target): Linked {
   };
   const textStart = headers;
   const rodataStart = textStart + text.code.length;
-  const rodataEnd = placeAll(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart));
+  const rodataEnd = place(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart));
+  // The R+W segment starts in the next 64 KiB page of memory but right after rodata in the file:
+  // only its address moves, so the file has no padding beyond the alignment of its first item.
   const dataOffset = writable ? alignUp(rodataEnd, 8) : rodataEnd;
   const dataAddress =
     BigInt(alignUp(Number(BASE_ADDRESS) + rodataEnd, SEGMENT_ALIGN)) + BigInt(dataOffset % SEGMENT_ALIGN);
-  const dataEnd = placeAll(data, dataOffset, dataAddress);
-  const bssEnd = placeAll(bss, dataEnd, dataAddress + BigInt(dataEnd - dataOffset));
+  const dataEnd = place(data, dataOffset, dataAddress);
+  const bssEnd = place(bss, dataEnd, dataAddress + BigInt(dataEnd - dataOffset));
 
   const code = text.code.slice();
   for (const r of text.relocations) {
@@ -119,14 +129,6 @@ export function link(program: Program, target: Target): Linked {
     align: 16,
   });
 
-  const entry = text.symbols.get(program.entry)!;
-  const elf = writeElf({
-    machine: target.elfMachine,
-    entry: BASE_ADDRESS + BigInt(textStart + entry),
-    segments,
-    body,
-  });
-
   const functionStarts = program.funcs
     .map((f) => ({ name: f.name, offset: text.symbols.get(f.name)! }))
     .sort((a, b) => a.offset - b.offset);
@@ -135,22 +137,63 @@ export function link(program: Program, target: Target): Linked {
     address: BASE_ADDRESS + BigInt(textStart + f.offset),
     size: (functionStarts[i + 1]?.offset ?? text.code.length) - f.offset,
   }));
-  const hex = (v: bigint) => `0x${v.toString(16).padStart(8, "0")}`;
-  const map = [
-    ...functions.map((f) => `${hex(f.address)} ${String(f.size).padStart(6)} T ${f.name}`),
-    ...program.data.map((d) => `${hex(addresses.get(d.name)!)} ${String(d.size).padStart(6)} D ${d.name}`),
-  ].join("\n");
-  return {
-    elf,
-    map: `${map}\n`,
-    sizes: {
-      total: elf.length,
-      headers,
-      text: text.code.length,
-      rodata: rodataEnd - rodataStart,
-      data: dataEnd - dataOffset,
-      bss: bssEnd - dataEnd,
-      functions,
-    },
+
+  let debug: ReturnType<typeof debugSections> | undefined;
+  if (options.symbols) {
+    const regions: SectionRegion[] = [
+      { name: ".text", offset: textStart, address: BASE_ADDRESS + BigInt(textStart), size: text.code.length },
+      {
+        name: ".rodata",
+        offset: rodataStart,
+        address: BASE_ADDRESS + BigInt(rodataStart),
+        size: rodataEnd - rodataStart,
+      },
+      { name: ".data", offset: dataOffset, address: dataAddress, size: dataEnd - dataOffset },
+      {
+        name: ".bss",
+        offset: dataEnd,
+        address: dataAddress + BigInt(dataEnd - dataOffset),
+        size: bssEnd - dataEnd,
+      },
+    ];
+    const sectionOf = { rodata: ".rodata", data: ".data", bss: ".bss" } as const;
+    const symbols: DebugSymbol[] = [
+      ...functions.map((f) => ({ ...f, kind: "func" as const, section: ".text" as const })),
+      ...program.data.map((d) => ({
+        name: d.name,
+        kind: "object" as const,
+        address: addresses.get(d.name)!,
+        size: d.size,
+        section: sectionOf[d.kind],
+      })),
+    ];
+    debug = debugSections(dataEnd, regions, symbols);
+  }
+
+  const elf = writeElf({
+    machine: target.elfMachine,
+    entry: BASE_ADDRESS + BigInt(textStart + text.symbols.get(program.entry)!),
+    segments,
+    body,
+    debug,
+  });
+  const sizes: LinkedSizes = {
+    total: elf.length,
+    headers,
+    text: text.code.length,
+    rodata: rodataEnd - rodataStart,
+    data: dataEnd - dataOffset,
+    bss: bssEnd - dataEnd,
+    functions,
   };
+  if (!options.map) return { elf, sizes };
+  const hex = (v: bigint) => `0x${v.toString(16).padStart(8, "0")}`;
+  const lines = [
+    ...functions.map((f) => `${hex(f.address)} ${String(f.size).padStart(6)} T ${f.name}`),
+    ...program.data
+      .map((d) => ({ d, address: addresses.get(d.name)! }))
+      .sort((a, b) => (a.address < b.address ? -1 : 1))
+      .map(({ d, address }) => `${hex(address)} ${String(d.size).padStart(6)} D ${d.name}`),
+  ];
+  return { elf, sizes, map: `${lines.join("\n")}\n` };
 }

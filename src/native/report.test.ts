@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProgramBuilder } from "./ir/builder.ts";
 import { link } from "./link.ts";
-import { functionTable, opCosts, SAMPLE_INSNS } from "./report.ts";
+import { functionTable, opCosts, opKindBytes, SAMPLE_INSNS } from "./report.ts";
 import { TARGETS } from "./target/index.ts";
 
 test("opCosts() prices every sample instruction on every target", () => {
@@ -30,4 +30,39 @@ test("functionTable() lists every function and the file total", () => {
   assert.match(table, /^main\s+\d+$/m);
   assert.match(table, /^helper\s+1$/m);
   assert.match(table, new RegExp(`^file\\s+${linked.elf.length}$`, "m"));
+});
+
+test("opKindBytes() attributes every byte of code to an instruction kind or to other", () => {
+  const p = new ProgramBuilder();
+  p.bss("buf", 16);
+  p.func("main", {}, (f) =>
+    f.mov("a0", 3).call("twice").addr("a1", "buf").store(8, "a0", "a1").syscall("exit_group"),
+  );
+  p.func("twice", {}, (f) => f.add("a0", "a0", "a0").shl("a0", "a0", 1).ret());
+  const program = p.build("main");
+  for (const target of Object.values(TARGETS)) {
+    const rows = opKindBytes(program, target);
+    const total = target.assemble(program).code.length;
+    assert.equal(
+      rows.reduce((sum, r) => sum + r.bytes, 0),
+      total,
+      target.name,
+    );
+    assert.deepEqual(rows.map((r) => r.kind).sort(), [
+      "add",
+      "addr",
+      "call",
+      "mov",
+      "other",
+      "ret",
+      "shl",
+      "store",
+      "syscall",
+    ]);
+    // A kind can cost 0 bytes: x64 skips the entry's "mov a0, sp" when the first instruction sets a0.
+    for (const r of rows) assert.ok(r.bytes >= 0, `${target.name} ${r.kind}`);
+    for (const kind of ["add", "call", "shl", "store", "syscall"])
+      assert.ok(rows.find((r) => r.kind === kind)!.bytes > 0, `${target.name} ${kind}`);
+    assert.equal(rows.find((r) => r.kind === "mov")!.count, 1);
+  }
 });

@@ -2,7 +2,7 @@
 // program weighs. Size is a feature of the server, so every byte is attributed somewhere.
 
 import { ProgramBuilder } from "./ir/builder.ts";
-import type { Insn } from "./ir/types.ts";
+import type { Insn, Program } from "./ir/types.ts";
 import type { Linked } from "./link.ts";
 import type { Target } from "./target/types.ts";
 
@@ -59,6 +59,42 @@ function sizeWith(target: Target, insns: readonly Insn[]): number {
 export function opCosts(target: Target): { label: string; bytes: number }[] {
   const base = sizeWith(target, []);
   return SAMPLE_INSNS.map(({ label, insn }) => ({ label, bytes: sizeWith(target, [insn]) - base }));
+}
+
+/** The kind an instruction is counted under: its op, or the operation of a bin or un. */
+function kindOf(insn: Insn): string {
+  return insn.op === "bin" || insn.op === "un" ? insn.kind : insn.op;
+}
+
+/**
+ * Bytes of code each kind of IR instruction accounts for in `program` on `target`: the code shrinks
+ * by that much when every instruction of the kind is left out. What no kind explains (prologues,
+ * epilogues, and branches that got shorter) is reported as "other". Largest first.
+ */
+export function opKindBytes(
+  program: Program,
+  target: Target,
+): { kind: string; count: number; bytes: number }[] {
+  const total = target.assemble(program).code.length;
+  const counts = new Map<string, number>();
+  for (const f of program.funcs)
+    for (const insn of f.body) {
+      if (insn.op !== "label") counts.set(kindOf(insn), (counts.get(kindOf(insn)) ?? 0) + 1);
+    }
+  const rows = [...counts].map(([kind, count]) => {
+    const without: Program = {
+      ...program,
+      funcs: program.funcs.map((f) => ({
+        ...f,
+        body: f.body.filter((i) => i.op === "label" || kindOf(i) !== kind),
+      })),
+    };
+    return { kind, count, bytes: total - target.assemble(without).code.length };
+  });
+  const explained = rows.reduce((sum, r) => sum + r.bytes, 0);
+  rows.sort((a, b) => b.bytes - a.bytes || (a.kind < b.kind ? -1 : 1));
+  rows.push({ kind: "other", count: 0, bytes: total - explained });
+  return rows;
 }
 
 /** A plain-text table of the functions of a linked program, largest first. */

@@ -1,5 +1,8 @@
-// Writes a static ELF64 executable: the file header and program headers only (no section headers),
-// segments described by the linker. Layout and links to the spec: docs/elf.md.
+// Writes a static ELF64 executable: the file header and program headers (section headers only
+// when debugging sections are asked for), segments described by the linker. Layout and links to
+// the spec: docs/elf.md.
+
+import type { DebugSections } from "./symtab.ts";
 
 export const PT_LOAD = 1;
 export const PT_GNU_STACK = 0x6474e551;
@@ -26,12 +29,15 @@ export interface ElfImage {
   segments: Segment[];
   /** File contents after the headers, starting at offset EHDR_SIZE + PHDR_SIZE * segments. */
   body: Uint8Array;
+  /** Appended after the body when present: symbol tables and the section header table. */
+  debug?: DebugSections;
 }
 
 /** Serialises the headers and appends the body. */
 export function writeElf(image: ElfImage): Uint8Array {
   const headerSize = EHDR_SIZE + PHDR_SIZE * image.segments.length;
-  const out = new Uint8Array(headerSize + image.body.length);
+  const end = headerSize + image.body.length;
+  const out = new Uint8Array(end + (image.debug?.bytes.length ?? 0));
   const view = new DataView(out.buffer);
   out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0); // magic, ELFCLASS64, little-endian, version 1, SysV ABI
   view.setUint16(16, 2, true); // ET_EXEC
@@ -39,14 +45,14 @@ export function writeElf(image: ElfImage): Uint8Array {
   view.setUint32(20, 1, true);
   view.setBigUint64(24, image.entry, true);
   view.setBigUint64(32, BigInt(EHDR_SIZE), true); // e_phoff
-  view.setBigUint64(40, 0n, true); // e_shoff: no section headers
+  view.setBigUint64(40, BigInt(image.debug?.shoff ?? 0), true);
   view.setUint32(48, 0, true);
   view.setUint16(52, EHDR_SIZE, true);
   view.setUint16(54, PHDR_SIZE, true);
   view.setUint16(56, image.segments.length, true);
   view.setUint16(58, 64, true); // e_shentsize: the size a section header would have
-  view.setUint16(60, 0, true);
-  view.setUint16(62, 0, true);
+  view.setUint16(60, image.debug?.shnum ?? 0, true);
+  view.setUint16(62, image.debug?.shstrndx ?? 0, true);
   image.segments.forEach((s, i) => {
     const at = EHDR_SIZE + i * PHDR_SIZE;
     view.setUint32(at, s.type, true);
@@ -59,5 +65,6 @@ export function writeElf(image: ElfImage): Uint8Array {
     view.setBigUint64(at + 48, BigInt(s.align), true);
   });
   out.set(image.body, headerSize);
+  if (image.debug) out.set(image.debug.bytes, end);
   return out;
 }
