@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProgramBuilder } from "./ir/builder.ts";
 import { link } from "./link.ts";
-import { functionTable, opCosts, opKindBytes, SAMPLE_INSNS } from "./report.ts";
+import { costTable, functionTable, opCosts, opKindBytes, SAMPLE_INSNS } from "./report.ts";
 import { TARGETS } from "./target/index.ts";
 
 test("opCosts() prices every sample instruction on every target", () => {
@@ -65,4 +65,11 @@ test("opKindBytes() attributes every byte of code to an instruction kind or to o
       assert.ok(rows.find((r) => r.kind === kind)!.bytes > 0, `${target.name} ${kind}`);
     assert.equal(rows.find((r) => r.kind === "mov")!.count, 1);
   }
+});
+
+test("costTable() renders one Markdown row per sample with a column per target", () => {
+  const table = costTable(Object.values(TARGETS)).split("\n");
+  assert.equal(table.length, SAMPLE_INSNS.length + 2);
+  assert.equal(table[0], "| IR instruction | x64 bytes | a64 bytes |");
+  assert.match(table[2]!, /^\| `mov reg, reg` \| \d+ \| \d+ \|$/);
 });

@@ -1,54 +1,52 @@
 // Size accounting: what each IR instruction costs per target, and what each function of a linked
 // program weighs. Size is a feature of the server, so every byte is attributed somewhere.
 
-import { ProgramBuilder } from "./ir/builder.ts";
+import { type FuncBuilder, ProgramBuilder } from "./ir/builder.ts";
 import type { Insn, Program } from "./ir/types.ts";
 import type { Linked } from "./link.ts";
 import type { Target } from "./target/types.ts";
 
-/** Typical instructions, one per row of the cost table. */
-export const SAMPLE_INSNS: readonly { label: string; insn: Insn }[] = [
-  { label: "mov reg, reg", insn: { op: "mov", dst: "a1", src: "s0" } },
-  { label: "mov reg, 0", insn: { op: "mov", dst: "a1", src: 0n } },
-  { label: "mov reg, 100", insn: { op: "mov", dst: "a1", src: 100n } },
-  { label: "mov reg, 0x12345", insn: { op: "mov", dst: "a1", src: 0x12345n } },
-  { label: "mov reg, 2^40+1", insn: { op: "mov", dst: "a1", src: (1n << 40n) + 1n } },
-  { label: "add reg, reg, reg", insn: { op: "bin", kind: "add", dst: "a1", a: "a1", b: "s0" } },
-  { label: "add reg, reg, 8", insn: { op: "bin", kind: "add", dst: "a1", a: "a1", b: 8n } },
-  { label: "add dst, other, 8", insn: { op: "bin", kind: "add", dst: "a1", a: "s0", b: 8n } },
-  { label: "sub reg, reg, reg", insn: { op: "bin", kind: "sub", dst: "a1", a: "a1", b: "s0" } },
-  { label: "and reg, reg, 0xff", insn: { op: "bin", kind: "and", dst: "a1", a: "a1", b: 0xffn } },
-  { label: "mul reg, reg, 10", insn: { op: "bin", kind: "mul", dst: "a1", a: "a1", b: 10n } },
-  { label: "udiv reg, reg, 10", insn: { op: "bin", kind: "udiv", dst: "a1", a: "a1", b: 10n } },
-  { label: "urem reg, reg, reg", insn: { op: "bin", kind: "urem", dst: "a1", a: "a1", b: "s0" } },
-  { label: "shl reg, reg, 4", insn: { op: "bin", kind: "shl", dst: "a1", a: "a1", b: 4n } },
-  { label: "shr reg, reg, reg", insn: { op: "bin", kind: "shr", dst: "a1", a: "a1", b: "s0" } },
-  { label: "neg reg, reg", insn: { op: "un", kind: "neg", dst: "a1", a: "a1" } },
-  { label: "load8 reg, [reg]", insn: { op: "load", size: 1, dst: "a1", mem: { base: "s0", offset: 0 } } },
-  {
-    label: "load64 reg, [reg + 16]",
-    insn: { op: "load", size: 8, dst: "a1", mem: { base: "s0", offset: 16 } },
-  },
-  {
-    label: "load8 reg, [reg + reg]",
-    insn: { op: "load", size: 1, dst: "a1", mem: { base: "s0", index: "a2", offset: 0 } },
-  },
-  {
-    label: "store64 [sp + 8], reg",
-    insn: { op: "store", size: 8, src: "a1", mem: { base: "s0", offset: 8 } },
-  },
-  { label: "store8 [reg], 0", insn: { op: "store", size: 1, src: 0n, mem: { base: "s0", offset: 0 } } },
-  { label: "addr reg, symbol", insn: { op: "addr", dst: "a1", symbol: "data", offset: 0 } },
-  { label: "syscall", insn: { op: "syscall", name: "getpid" } },
-  { label: "call", insn: { op: "call", fn: "leaf" } },
+/** Typical instructions, one row of the cost table each, written into a function with a 16-byte frame. */
+export const SAMPLE_INSNS: readonly { label: string; emit: (f: FuncBuilder) => void }[] = [
+  { label: "mov reg, reg", emit: (f) => f.mov("a1", "s0") },
+  { label: "mov reg, 0", emit: (f) => f.mov("a1", 0) },
+  { label: "mov reg, 100", emit: (f) => f.mov("a1", 100) },
+  { label: "mov reg, -1", emit: (f) => f.mov("a1", -1n) },
+  { label: "mov reg, 0x12345", emit: (f) => f.mov("a1", 0x12345) },
+  { label: "mov reg, 2^40+1", emit: (f) => f.mov("a1", (1n << 40n) + 1n) },
+  { label: "add reg, reg, reg", emit: (f) => f.add("a1", "a1", "s0") },
+  { label: "add reg, reg, 8", emit: (f) => f.add("a1", "a1", 8) },
+  { label: "add dst, other, 8", emit: (f) => f.add("a1", "s0", 8) },
+  { label: "sub reg, reg, reg", emit: (f) => f.sub("a1", "a1", "s0") },
+  { label: "and reg, reg, 0xff", emit: (f) => f.and("a1", "a1", 0xff) },
+  { label: "or reg, reg, reg", emit: (f) => f.or("a1", "a1", "a2") },
+  { label: "mul reg, reg, 10", emit: (f) => f.mul("a1", "a1", 10) },
+  { label: "udiv reg, reg, 10", emit: (f) => f.udiv("a1", "a1", 10) },
+  { label: "urem reg, reg, reg", emit: (f) => f.urem("a1", "a1", "s0") },
+  { label: "shl reg, reg, 4", emit: (f) => f.shl("a1", "a1", 4) },
+  { label: "shr reg, reg, reg", emit: (f) => f.shr("a1", "a1", "s0") },
+  { label: "neg reg, reg", emit: (f) => f.neg("a1", "a1") },
+  { label: "load8 reg, [reg]", emit: (f) => f.load(1, "a1", "s0") },
+  { label: "load64 reg, [reg + 16]", emit: (f) => f.load(8, "a1", { base: "s0", offset: 16 }) },
+  { label: "load8 reg, [reg + reg]", emit: (f) => f.load(1, "a1", { base: "s0", index: "a2" }) },
+  { label: "load64 reg, [sp + 8]", emit: (f) => f.load(8, "a1", { base: "sp", offset: 8 }) },
+  { label: "store64 [reg + 8], reg", emit: (f) => f.store(8, "a1", { base: "s0", offset: 8 }) },
+  { label: "store8 [reg], 0", emit: (f) => f.store(1, 0, "s0") },
+  { label: "store64 [sp + 8], 7", emit: (f) => f.store(8, 7, { base: "sp", offset: 8 }) },
+  { label: "addr reg, symbol", emit: (f) => f.addr("a1", "data") },
+  { label: "br ne reg, 0, label (short)", emit: (f) => f.br("ne", "a1", 0, "next").label("next") },
+  { label: "br ltu reg, reg, label (short)", emit: (f) => f.br("ltu", "a1", "a2", "next").label("next") },
+  { label: "jmp label (short)", emit: (f) => f.jmp("next").label("next") },
+  { label: "syscall", emit: (f) => f.syscall("getpid") },
+  { label: "call (first one in a function)", emit: (f) => f.call("leaf") },
 ];
 
-function sizeWith(target: Target, insns: readonly Insn[]): number {
+function sizeWith(target: Target, emit?: (f: FuncBuilder) => void): number {
   const p = new ProgramBuilder();
   p.bss("data", 8);
   p.func("main", {}, (f) => f.call("sample").mov("a0", 0).syscall("exit_group"));
-  p.func("sample", {}, (f) => {
-    for (const i of insns) f.emit(i);
+  p.func("sample", { frame: 16 }, (f) => {
+    emit?.(f);
     f.ret();
   });
   p.func("leaf", {}, (f) => f.ret());
@@ -57,8 +55,19 @@ function sizeWith(target: Target, insns: readonly Insn[]): number {
 
 /** Bytes each sample instruction adds to a function, per target. */
 export function opCosts(target: Target): { label: string; bytes: number }[] {
-  const base = sizeWith(target, []);
-  return SAMPLE_INSNS.map(({ label, insn }) => ({ label, bytes: sizeWith(target, [insn]) - base }));
+  const base = sizeWith(target);
+  return SAMPLE_INSNS.map(({ label, emit }) => ({ label, bytes: sizeWith(target, emit) - base }));
+}
+
+/** The cost table of docs/native.md as Markdown: one row per sample, one column per target. */
+export function costTable(targets: readonly Target[]): string {
+  const costs = targets.map(opCosts);
+  const head = `| IR instruction | ${targets.map((t) => `${t.name} bytes`).join(" | ")} |`;
+  const rule = `|---|${targets.map(() => "---:").join("|")}|`;
+  const rows = SAMPLE_INSNS.map(
+    ({ label }, i) => `| \`${label}\` | ${costs.map((c) => c[i]!.bytes).join(" | ")} |`,
+  );
+  return [head, rule, ...rows].join("\n");
 }
 
 /** The kind an instruction is counted under: its op, or the operation of a bin or un. */

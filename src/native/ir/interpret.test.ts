@@ -238,3 +238,44 @@ test("interpret() stops unbounded recursion", () => {
     /call depth over 1000/,
   );
 });
+
+test("Machine.call() runs an IR request-line scanner over thousands of inputs, agreeing with JavaScript", () => {
+  // headerEnd(buf, len): offset just past the first "\r\n\r\n", or 0 when there is none.
+  const p = new ProgramBuilder();
+  p.bss("input", 512);
+  p.func("headerEnd", {}, (f) => {
+    const loop = f.newLabel("loop");
+    const none = f.newLabel("none");
+    f.mov("a2", 0).sub("a1", "a1", 3);
+    f.label(loop).br("ge", "a2", "a1", none);
+    f.load(4, "a3", { base: "a0", index: "a2" }).add("a2", "a2", 1);
+    f.br("ne", "a3", 0x0a0d0a0d, loop);
+    f.add("a0", "a2", 3).ret();
+    f.label(none).mov("a0", 0).ret();
+  });
+  p.func("main", {}, (f) => f.mov("a0", 0).syscall("exit_group"));
+  const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
+  const at = machine.address("input");
+  const encoder = new TextEncoder();
+  const pieces = ["GET / HTTP/1.1", "\r\n", "Host: a", "\r", "\n", "x".repeat(40), "\r\n\r\n", "Accept: */*"];
+  let state = 12345;
+  const random = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 16;
+  };
+  let found = 0;
+  const started = performance.now();
+  for (let n = 0; n < 3000; n++) {
+    let text = "";
+    while (text.length < 120) text += pieces[random() % pieces.length];
+    const bytes = encoder.encode(text.slice(0, 60 + (random() % 200)));
+    machine.memory.write(at, bytes);
+    const end = text.indexOf("\r\n\r\n");
+    const expected = end >= 0 && end + 4 <= bytes.length ? end + 4 : 0;
+    assert.equal(Number(machine.call("headerEnd", [at, bytes.length])), expected, JSON.stringify(text));
+    if (expected) found += 1;
+  }
+  assert.ok(found > 100 && found < 2900, `${found} inputs with a header end`);
+  const ms = performance.now() - started;
+  assert.ok(ms < 20_000, `3000 scans took ${ms.toFixed(0)} ms`);
+});
