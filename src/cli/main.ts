@@ -11,10 +11,10 @@ export function program(): Command {
   const cli = new Command("speck")
     .description("Serve a static site from the smallest, fastest container image.")
     .version(VERSION, "-v, --version")
-    .showHelpAfterError("(run speck --help for usage)")
-    .configureOutput({ outputError: (text, write) => write(text) })
+    // commander's own error output is replaced by reportError's single line
+    .configureOutput({ outputError: () => {} })
     .exitOverride((error) => {
-      throw error.exitCode === 0 ? error : new UsageError(error.message.replace(/^error: /, ""));
+      throw error.exitCode === 0 ? error : new UsageError(`${error.message.replace(/^error: /, "")} (see speck --help)`);
     });
   cli.addHelpText(
     "after",
