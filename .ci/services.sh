@@ -17,21 +17,28 @@ if [ -e "$binfmt/register" ] && [ ! -e "$binfmt/qemu-aarch64" ] && [ -f /usr/lib
   grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | head -n 1 >"$binfmt/register"
 fi
 
-# --- podman as root: vfs storage when overlay is not usable, cgroupfs, no systemd -----------------
+# --- podman as root: vfs storage, cgroupfs, no systemd, and rlimits within the hard limits --------
+# Without CAP_SYS_RESOURCE (VMs and CI containers often lack it) runc cannot raise the rlimits
+# podman asks for by default (nofile up to nr_open), so ask for modest limits under the hard ones.
+cap() { local hard; hard=$(ulimit -H "$1"); if [ "$hard" = unlimited ] || [ "$hard" -gt 16384 ]; then echo 16384; else echo "$hard"; fi; }
+marker="# Written by speck's .ci/services.sh"
 if command -v podman >/dev/null 2>&1; then
   mkdir -p /etc/containers
-  if [ ! -f /etc/containers/storage.conf ]; then
-    cat >/etc/containers/storage.conf <<'EOF'
-# Written by speck's .ci/services.sh: plain root storage that works in VMs and containers.
+  if [ ! -f /etc/containers/storage.conf ] || grep -q "$marker" /etc/containers/storage.conf; then
+    cat >/etc/containers/storage.conf <<EOF
+$marker: plain root storage that works in VMs and containers.
 [storage]
 driver = "vfs"
 runroot = "/run/containers/storage"
 graphroot = "/var/lib/containers/storage"
 EOF
   fi
-  if [ ! -f /etc/containers/containers.conf ]; then
-    cat >/etc/containers/containers.conf <<'EOF'
-# Written by speck's .ci/services.sh: no systemd on CI machines.
+  if [ ! -f /etc/containers/containers.conf ] || grep -q "$marker" /etc/containers/containers.conf; then
+    cat >/etc/containers/containers.conf <<EOF
+$marker: no systemd, rlimits this machine allows.
+[containers]
+default_ulimits = ["nofile=$(cap -n):$(cap -n)", "nproc=$(cap -u):$(cap -u)"]
+
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
