@@ -58,8 +58,11 @@ function agree(t: import("node:test").TestContext, program: Program, stdin = "")
   }
 }
 
-/** Writes every register and the scratch area to stdout. */
-function dump(f: FuncBuilder): void {
+/** Bytes of the entry function's frame that random programs read and write. */
+const FRAME = 64;
+
+/** Writes every register and the scratch area to stdout, then the frame when `frame` is set. */
+function dump(f: FuncBuilder, frame = false): void {
   REGS.forEach((r, i) => {
     if (r !== "s5") f.addr("s5", "regs").store(8, r, { base: "s5", offset: i * 8 });
   });
@@ -67,6 +70,11 @@ function dump(f: FuncBuilder): void {
     .addr("a1", "regs")
     .mov("a2", 8 * REGS.length + 256)
     .syscall("write");
+  if (!frame) return;
+  f.addr("a1", "framecopy");
+  for (let at = 0; at < FRAME; at += 8)
+    f.load(8, "a0", { base: "sp", offset: at }).store(8, "a0", { base: "a1", offset: at });
+  f.mov("a0", 1).mov("a2", FRAME).syscall("write");
 }
 
 // ---- random programs ----
@@ -103,7 +111,10 @@ type Op =
   | { kind: "store"; size: Size; src: Reg | bigint; offset: number }
   | { kind: "load"; size: Size; dst: Reg; offset: number }
   | { kind: "indexed"; size: Size; dst: Reg; index: Reg; scaled: boolean }
-  | { kind: "br"; cond: (typeof CONDS)[number]; a: Reg; b: Reg | bigint; skip: number };
+  | { kind: "br"; cond: (typeof CONDS)[number]; a: Reg; b: Reg | bigint; skip: number }
+  | { kind: "frame"; store: boolean; size: Size; reg: Reg; value: bigint | null; offset: number }
+  | { kind: "far"; store: boolean; size: Size; reg: Reg; slot: number; displacement: number }
+  | { kind: "block"; dst: Reg; values: bigint[] };
 
 const size = fc.constantFrom<Size>(1, 2, 4, 8);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -136,6 +147,34 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     b: fc.oneof(reg, imm),
     skip: fc.integer({ min: 1, max: 4 }),
   }),
+  // sp-based accesses anywhere in the frame, in every size and alignment
+  fc.record({
+    kind: fc.constant("frame" as const),
+    store: fc.boolean(),
+    size,
+    reg,
+    value: fc.option(imm),
+    offset: fc.integer({ min: 0, max: FRAME - 8 }),
+  }),
+  // displacements of every width, positive and negative, possibly misaligned for the access size
+  fc.record({
+    kind: fc.constant("far" as const),
+    store: fc.boolean(),
+    size,
+    reg,
+    slot: fc.integer({ min: 0, max: 248 }),
+    displacement: fc.oneof(
+      fc.integer({ min: -300, max: 300 }),
+      fc.integer({ min: -70_000, max: 70_000 }),
+      fc.constantFrom(-256, 255, 256, 4095, 4096, 8190, 32760, 32768, -129, 127, 128),
+    ),
+  }),
+  // a run of 64-bit constants: makes branches over it too far for short forms
+  fc.record({
+    kind: fc.constant("block" as const),
+    dst: reg,
+    values: fc.array(imm, { minLength: 10, maxLength: 16 }),
+  }),
 );
 const testCase = fc.record({
   init: fc.array(imm, { minLength: 11, maxLength: 11 }),
@@ -145,6 +184,10 @@ const testCase = fc.record({
 function emitCase(f: FuncBuilder, c: { init: bigint[]; ops: Op[] }): void {
   REGS.filter((r) => r !== "s5").forEach((r, i) => {
     f.mov(r, c.init[i]!);
+  });
+  // The frame starts with known contents: the stack below the entry's sp is not defined.
+  (["a0", "a1", "a2", "a3", "a4", "a5", "s0", "s1"] as const).forEach((r, k) => {
+    f.store(8, r, { base: "sp", offset: k * 8 });
   });
   const pending: { label: string; at: number }[] = [];
   c.ops.forEach((o, i) => {
@@ -189,17 +232,36 @@ function emitCase(f: FuncBuilder, c: { init: bigint[]; ops: Op[] }): void {
         f.br(o.cond, o.a, o.b, label);
         break;
       }
+      case "frame": {
+        const mem = { base: "sp" as const, offset: Math.min(o.offset, FRAME - o.size) };
+        if (!o.store) f.load(o.size, o.reg, mem);
+        else f.store(o.size, o.value === null ? o.reg : BigInt.asUintN(o.size * 8, o.value), mem);
+        break;
+      }
+      case "far": {
+        // s5 points `displacement` bytes before the slot, so [s5 + displacement] is in scratch.
+        f.addr("s5", "scratch", o.slot - o.displacement);
+        const mem = { base: "s5" as const, offset: o.displacement };
+        if (o.store) f.store(o.size, o.reg, mem);
+        else f.load(o.size, o.reg, mem);
+        break;
+      }
+      case "block":
+        for (const v of o.values) f.mov(o.dst, v);
+        break;
     }
   });
   for (const p of pending.filter((p) => p.at >= c.ops.length)) f.label(p.label);
-  dump(f);
+  dump(f, true);
 }
 
 function programOf(cases: { init: bigint[]; ops: Op[] }[]): Program {
   const p = new ProgramBuilder();
   // The dump writes "regs" and the 256 bytes after it, which are "scratch": memory shows too.
-  p.bss("regs", 8 * REGS.length).bss("scratch", 256 + 8);
-  p.func("main", {}, (f) => {
+  p.bss("regs", 8 * REGS.length)
+    .bss("scratch", 256 + 8)
+    .bss("framecopy", FRAME);
+  p.func("main", { frame: FRAME }, (f) => {
     for (const c of cases) emitCase(f, c);
     f.mov("a0", 0).syscall("exit_group");
   });

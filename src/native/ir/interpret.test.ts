@@ -279,3 +279,18 @@ test("Machine.call() runs an IR request-line scanner over thousands of inputs, a
   const ms = performance.now() - started;
   assert.ok(ms < 20_000, `3000 scans took ${ms.toFixed(0)} ms`);
 });
+
+test("interpret() wraps addresses modulo 2^64 like the hardware", () => {
+  const p = new ProgramBuilder();
+  p.data("word", new Uint8Array([42, 0, 0, 0, 0, 0, 0, 0]));
+  p.func("below", {}, (f) =>
+    f.addr("a1", "word", -100_000).load(8, "a0", { base: "a1", offset: 100_000 }).ret(),
+  );
+  p.func("minusOne", {}, (f) =>
+    f.addr("a1", "word", 8).mov("a2", -1n).load(8, "a0", { base: "a1", index: "a2", scale: 8 }).ret(),
+  );
+  p.func("main", {}, (f) => f.mov("a0", 0).syscall("exit_group"));
+  const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
+  assert.equal(machine.call("below"), 42n);
+  assert.equal(machine.call("minusOne"), 42n);
+});

@@ -266,14 +266,28 @@ function binary(kind: string, d: number, a: number, b: number, next: number): St
   }
 }
 
-/** Address of a memory operand as a Number (addresses do not wrap around 2^64 here). */
+/** Below this, base + index * 8 + offset is exact as a Number; above it, addresses are summed as bigints. */
+const SMALL = 1n << 48n;
+
+/** Address of a memory operand as a Number, wrapping modulo 2^64 like the hardware. */
 function addressOf(mem: Mem): (regs: BigUint64Array) => number {
   const base = SLOT[mem.base];
   const offset = mem.offset;
-  if (!mem.index) return (r) => Number(r[base]!) + offset;
+  const wide = BigInt(offset);
+  if (!mem.index)
+    return (r) => {
+      const b = r[base]!;
+      return b < SMALL ? Number(b) + offset : Number(BigInt.asUintN(64, b + wide));
+    };
   const index = SLOT[mem.index];
   const scale = mem.scale ?? 1;
-  return (r) => Number(r[base]!) + Number(r[index]!) * scale + offset;
+  const wideScale = BigInt(scale);
+  return (r) => {
+    const b = r[base]!;
+    const i = r[index]!;
+    if (b < SMALL && i < SMALL) return Number(b) + Number(i) * scale + offset;
+    return Number(BigInt.asUintN(64, b + i * wideScale + wide));
+  };
 }
 
 function load(size: number, d: number, mem: Mem, next: number): Step {
