@@ -12,7 +12,16 @@ import fc from "fast-check";
 import { type FuncBuilder, ProgramBuilder } from "../../src/native/ir/builder.ts";
 import { interpret } from "../../src/native/ir/interpret.ts";
 import { streamSyscalls } from "../../src/native/ir/streams.ts";
-import { BIN_OPS, CONDS, type Program, REGS, type Reg, type Size } from "../../src/native/ir/types.ts";
+import {
+  BIN_OPS,
+  CONDS,
+  type Program,
+  REGS,
+  type Reg,
+  SAVED_REGS,
+  type SavedReg,
+  type Size,
+} from "../../src/native/ir/types.ts";
 import { link } from "../../src/native/link.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import type { Target } from "../../src/native/target/types.ts";
@@ -47,19 +56,44 @@ function runInterpreted(program: Program, stdin = ""): { stdout: Buffer; status:
   return { stdout: Buffer.from(streams.output.get(1) ?? []), status: result.exitCode };
 }
 
-function agree(t: import("node:test").TestContext, program: Program, stdin = ""): void {
+/** Runs `program` every way; `where` names the first differing output byte (a case, register, ...). */
+function agree(
+  t: import("node:test").TestContext,
+  program: Program,
+  stdin = "",
+  where: (offset: number) => string = (offset) => `output byte ${offset}`,
+): void {
   const reference = runInterpreted(program, stdin);
   for (const target of Object.values(TARGETS)) {
     const runner = RUNNERS[target.name];
     if (runner.needs.length > 0 && !requireCommands(t, runner.needs, runner.install)) continue;
     const native = runNative(program, target, stdin);
     assert.equal(native.status, reference.status, `${target.name}: exit status`);
-    assert.equal(native.stdout.toString("hex"), reference.stdout.toString("hex"), `${target.name}: output`);
+    if (native.stdout.equals(reference.stdout)) continue;
+    let at = 0;
+    while (native.stdout[at] === reference.stdout[at]) at++;
+    const word = (b: Buffer) => b.subarray(at & ~7, (at & ~7) + 8).toString("hex");
+    assert.fail(
+      `${target.name}: ${where(at)} differs: ${word(native.stdout)}, interpreter says ${word(reference.stdout)}`,
+    );
   }
+}
+
+/** Bytes one random case writes: registers, scratch, frame. */
+const CASE_BYTES = 8 * REGS.length + 256 + 64;
+
+function caseField(offset: number): string {
+  const c = Math.floor(offset / CASE_BYTES);
+  const at = offset % CASE_BYTES;
+  if (at < 8 * REGS.length) return `case ${c}, register ${REGS[at >> 3]}`;
+  if (at < 8 * REGS.length + 256) return `case ${c}, scratch byte ${at - 8 * REGS.length}`;
+  return `case ${c}, frame byte ${at - 8 * REGS.length - 256}`;
 }
 
 /** Bytes of the entry function's frame that random programs read and write. */
 const FRAME = 64;
+/** Random functions per program, numbered; each may call only higher-numbered ones. */
+const HELPERS = 6;
 
 /** Writes every register and the scratch area to stdout, then the frame when `frame` is set. */
 function dump(f: FuncBuilder, frame = false): void {
@@ -114,7 +148,8 @@ type Op =
   | { kind: "br"; cond: (typeof CONDS)[number]; a: Reg; b: Reg | bigint; skip: number }
   | { kind: "frame"; store: boolean; size: Size; reg: Reg; value: bigint | null; offset: number }
   | { kind: "far"; store: boolean; size: Size; reg: Reg; slot: number; displacement: number }
-  | { kind: "block"; dst: Reg; values: bigint[] };
+  | { kind: "block"; dst: Reg; values: bigint[] }
+  | { kind: "call"; target: number };
 
 const size = fc.constantFrom<Size>(1, 2, 4, 8);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -175,11 +210,42 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     dst: reg,
     values: fc.array(imm, { minLength: 10, maxLength: 16 }),
   }),
+  fc.record({ kind: fc.constant("call" as const), target: fc.integer({ min: 0, max: HELPERS - 1 }) }),
 );
 const testCase = fc.record({
   init: fc.array(imm, { minLength: 11, maxLength: 11 }),
   ops: fc.array(op, { minLength: 1, maxLength: 24 }),
 });
+
+/** Random functions the cases call: every frame shape and set of saved registers. */
+const helper = fc.record({
+  frame: fc.constantFrom(0, 8, 12, 16, 24, 40, 64, 72),
+  saves: fc.subarray([...SAVED_REGS]),
+  ops: fc.array(op, { minLength: 1, maxLength: 12 }),
+});
+type Helper = { frame: number; saves: SavedReg[]; ops: Op[] };
+
+/** How a list of random ops is emitted: in the entry function or in helper number `self`. */
+interface Context {
+  /** Register that addresses scratch memory (rewritten before every use). */
+  base: Reg;
+  frame: number;
+  /** Registers a function may not write are renamed to argument registers. */
+  map: (r: Reg) => Reg;
+  /** Only helpers with a higher number can be called, so every program terminates. */
+  self: number;
+}
+
+const ENTRY: Context = { base: "s5", frame: FRAME, map: (r) => r, self: -1 };
+
+function helperContext(h: Helper, self: number): Context {
+  // a5 is the scratch base, whose value (an address) differs between runs: never a data register.
+  const map = (r: Reg): Reg => {
+    const named = r.startsWith("s") && !h.saves.includes(r as SavedReg) ? (`a${r.slice(1)}` as Reg) : r;
+    return named === "a5" ? "a4" : named;
+  };
+  return { base: "a5", frame: h.frame, map, self };
+}
 
 function emitCase(f: FuncBuilder, c: { init: bigint[]; ops: Op[] }): void {
   REGS.filter((r) => r !== "s5").forEach((r, i) => {
@@ -189,43 +255,54 @@ function emitCase(f: FuncBuilder, c: { init: bigint[]; ops: Op[] }): void {
   (["a0", "a1", "a2", "a3", "a4", "a5", "s0", "s1"] as const).forEach((r, k) => {
     f.store(8, r, { base: "sp", offset: k * 8 });
   });
+  emitOps(f, c.ops, ENTRY);
+  dump(f, true);
+}
+
+function emitHelper(f: FuncBuilder, h: Helper, self: number): void {
+  for (let at = 0; at < h.frame; at += 8)
+    f.store(h.frame - at >= 8 ? 8 : 4, "a0", { base: "sp", offset: at });
+  emitOps(f, h.ops, helperContext(h, self));
+  f.ret();
+}
+
+function emitOps(f: FuncBuilder, ops: Op[], context: Context): void {
+  const m = context.map;
+  const base = context.base;
   const pending: { label: string; at: number }[] = [];
-  c.ops.forEach((o, i) => {
+  ops.forEach((o, i) => {
     for (const p of pending.filter((p) => p.at === i)) f.label(p.label);
+    const src = (s: Reg | bigint): Reg | bigint => (typeof s === "bigint" ? s : m(s));
     switch (o.kind) {
       case "mov":
-        f.mov(o.dst, o.src);
+        f.mov(m(o.dst), src(o.src));
         break;
       case "bin": {
         const shift = o.op === "shl" || o.op === "shr" || o.op === "sar";
-        if ((o.op === "udiv" || o.op === "urem") && typeof o.b !== "bigint") f.or(o.b, o.b, 1);
+        const divide = o.op === "udiv" || o.op === "urem";
+        if (divide && typeof o.b !== "bigint") f.or(m(o.b), m(o.b), 1);
         const b =
-          typeof o.b === "bigint"
-            ? shift
-              ? BigInt.asUintN(6, o.b)
-              : o.op === "udiv" || o.op === "urem"
-                ? o.b | 1n
-                : o.b
-            : o.b;
-        f.bin(o.op, o.dst, o.a, b);
+          typeof o.b === "bigint" ? (shift ? BigInt.asUintN(6, o.b) : divide ? o.b | 1n : o.b) : m(o.b);
+        f.bin(o.op, m(o.dst), m(o.a), b);
         break;
       }
       case "un":
-        f.un(o.op, o.dst, o.a);
+        f.un(o.op, m(o.dst), m(o.a));
         break;
       case "store": {
-        const bits = BigInt(o.size * 8);
-        const src = typeof o.src === "bigint" ? BigInt.asUintN(Number(bits), o.src) : o.src;
-        f.addr("s5", "scratch").store(o.size, src, { base: "s5", offset: o.offset * 8 });
+        const value = typeof o.src === "bigint" ? BigInt.asUintN(o.size * 8, o.src) : m(o.src);
+        f.addr(base, "scratch").store(o.size, value, { base, offset: o.offset * 8 });
         break;
       }
       case "load":
-        f.addr("s5", "scratch").load(o.size, o.dst, { base: "s5", offset: o.offset * 8 });
+        f.addr(base, "scratch").load(o.size, m(o.dst), { base, offset: o.offset * 8 });
         break;
-      case "indexed":
-        f.and(o.index, o.index, 31).addr("s5", "scratch");
-        f.load(o.size, o.dst, { base: "s5", index: o.index, scale: o.scaled ? o.size : 1 });
+      case "indexed": {
+        const index = m(o.index);
+        f.and(index, index, 31).addr(base, "scratch");
+        f.load(o.size, m(o.dst), { base, index, scale: o.scaled ? o.size : 1 });
         break;
+      }
       case "br": {
         const label = f.newLabel("skip");
         pending.push({ label, at: i + 1 + o.skip });
@@ -233,29 +310,41 @@ function emitCase(f: FuncBuilder, c: { init: bigint[]; ops: Op[] }): void {
         break;
       }
       case "frame": {
-        const mem = { base: "sp" as const, offset: Math.min(o.offset, FRAME - o.size) };
-        if (!o.store) f.load(o.size, o.reg, mem);
-        else f.store(o.size, o.value === null ? o.reg : BigInt.asUintN(o.size * 8, o.value), mem);
+        if (context.frame < o.size) break;
+        const mem = { base: "sp" as const, offset: Math.min(o.offset, context.frame - o.size) };
+        if (!o.store) f.load(o.size, m(o.reg), mem);
+        else f.store(o.size, o.value === null ? m(o.reg) : BigInt.asUintN(o.size * 8, o.value), mem);
         break;
       }
       case "far": {
-        // s5 points `displacement` bytes before the slot, so [s5 + displacement] is in scratch.
-        f.addr("s5", "scratch", o.slot - o.displacement);
-        const mem = { base: "s5" as const, offset: o.displacement };
-        if (o.store) f.store(o.size, o.reg, mem);
-        else f.load(o.size, o.reg, mem);
+        // base points `displacement` bytes before the slot, so [base + displacement] is in scratch.
+        f.addr(base, "scratch", o.slot - o.displacement);
+        const mem = { base, offset: o.displacement };
+        if (o.store) f.store(o.size, m(o.reg), mem);
+        else f.load(o.size, m(o.reg), mem);
         break;
       }
       case "block":
-        for (const v of o.values) f.mov(o.dst, v);
+        for (const v of o.values) f.mov(m(o.dst), v);
+        break;
+      case "call":
+        if (o.target <= context.self) break;
+        f.call(`helper${o.target}`);
+        // Calls may clobber a1..a5: give them known values again.
+        for (const r of ["a1", "a2", "a3", "a4", "a5"] as const) f.mov(r, 0x1111n * BigInt(r.charCodeAt(1)));
         break;
     }
   });
-  for (const p of pending.filter((p) => p.at >= c.ops.length)) f.label(p.label);
-  dump(f, true);
+  for (const p of pending.filter((p) => p.at >= ops.length)) f.label(p.label);
 }
 
-function programOf(cases: { init: bigint[]; ops: Op[] }[]): Program {
+function programOf({
+  cases,
+  helpers,
+}: {
+  cases: { init: bigint[]; ops: Op[] }[];
+  helpers: Helper[];
+}): Program {
   const p = new ProgramBuilder();
   // The dump writes "regs" and the 256 bytes after it, which are "scratch": memory shows too.
   p.bss("regs", 8 * REGS.length)
@@ -265,15 +354,24 @@ function programOf(cases: { init: bigint[]; ops: Op[] }[]): Program {
     for (const c of cases) emitCase(f, c);
     f.mov("a0", 0).syscall("exit_group");
   });
+  helpers.forEach((h, i) => {
+    p.func(`helper${i}`, { frame: h.frame, saves: h.saves }, (f) => emitHelper(f, h, i));
+  });
   return p.build("main");
 }
 
 test("random IR programs give the same registers and memory in the interpreter, on x86-64 and on arm64", (t) => {
-  const batches = fc.sample(fc.array(testCase, { minLength: 40, maxLength: 40 }), {
+  const batch = fc.record({
+    cases: fc.array(testCase, { minLength: 40, maxLength: 40 }),
+    helpers: fc.array(helper, { minLength: HELPERS, maxLength: HELPERS }),
+  });
+  const batches = fc.sample(batch, {
     numRuns: 25,
     seed: 20261122,
   });
-  for (const cases of batches) agree(t, programOf(cases));
+  batches.forEach((b, i) => {
+    agree(t, programOf(b), "", (offset) => `batch ${i}, ${caseField(offset)}`);
+  });
   t.diagnostic(`${batches.length * 40} random cases per target`);
 });
 
