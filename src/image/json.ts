@@ -21,7 +21,7 @@ function write(value: unknown, out: string[]): void {
       write(item, out);
     });
     out.push("]");
-  } else if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+  } else if (typeof value === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
     const object = value as { readonly [key: string]: unknown };
     const keys = Object.keys(object)
       .filter((key) => object[key] !== undefined)
