@@ -75,7 +75,7 @@ export function link(program: Program, target: Target, options: LinkOptions = {}
   const rodataEnd = place(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart));
   // The R+W segment starts in the next 64 KiB page of memory but right after rodata in the file:
   // only its address moves, so the file has no padding beyond the alignment of its first item.
-  const dataOffset = writable ? alignUp(rodataEnd, 8) : rodataEnd;
+  const dataOffset = rodataEnd;
   const dataAddress =
     BigInt(alignUp(Number(BASE_ADDRESS) + rodataEnd, SEGMENT_ALIGN)) + BigInt(dataOffset % SEGMENT_ALIGN);
   const dataEnd = place(data, dataOffset, dataAddress);
