@@ -28,15 +28,16 @@ export function publicSourceUrl(remote: string): string | undefined {
   const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.+)$/.exec(remote);
   let url: URL;
   try {
-    url = new URL(scp ? `https://${scp[1]}/${scp[2]}` : remote);
+    url = new URL(
+      scp ? `https://${scp[1]}/${scp[2]}` : remote.replace(/^(?:ssh|git|git\+ssh):\/\//, "https://"),
+    );
   } catch {
     return undefined;
   }
-  if (url.protocol === "ssh:" || url.protocol === "git:") url.protocol = "https:";
   if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
   url.username = "";
   url.password = "";
-  url.port = url.protocol === "https:" && url.port === "22" ? "" : url.port;
+  if (url.port === "22") url.port = "";
   return url
     .toString()
     .replace(/\.git$/, "")
