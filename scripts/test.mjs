@@ -16,7 +16,7 @@ function findTests(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = ["src", "test"]
+const files = ["src", "test", "bench"]
   .flatMap(findTests)
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();
