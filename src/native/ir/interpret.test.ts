@@ -154,8 +154,9 @@ const table: [string, (f: FuncBuilder) => void, bigint, bigint, bigint][] = [
     (f) =>
       f
         .mov("a2", 1)
-        .store(4, "a0", { base: "sp", index: "a2", scale: 4 })
-        .load(4, "a0", { base: "sp", offset: 4 }),
+        .addr("a3", "memory")
+        .store(4, "a0", { base: "a3", index: "a2", scale: 4 })
+        .load(4, "a0", { base: "a3", offset: 4 }),
     0xdeadbeefcafen,
     0n,
     0xbeefcafen,
@@ -184,6 +185,7 @@ for (const [cond, a, b, taken] of [
 
 test("Machine.call() computes the table of small programs", () => {
   const p = new ProgramBuilder();
+  p.bss("memory", 16);
   table.forEach(([, body], i) => {
     p.func(`case${i}`, { frame: 16 }, (f) => {
       body(f);

@@ -1,7 +1,8 @@
 // Reference semantics of the IR: runs a Program in-process over a flat little-endian memory, so IR
 // code can be unit-tested and fuzzed without an encoder, and the encoders can be checked against it.
 // Functions are compiled once per Program into arrays of closures with labels resolved to indexes;
-// a Machine holds the registers and memory of one run and can also call single functions.
+// a Machine holds the registers and memory of one run and can also call single functions. Programs
+// are verified first, so the interpreter accepts exactly what the linker accepts (bar syscall names).
 
 import { formatInsn } from "./format.ts";
 import {
@@ -14,6 +15,7 @@ import {
   REGS,
   type Reg,
 } from "./types.ts";
+import { verify } from "./verify.ts";
 
 /** Register file slots: a0..a5, s0..s5, sp, then the program's constants (immediates). */
 const SLOT: Record<Base, number> = Object.fromEntries([...REGS, "sp"].map((r, i) => [r, i])) as Record<
@@ -324,10 +326,11 @@ function store(size: number, s: number, mem: Mem, next: number): Step {
   };
 }
 
-/** Lays out data and compiles every function; cached per Program object. */
+/** Verifies the program, lays out data and compiles every function; cached per Program object. */
 function compile(program: Program): Compiled {
   const cached = compiledPrograms.get(program);
   if (cached) return cached;
+  verify(program);
   const symbols = new Map<string, number>();
   let cursor = DATA_BASE;
   for (const d of program.data) {
