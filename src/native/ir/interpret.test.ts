@@ -205,9 +205,12 @@ test("Machine.call() keeps memory between calls and reaches data by symbol", () 
   p.func("bump", {}, (f) =>
     f.addr("a1", "counter").load(8, "a0", "a1").add("a0", "a0", 1).store(8, "a0", "a1").ret(),
   );
+  p.func("keeps", { saves: ["s1"] }, (f) => f.add("s1", "a0", 1).mov("a0", "s1").ret());
   p.func("main", {}, (f) => f.call("bump").syscall("exit_group"));
   const machine = new Machine(p.build("main"), { syscall: streamSyscalls().handler });
   for (let i = 1n; i <= 3n; i++) assert.equal(machine.call("bump"), i);
+  assert.equal(machine.call("keeps", [5]), 6n);
+  assert.equal(machine.reg("s1"), 0n, "s1 is restored after the call");
   assert.equal(machine.memory.load(machine.address("counter"), 8), 3n);
   assert.equal(machine.run(), 4);
 });

@@ -546,6 +546,7 @@ export class Machine {
     let code = func.steps;
     let pc = 0;
     let steps = 0;
+    const startSaved = func.saved.map((r) => regs[r]!);
     regs[SP] -= BigInt(func.frame);
     try {
       for (;;) {
@@ -567,6 +568,9 @@ export class Machine {
           if (callers.length === 0) {
             if (!returns) throw new Error("returns from the entry function");
             regs[SP] += BigInt(func.frame);
+            func.saved.forEach((r, k) => {
+              regs[r] = startSaved[k]!;
+            });
             this.steps = steps;
             return;
           }
