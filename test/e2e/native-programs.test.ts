@@ -53,7 +53,7 @@ function runNative(program: Program, target: Target, stdin = ""): { stdout: Buff
 function runInterpreted(program: Program, stdin = ""): { stdout: Buffer; status: number } {
   const streams = streamSyscalls({ 0: stdin });
   const result = interpret(program, { syscall: streams.handler });
-  return { stdout: Buffer.from(streams.output.get(1) ?? []), status: result.exitCode };
+  return { stdout: Buffer.from(streams.bytes(1)), status: result.exitCode };
 }
 
 /** Runs `program` every way; `where` names the first differing output byte (a case, register, ...). */

@@ -8,10 +8,10 @@ const EBADF = 9n;
 export interface Streams {
   /** Bytes each fd yields to `read`, consumed front to back. */
   input: Map<number, Uint8Array>;
-  /** Bytes written to each fd, in order. */
-  output: Map<number, number[]>;
   handler: SyscallHandler;
-  /** Everything written to `fd`, as a string. */
+  /** Everything written to `fd` so far. */
+  bytes(fd: number): Uint8Array;
+  /** Everything written to `fd` so far, decoded as UTF-8. */
   text(fd: number): string;
 }
 
@@ -30,11 +30,21 @@ export function streamSyscalls(
       typeof data === "string" ? encoder.encode(data) : data,
     ]),
   );
-  const output = new Map<number, number[]>();
+  const output = new Map<number, Uint8Array[]>();
   const write = (fd: number, bytes: Uint8Array): void => {
-    const sink = output.get(fd) ?? [];
-    for (const b of bytes) sink.push(b);
-    output.set(fd, sink);
+    const chunks = output.get(fd) ?? [];
+    chunks.push(bytes);
+    output.set(fd, chunks);
+  };
+  const bytes = (fd: number): Uint8Array => {
+    const chunks = output.get(fd) ?? [];
+    const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return all;
   };
   const handler: SyscallHandler = (name, args, memory) => {
     switch (name) {
@@ -72,10 +82,5 @@ export function streamSyscalls(
       throw new Error(`interpret: syscall ${name} is not handled by this test's syscall layer`);
     return result;
   };
-  return {
-    input: inputs,
-    output,
-    handler,
-    text: (fd) => new TextDecoder().decode(new Uint8Array(output.get(fd) ?? [])),
-  };
+  return { input: inputs, handler, bytes, text: (fd) => new TextDecoder().decode(bytes(fd)) };
 }
