@@ -19,6 +19,6 @@ export type * from "./ir/types.ts";
 export { ARG_REGS, BIN_OPS, CONDS, REGS, SAVED_REGS, UN_OPS } from "./ir/types.ts";
 export { VerifyError, verify } from "./ir/verify.ts";
 export { BASE_ADDRESS, type Linked, type LinkedSizes, type LinkOptions, link } from "./link.ts";
-export { costTable, functionTable, opCosts, opKindBytes } from "./report.ts";
+export { costTable, functionTable, opCosts, opKindBytes, sizeReport } from "./report.ts";
 export { TARGETS, targetForArch } from "./target/index.ts";
 export type { KernelLayouts, Target } from "./target/types.ts";

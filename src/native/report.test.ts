@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProgramBuilder } from "./ir/builder.ts";
 import { link } from "./link.ts";
-import { costTable, functionTable, opCosts, opKindBytes, SAMPLE_INSNS } from "./report.ts";
+import { costTable, functionTable, opCosts, opKindBytes, SAMPLE_INSNS, sizeReport } from "./report.ts";
 import { TARGETS } from "./target/index.ts";
 
 test("opCosts() prices every sample instruction on every target", () => {
@@ -72,4 +72,18 @@ test("costTable() renders one Markdown row per sample with a column per target",
   assert.equal(table.length, SAMPLE_INSNS.length + 2);
   assert.equal(table[0], "| IR instruction | x64 bytes | a64 bytes |");
   assert.match(table[2]!, /^\| `mov reg, reg` \| \d+ \| \d+ \|$/);
+});
+
+test("sizeReport() gives each target's file size, functions and instruction kinds", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("helper").mov("a0", 0).syscall("exit_group"));
+  p.func("helper", {}, (f) => f.add("a0", "a0", 1).ret());
+  const program = p.build("main");
+  const report = sizeReport(program, Object.values(TARGETS));
+  for (const target of Object.values(TARGETS)) {
+    const size = link(program, target).elf.length;
+    assert.match(report, new RegExp(`^${target.name}: ${size} bytes$`, "m"));
+  }
+  assert.equal(report.match(/^helper\s+\d+$/gm)?.length, 2);
+  assert.equal(report.match(/^add\s+\d+ \(1 instruction\)$/gm)?.length, 2);
 });

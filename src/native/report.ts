@@ -3,7 +3,7 @@
 
 import { type FuncBuilder, ProgramBuilder } from "./ir/builder.ts";
 import type { Insn, Program } from "./ir/types.ts";
-import type { Linked } from "./link.ts";
+import { type Linked, link } from "./link.ts";
 import type { Target } from "./target/types.ts";
 
 /** Typical instructions, one row of the cost table each, written into a function with a 16-byte frame. */
@@ -122,4 +122,22 @@ export function functionTable(linked: Linked): string {
     `${"bss".padEnd(width)} ${String(bss).padStart(6)} (memory only)`,
   );
   return lines.join("\n");
+}
+
+/** The whole size report of a program: per target, the file size, each function and each instruction kind. */
+export function sizeReport(program: Program, targets: readonly Target[]): string {
+  return targets
+    .map((target) => {
+      const linked = link(program, target);
+      const kinds = opKindBytes(program, target);
+      const width = Math.max(8, ...kinds.map((k) => k.kind.length));
+      const kindLines = kinds.map(
+        (k) =>
+          `${k.kind.padEnd(width)} ${String(k.bytes).padStart(6)}${k.count ? ` (${k.count} instruction${k.count === 1 ? "" : "s"})` : ""}`,
+      );
+      return [`${target.name}: ${linked.elf.length} bytes`, "", functionTable(linked), "", ...kindLines].join(
+        "\n",
+      );
+    })
+    .join("\n\n");
 }
