@@ -8,12 +8,15 @@ import { fnv1a64 } from "./hash.ts";
 import { formatHttpDate, parseHttpDate } from "./http-date.ts";
 import {
   ERROR_STATUSES,
+  PackError,
   type PackInput,
+  type PackVariant,
   type Resource,
   readPack,
   writePack,
   writePackFile,
 } from "./index.ts";
+import { STRING } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -31,65 +34,129 @@ function errors(): PackInput["errors"] {
   return Object.fromEntries(ERROR_STATUSES.map((s) => [s, resource(`error ${s}`)])) as PackInput["errors"];
 }
 
-const segment = fc.stringMatching(/^[a-z0-9._~-]{1,8}$/);
-const path = fc.array(segment, { minLength: 0, maxLength: 4 }).map((s) => `/${s.join("/")}`);
-const body = fc.uint8Array({ maxLength: 300 });
-const site = fc.record({
-  routes: fc.uniqueArray(
-    fc.record({
-      path,
-      bodies: fc.array(body, { minLength: 1, maxLength: 3 }),
-      lm: fc.integer({ min: 0, max: 2 ** 40 }),
-    }),
-    {
-      selector: (r) => r.path,
-      maxLength: 40,
-    },
-  ),
-  spa: fc.option(body, { nil: undefined }),
-});
-
-function toInput(s: typeof site extends fc.Arbitrary<infer T> ? T : never): PackInput {
-  return {
-    routes: s.routes.map((r) => ({
-      path: r.path,
-      response: {
-        kind: "resource",
-        headers: [["Content-Type", "application/octet-stream"]],
-        lastModified: r.lm,
-        variants: r.bodies.map((b, i) => ({
-          encoding: (["identity", "gzip", "br"] as const)[i]!,
-          body: b,
-          etag: `"h${i}"`,
-        })),
-      },
-    })),
-    prefixRedirects: [],
-    spa: s.spa ? resource("spa") : undefined,
-    errors: errors(),
-  };
+function small(routes: PackInput["routes"]): PackInput {
+  return { routes, prefixRedirects: [], errors: errors() };
 }
 
-test("readPack(writePack(site)) gives back every route, variant and body", () => {
+const segment = fc.oneof(
+  fc.stringMatching(/^[a-z0-9._~-]{1,8}$/),
+  fc.constantFrom("café", "日本", "a b", "%41"),
+);
+const path = fc
+  .array(
+    segment.filter((s) => s !== "." && s !== ".."),
+    { minLength: 0, maxLength: 4 },
+  )
+  .chain((s) => fc.constantFrom(`/${s.join("/")}`, `/${s.join("/")}/`.replace("//", "/")));
+const body = fc.uint8Array({ maxLength: 300 });
+const header = fc.tuple(
+  fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}$/),
+  fc.stringMatching(/^[\x20-\x7e]{0,20}$/).map((v) => v.trim()),
+);
+const resourceArb = fc.record({
+  kind: fc.constant("resource" as const),
+  headers: fc.array(header, { maxLength: 3 }),
+  lastModified: fc.option(fc.integer({ min: 0, max: 253402300799 }), { nil: undefined }),
+  variants: fc
+    .tuple(body, fc.option(body, { nil: undefined }), fc.option(body, { nil: undefined }), fc.boolean())
+    .map(([identity, gzip, br, etags]) =>
+      (
+        [
+          ["identity", identity],
+          ["gzip", gzip],
+          ["br", br],
+        ] as const
+      )
+        .filter(([, b]) => b !== undefined)
+        .map(([encoding, b], i) => ({
+          encoding,
+          body: b!,
+          ...(etags ? { etag: `"t${i}-${b!.length}"` } : {}),
+        })),
+    ),
+});
+const location = fc.constantFrom("/", "/new", "https://example.com/x", "/q?a=1", "/f#top");
+const redirectArb = fc.record({
+  kind: fc.constant("redirect" as const),
+  status: fc.constantFrom(301 as const, 302 as const, 307 as const, 308 as const),
+  location,
+  headers: fc.array(header, { maxLength: 2 }),
+});
+const site: fc.Arbitrary<PackInput> = fc.record({
+  routes: fc.uniqueArray(fc.record({ path, response: fc.oneof(resourceArb, redirectArb) }), {
+    selector: (r) => r.path,
+    maxLength: 40,
+  }),
+  prefixRedirects: fc.array(
+    fc.record({
+      prefix: fc.constantFrom("/a/", "/b/c/", "/日本/"),
+      status: fc.constantFrom(301 as const, 308 as const),
+      target: location.map((l) => (l.endsWith("/") ? l : `${l}/`)),
+      headers: fc.array(header, { maxLength: 2 }),
+    }),
+    { maxLength: 3 },
+  ),
+  spa: fc.option(resourceArb, { nil: undefined }),
+  errors: fc.constant(errors()),
+});
+
+/** Every header line of `headers`, in order, somewhere in `head`. */
+function assertHeadHas(head: Uint8Array, headers: PackInput["routes"][number]["response"]["headers"]) {
+  const text = decode(head);
+  let from = 0;
+  for (const [name, value] of headers) {
+    const at = text.indexOf(`\r\n${name}: ${value}\r\n`, from - 2);
+    assert.ok(at >= 0, `${name}: ${value} missing from ${JSON.stringify(text)}`);
+    from = at + 2;
+  }
+}
+
+test("readPack(writePack(site)) gives back every route, variant, head and body", () => {
   fc.assert(
-    fc.property(site, (s) => {
-      const input = toInput(s);
+    fc.property(site, (input) => {
       const pack = readPack(writePack(input));
       assert.equal(pack.routeCount, input.routes.length);
+      assert.deepEqual(
+        pack.routes().map((r) => r.path),
+        input.routes.map((r) => r.path).sort(),
+      );
       for (const r of input.routes) {
         const got = pack.lookup(text.encode(r.path));
         assert.ok(got, r.path);
         assert.equal(got.path, r.path);
-        if (r.response.kind !== "resource") continue;
-        assert.equal(got.lastModified, r.response.lastModified);
-        r.response.variants.forEach((v, i) => {
-          assert.deepEqual(got.variants[i]!.body, v.body);
-          assert.equal(decode(got.variants[i]!.etag), v.etag);
-          assert.match(decode(got.variants[i]!.full), new RegExp(`Content-Length: ${v.body.length}\r\n$`));
-        });
+        assert.equal(got.kind, r.response.kind);
+        if (r.response.kind === "redirect") {
+          assert.equal(got.status, r.response.status);
+          assert.ok(decode(got.variants[0]!.full).endsWith(`\r\nLocation: ${r.response.location}`));
+          assert.equal(got.appendQuery, !/[?#]/.test(r.response.location));
+          assertHeadHas(got.variants[0]!.full, r.response.headers);
+          continue;
+        }
+        const lm = r.response.lastModified;
+        assert.equal(decode(got.lastModifiedText), lm === undefined ? "" : formatHttpDate(lm));
+        assert.equal(got.variants.filter(Boolean).length, r.response.variants.length);
+        for (const v of r.response.variants) {
+          const slot: PackVariant = got.variants[["identity", "gzip", "br"].indexOf(v.encoding)]!;
+          assert.deepEqual(slot.body, v.body);
+          assert.equal(decode(slot.etag), v.etag ?? "");
+          assert.ok(decode(slot.full).endsWith(`Content-Length: ${v.body.length}\r\n`));
+          assert.equal(
+            decode(slot.full).includes("Vary: Accept-Encoding\r\n"),
+            r.response.variants.length > 1,
+          );
+          assertHeadHas(slot.full, r.response.headers);
+          assertHeadHas(slot.partial, r.response.headers);
+          assert.ok(decode(slot.notModified).startsWith("HTTP/1.1 304 Not Modified\r\n"));
+        }
       }
+      input.prefixRedirects.forEach((rule, i) => {
+        const got = pack.prefixRedirects[i]!;
+        assert.equal(decode(got.prefix), rule.prefix);
+        assert.equal(got.status, rule.status);
+        assert.ok(decode(got.head).endsWith(`\r\nLocation: ${rule.target}`));
+      });
       assert.equal(pack.lookup(text.encode("/definitely/not/there")), undefined);
-      assert.equal(Boolean(pack.spa), Boolean(s.spa));
+      assert.equal(Boolean(pack.spa), Boolean(input.spa));
     }),
     { numRuns: 150 },
   );
@@ -97,8 +164,7 @@ test("readPack(writePack(site)) gives back every route, variant and body", () =>
 
 test("writePack() is deterministic whatever the route order", () => {
   fc.assert(
-    fc.property(site, (s) => {
-      const input = toInput(s);
+    fc.property(site, (input) => {
       const reversed = { ...input, routes: [...input.routes].reverse() };
       assert.deepEqual(writePack(input), writePack(reversed));
     }),
@@ -152,14 +218,85 @@ test("heads are precomputed: 200, 206 and 304 forms, Vary on negotiable routes",
     decode(old.variants[0]!.full),
     "HTTP/1.1 301 Moved Permanently\r\nContent-Length: 0\r\nLocation: /new",
   );
+  assert.equal(old.appendQuery, true);
+  assert.equal(decode(a.lastModifiedText), "Sun, 06 Nov 1994 08:49:37 GMT");
   assert.equal(decode(pack.prefixRedirects[0]!.prefix), "/blog/");
+  assert.equal(pack.prefixRedirects[0]!.status, 308);
   assert.equal(pack.errors[404].status, 404);
+  assert.equal(decode(pack.strings[STRING.date]!), "Date: ");
+  assert.equal(pack.strings[STRING.byteClasses]!.length, 256);
+});
+
+test("a Location with its own query or fragment does not get the request's query", () => {
+  const pack = readPack(
+    writePack({
+      routes: [
+        { path: "/q", response: { kind: "redirect", status: 302, location: "/x?a=1", headers: [] } },
+        { path: "/f", response: { kind: "redirect", status: 302, location: "/x#top", headers: [] } },
+      ],
+      prefixRedirects: [{ prefix: "/p/", status: 301, target: "https://e.com/?to=", headers: [] }],
+      errors: errors(),
+    }),
+  );
+  assert.equal(pack.lookup(text.encode("/q"))!.appendQuery, false);
+  assert.equal(pack.lookup(text.encode("/f"))!.appendQuery, false);
+  assert.equal(pack.prefixRedirects[0]!.appendQuery, false);
+});
+
+test("Last-Modified at the epoch is still sent and compared", () => {
+  const pack = readPack(
+    writePack({
+      routes: [{ path: "/", response: resource("x", { lastModified: 0 }) }],
+      prefixRedirects: [],
+      errors: errors(),
+    }),
+  );
+  const root = pack.lookup(text.encode("/"))!;
+  assert.equal(decode(root.lastModifiedText), "Thu, 01 Jan 1970 00:00:00 GMT");
+  assert.match(decode(root.variants[0]!.full), /Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\n/);
+});
+
+test("writePack() refuses input that would put bad bytes on the wire or never match", () => {
+  const base = { prefixRedirects: [], errors: errors() };
+  const one = (path: string, r: Resource) => writePack({ ...base, routes: [{ path, response: r }] });
+  assert.throws(() => one("/a//b", resource("x")), /not normalised/);
+  assert.throws(() => one("/a/../b", resource("x")), /not normalised/);
+  assert.throws(() => one("a", resource("x")), /not normalised/);
+  assert.throws(
+    () => one("/a", resource("x", { headers: [["X-A", "1\r\nSet-Cookie: y"]] })),
+    /control character/,
+  );
+  assert.throws(() => one("/a", resource("x", { headers: [["Bad Name", "1"]] })), /not a token/);
+  assert.throws(
+    () => one("/a", resource("x", { headers: [["content-length", "1"]] })),
+    /written by the pack/,
+  );
+  assert.throws(
+    () =>
+      one("/a", resource("x", { variants: [{ encoding: "identity", body: new Uint8Array(), etag: "abc" }] })),
+    /quoted strong entity tag/,
+  );
+  assert.throws(
+    () =>
+      writePack({
+        ...base,
+        routes: [{ path: "/r", response: { kind: "redirect", status: 301, location: "/a b", headers: [] } }],
+      }),
+    /printable ASCII/,
+  );
+  assert.throws(
+    () =>
+      writePack({
+        ...base,
+        routes: [],
+        prefixRedirects: [{ prefix: "/p", status: 301, target: "/", headers: [] }],
+      }),
+    /ending with "\/"/,
+  );
 });
 
 test("readPack() refuses corrupt and truncated packs with a clear error", () => {
-  const good = writePack(
-    toInput({ routes: [{ path: "/x", bodies: [new Uint8Array(10)], lm: 1 }], spa: undefined }),
-  );
+  const good = writePack(small([{ path: "/x", response: resource("0123456789", { lastModified: 1 }) }]));
   assert.throws(() => readPack(good.subarray(0, good.length - 1)), /truncated/);
   assert.throws(() => readPack(new Uint8Array(100)), /bad magic/);
   const wrongVersion = good.slice();
@@ -177,7 +314,7 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
           pack.routes();
           pack.lookup(text.encode("/x"));
         } catch (error) {
-          assert.match((error as Error).message, /not a valid speck pack|duplicate|identity/);
+          assert.ok(error instanceof PackError, String(error));
         }
       },
     ),
@@ -188,10 +325,7 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
 test("writePackFile() streams the same bytes to disk", () => {
   const dir = mkdtempSync(join(tmpdir(), "speck-pack-"));
   try {
-    const input = toInput({
-      routes: [{ path: "/x", bodies: [new Uint8Array(1000)], lm: 1 }],
-      spa: new Uint8Array(1),
-    });
+    const input = { ...small([{ path: "/x", response: resource("x".repeat(1000)) }]), spa: resource("spa") };
     writePackFile(input, join(dir, "site.pack"));
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, "site.pack"))), writePack(input));
   } finally {
@@ -205,6 +339,16 @@ test("fnv1a64() and HTTP dates match their definitions", () => {
   assert.equal(formatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   assert.equal(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
   assert.equal(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), null);
+  assert.equal(parseHttpDate("Sun Nov  6 08:49:37 1994"), null);
+  assert.equal(parseHttpDate("Xyz, 06 Nov 1994 08:49:37 GMT"), null);
+  assert.equal(parseHttpDate("Sun, 06 Nov 1994 24:00:00 GMT"), null);
+  assert.equal(
+    parseHttpDate("Mon, 31 Feb 2025 00:00:00 GMT"),
+    parseHttpDate("Mon, 03 Mar 2025 00:00:00 GMT"),
+  );
+  const year23 = new Date(0);
+  year23.setUTCFullYear(23, 0, 1);
+  assert.equal(parseHttpDate("Sat, 01 Jan 0023 00:00:00 GMT"), year23.getTime() / 1000);
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 253402300799 }), (t) =>
       assert.equal(parseHttpDate(formatHttpDate(t)), t),

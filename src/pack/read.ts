@@ -2,52 +2,75 @@
 // corrupt or truncated pack is refused with a clear error instead of reading out of bounds.
 
 import { fnv1a64 } from "./hash.ts";
-import { ERROR_STATUSES, type ErrorStatus } from "./model.ts";
 import {
   ENCODINGS,
   ERROR_SLOTS,
+  FLAG_APPEND_QUERY,
+  H,
   HEADER_SIZE,
   MAGIC,
   PREFIX_SIZE,
   ROUTE_SIZE,
+  SERVER_STRINGS,
   SLOT_SIZE,
+  STRING_SIZE,
   VARIANT_SIZE,
+  VARIANTS_AT,
   VERSION,
-} from "./write.ts";
+} from "./layout.ts";
+import { ERROR_STATUSES, type ErrorStatus } from "./model.ts";
 
+/** A pack that fails validation; the message says what is wrong and where. */
 export class PackError extends Error {}
 
 export interface PackVariant {
   encoding: (typeof ENCODINGS)[number];
+  /** The complete head without Date, Connection and the final CRLF (a redirect's ends in its Location). */
   full: Uint8Array;
+  /** The 206 head without Content-Range and Content-Length; empty except on 200 routes. */
   partial: Uint8Array;
+  /** The 304 head; empty except on 200 routes. */
   notModified: Uint8Array;
+  /** The entity tag with its quotes, or empty. */
   etag: Uint8Array;
   body: Uint8Array;
 }
 
 export interface PackRoute {
+  /** The normalised request path; empty for the SPA fallback and error responses. */
   path: string;
   status: number;
   kind: "resource" | "redirect";
+  /** Seconds since the epoch; meaningful only when lastModifiedText is not empty. */
   lastModified: number;
+  /** The Last-Modified value as sent (IMF-fixdate), or empty when the route has none. */
+  lastModifiedText: Uint8Array;
+  /** Redirects: the request's `?query` is appended to the Location. */
+  appendQuery: boolean;
   /** By encoding slot: identity, gzip, br; undefined where absent. */
   variants: (PackVariant | undefined)[];
 }
 
 export interface PackPrefixRedirect {
   prefix: Uint8Array;
+  status: number;
+  /** The full head, ending in `Location: <target prefix>` without CRLF. */
   head: Uint8Array;
+  appendQuery: boolean;
 }
 
 export interface Pack {
   bytes: Uint8Array;
   routeCount: number;
+  /** The exact route for a normalised path, by hash lookup as the native server does it. */
   lookup(path: Uint8Array): PackRoute | undefined;
+  /** Every exact route, sorted by path. */
   routes(): PackRoute[];
   prefixRedirects: PackPrefixRedirect[];
   spa: PackRoute | undefined;
   errors: Record<ErrorStatus, PackRoute>;
+  /** The server strings table (docs/pack-format.md, "Strings"). */
+  strings: Uint8Array[];
 }
 
 const decoder = new TextDecoder();
@@ -65,30 +88,33 @@ export function readPack(bytes: Uint8Array): Pack {
     throw new PackError(`not a valid speck pack: ${what}`);
   };
   if (bytes.length < HEADER_SIZE || !equal(bytes.subarray(0, 8), MAGIC))
-    fail("bad magic (is this a .pack file?)");
-  const version = view.getUint32(8, true);
-  if (version !== VERSION) fail(`version ${version}, this speck reads version ${VERSION}`);
-  if (view.getBigUint64(56, true) !== BigInt(bytes.length))
-    fail(`size ${bytes.length} differs from the recorded size (truncated?)`);
+    fail("bad magic (is this a .pack file written by speck?)");
+  const version = view.getUint32(H.version, true);
+  if (version !== VERSION) fail(`version ${version}, this speck reads version ${VERSION} (rebuild the pack)`);
+  const recorded = view.getBigUint64(H.fileSize, true);
+  if (recorded !== BigInt(bytes.length))
+    fail(`the file has ${bytes.length} bytes but its header says ${recorded} (truncated?)`);
   const u64 = (at: number): number => {
     const v = view.getBigUint64(at, true);
-    if (v > BigInt(bytes.length)) fail(`offset ${v} at ${at} is past the end`);
+    if (v > BigInt(bytes.length)) fail(`the offset or length ${v} at byte ${at} is past the end`);
     return Number(v);
   };
   const slice = (offset: number, length: number, what: string): Uint8Array => {
-    if (offset + length > bytes.length) fail(`${what} runs past the end`);
+    if (offset + length > bytes.length) fail(`the ${what} at byte ${offset} runs past the end`);
     return bytes.subarray(offset, offset + length);
   };
   const record = (at: number, size: number, what: string): number => {
-    if (at % 8 !== 0 || at + size > bytes.length) fail(`${what} at ${at} is misaligned or past the end`);
+    if (at % 8 !== 0 || at < HEADER_SIZE || at + size > bytes.length)
+      fail(`the ${what} at byte ${at} is misaligned or out of bounds`);
     return at;
   };
 
-  const slotBits = view.getUint32(12, true);
-  if (slotBits > 40) fail(`hash table of 2^${slotBits} slots`);
+  const slotBits = view.getUint32(H.slotBits, true);
+  if (slotBits < 1 || slotBits > 40) fail(`a hash table of 2^${slotBits} slots`);
   const slots = 2 ** slotBits;
-  const tableAt = record(u64(16), slots * SLOT_SIZE, "hash table");
-  const routeCount = view.getUint32(36, true);
+  const tableAt = record(u64(H.table), slots * SLOT_SIZE, "hash table");
+  const routeCount = view.getUint32(H.routeCount, true);
+  if (routeCount * 2 > slots) fail(`${routeCount} routes in ${slots} slots (the table must stay half empty)`);
 
   const routeCache = new Map<number, PackRoute>();
   const route = (at: number): PackRoute => {
@@ -96,44 +122,62 @@ export function readPack(bytes: Uint8Array): Pack {
     if (cached) return cached;
     record(at, ROUTE_SIZE, "route");
     const kindByte = view.getUint8(at + 14);
-    if (kindByte !== 1 && kindByte !== 2) fail(`route at ${at} has kind ${kindByte}`);
+    if (kindByte !== 1 && kindByte !== 2) fail(`the route at byte ${at} has kind ${kindByte}`);
     const mask = view.getUint8(at + 15);
+    if (mask > 7 || (kindByte === 2 && mask !== 1)) fail(`the route at byte ${at} has variant mask ${mask}`);
     const variants = ENCODINGS.map((encoding, slot): PackVariant | undefined => {
       if (!(mask & (1 << slot))) return undefined;
-      const v = at + 24 + slot * VARIANT_SIZE;
+      const v = at + VARIANTS_AT + slot * VARIANT_SIZE;
       return {
         encoding,
         full: slice(u64(v), view.getUint32(v + 8, true), "head"),
-        partial: slice(u64(v + 16), view.getUint32(v + 12, true), "partial head"),
+        partial: slice(u64(v + 16), view.getUint32(v + 12, true), "206 head"),
         notModified: slice(u64(v + 24), view.getUint32(v + 32, true), "304 head"),
-        etag: slice(u64(v + 40), view.getUint32(v + 36, true), "etag"),
+        etag: slice(u64(v + 40), view.getUint32(v + 36, true), "ETag"),
         body: slice(u64(v + 48), u64(v + 56), "body"),
       };
     });
-    if (!variants[0]) fail(`route at ${at} has no identity variant`);
+    if (!variants[0]) fail(`the route at byte ${at} has no identity variant`);
     const result: PackRoute = {
       path: decoder.decode(slice(u64(at), view.getUint32(at + 8, true), "path")),
       status: view.getUint16(at + 12, true),
       kind: kindByte === 1 ? "resource" : "redirect",
       lastModified: Number(view.getBigUint64(at + 16, true)),
+      lastModifiedText: slice(u64(at + 24), view.getUint32(at + 32, true), "Last-Modified text"),
+      appendQuery: (view.getUint32(at + 36, true) & FLAG_APPEND_QUERY) !== 0,
       variants,
     };
     routeCache.set(at, result);
     return result;
   };
 
-  const prefixAt = u64(24);
-  const prefixRedirects = Array.from({ length: view.getUint32(32, true) }, (_, i) => {
+  const prefixAt = u64(H.prefixes);
+  const prefixRedirects = Array.from({ length: view.getUint32(H.prefixCount, true) }, (_, i) => {
     const at = record(prefixAt + i * PREFIX_SIZE, PREFIX_SIZE, "prefix redirect");
     return {
       prefix: slice(u64(at), view.getUint32(at + 8, true), "prefix"),
-      head: slice(u64(at + 16), view.getUint32(at + 12, true), "prefix head"),
+      head: slice(u64(at + 16), view.getUint32(at + 12, true), "prefix redirect head"),
+      status: view.getUint16(at + 24, true),
+      appendQuery: (view.getUint32(at + 28, true) & FLAG_APPEND_QUERY) !== 0,
     };
   });
-  const spaAt = u64(40);
-  const errorsAt = record(u64(48), ERROR_SLOTS * 8, "error table");
+  const stringsAt = u64(H.strings);
+  const stringCount = view.getUint32(H.stringCount, true);
+  if (stringCount < SERVER_STRINGS.length)
+    fail(`${stringCount} server strings, expected ${SERVER_STRINGS.length}`);
+  record(stringsAt, stringCount * STRING_SIZE, "strings table");
+  const strings = Array.from({ length: stringCount }, (_, i) =>
+    slice(u64(stringsAt + i * STRING_SIZE), u64(stringsAt + i * STRING_SIZE + 8), "server string"),
+  );
+  const spaAt = u64(H.spa);
+  const errorsAt = record(u64(H.errors), ERROR_SLOTS * 8, "error table");
   const errors = Object.fromEntries(
-    ERROR_STATUSES.map((status, ordinal) => [status, route(u64(errorsAt + ordinal * 8))]),
+    ERROR_STATUSES.map((status, ordinal) => {
+      const r = route(u64(errorsAt + ordinal * 8));
+      if (r.status !== status || r.kind !== "resource")
+        fail(`error slot ${ordinal} holds a ${r.kind} with status ${r.status}, expected ${status}`);
+      return [status, r];
+    }),
   ) as Record<ErrorStatus, PackRoute>;
 
   return {
@@ -142,6 +186,7 @@ export function readPack(bytes: Uint8Array): Pack {
     prefixRedirects,
     spa: spaAt === 0 ? undefined : route(spaAt),
     errors,
+    strings,
     lookup(path) {
       const hash = fnv1a64(path);
       let slot = Number(hash & BigInt(slots - 1));

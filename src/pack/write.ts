@@ -1,29 +1,29 @@
 // Serialises a PackInput into the pack format (docs/pack-format.md): precomputed heads for every
-// variant, the hash table, the prefix redirect and error tables, then the bodies. The output is a
-// list of chunks so multi-gigabyte sites stream to disk without one giant buffer.
+// variant, the hash table, the prefix redirect, error and strings tables, then the bodies. The output
+// is a list of chunks so multi-gigabyte sites stream to disk without one giant buffer.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { fnv1a64 } from "./hash.ts";
 import { formatHttpDate } from "./http-date.ts";
 import {
-  ERROR_STATUSES,
-  type Header,
-  type PackInput,
-  type Redirect,
-  type Resource,
-  type Route,
-} from "./model.ts";
+  ENCODINGS,
+  ERROR_SLOTS,
+  FLAG_APPEND_QUERY,
+  H,
+  HEADER_SIZE,
+  MAGIC,
+  PREFIX_SIZE,
+  ROUTE_SIZE,
+  SERVER_STRINGS,
+  SLOT_SIZE,
+  STRING_SIZE,
+  VARIANT_SIZE,
+  VARIANTS_AT,
+  VERSION,
+} from "./layout.ts";
+import { ERROR_STATUSES, type Header, type PackInput, type Redirect, type Resource } from "./model.ts";
 import { statusLine } from "./status.ts";
 
-export const MAGIC = new TextEncoder().encode("speck\0pk");
-export const VERSION = 1;
-export const HEADER_SIZE = 64;
-export const SLOT_SIZE = 16;
-export const ROUTE_SIZE = 216;
-export const VARIANT_SIZE = 64;
-export const PREFIX_SIZE = 32;
-export const ERROR_SLOTS = 16;
-export const ENCODINGS = ["identity", "gzip", "br"] as const;
 /** Headers a 304 repeats from the 200 (RFC 9110, section 15.4.5). */
 const NOT_MODIFIED_HEADERS = new Set([
   "cache-control",
@@ -33,6 +33,21 @@ const NOT_MODIFIED_HEADERS = new Set([
   "last-modified",
   "vary",
 ]);
+/** Headers the pack writes itself or the server adds at run time. */
+const RESERVED_HEADERS = new Set([
+  "accept-ranges",
+  "connection",
+  "content-encoding",
+  "content-length",
+  "content-range",
+  "date",
+  "etag",
+  "keep-alive",
+  "last-modified",
+  "location",
+  "transfer-encoding",
+]);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 const encoder = new TextEncoder();
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -50,8 +65,44 @@ class Heap {
   }
 }
 
+function fail(what: string): never {
+  throw new Error(`pack: ${what}`);
+}
+
+function checkHeaders(headers: readonly Header[], where: string): void {
+  for (const [name, value] of headers) {
+    if (!TOKEN.test(name)) fail(`${where}: header name ${JSON.stringify(name)} is not a token`);
+    if (RESERVED_HEADERS.has(name.toLowerCase())) fail(`${where}: ${name} is written by the pack itself`);
+    if (/[\0-\x08\n-\x1f\x7f]/.test(value))
+      fail(`${where}: the value of ${name} contains a control character`);
+  }
+}
+
+/** True for a normalised request path: "/" then segments, no "//", no "." or ".." segment, no NUL. */
+export function isNormalisedPath(path: string): boolean {
+  if (!path.startsWith("/") || path.includes("\0")) return false;
+  return path
+    .slice(1)
+    .split("/")
+    .every((segment, i, all) =>
+      segment === "" ? i === all.length - 1 : segment !== "." && segment !== "..",
+    );
+}
+
+function checkLocation(location: string, where: string): void {
+  if (!/^[\x21-\x7e]+$/.test(location))
+    fail(`${where}: Location ${JSON.stringify(location)} must be printable ASCII without spaces`);
+}
+
 function headerLines(headers: readonly Header[]): string {
   return headers.map(([name, value]) => `${name}: ${value}\r\n`).join("");
+}
+
+/** The query is appended only to a Location that has neither a query nor a fragment of its own. */
+const appendsQuery = (location: string): boolean => !location.includes("?") && !location.includes("#");
+
+function redirectHead(status: number, headers: readonly Header[], location: string): string {
+  return `${statusLine(status)}${headerLines(headers)}Content-Length: 0\r\nLocation: ${location}`;
 }
 
 interface VariantHeads {
@@ -81,11 +132,31 @@ function resourceHeads(resource: Resource, status: number, index: number): Varia
   };
 }
 
-function redirectHead(status: number, headers: readonly Header[], location: string): string {
-  return `${statusLine(status)}${headerLines(headers)}Content-Length: 0\r\nLocation: ${location}`;
+function writeVariant(
+  view: DataView,
+  v: number,
+  heap: Heap,
+  heads: VariantHeads,
+  etag: string,
+  body: Uint8Array,
+) {
+  const full = encoder.encode(heads.full);
+  const partial = encoder.encode(heads.partial);
+  const notModified = encoder.encode(heads.notModified);
+  const etagBytes = encoder.encode(etag);
+  view.setBigUint64(v, BigInt(heap.add(full)), true);
+  view.setUint32(v + 8, full.length, true);
+  view.setUint32(v + 12, partial.length, true);
+  view.setBigUint64(v + 16, BigInt(heap.add(partial)), true);
+  view.setBigUint64(v + 24, BigInt(heap.add(notModified)), true);
+  view.setUint32(v + 32, notModified.length, true);
+  view.setUint32(v + 36, etagBytes.length, true);
+  view.setBigUint64(v + 40, BigInt(heap.add(etagBytes)), true);
+  view.setBigUint64(v + 48, BigInt(heap.add(body)), true);
+  view.setBigUint64(v + 56, BigInt(body.length), true);
 }
 
-/** Writes one route record (and its heads and bodies into the heap) at `at` in `records`. */
+/** Writes one route record at `at` (its heads and bodies go into the heap). */
 function writeRoute(
   view: DataView,
   at: number,
@@ -93,80 +164,95 @@ function writeRoute(
   path: string,
   response: Resource | Redirect,
   status: number,
+  where: string,
 ): void {
   const pathBytes = encoder.encode(path);
   view.setBigUint64(at, BigInt(heap.add(pathBytes)), true);
   view.setUint32(at + 8, pathBytes.length, true);
   view.setUint16(at + 12, status, true);
   view.setUint8(at + 14, response.kind === "resource" ? 1 : 2);
+  checkHeaders(response.headers, where);
   if (response.kind === "redirect") {
+    checkLocation(response.location, where);
     view.setUint8(at + 15, 1);
+    view.setUint32(at + 36, appendsQuery(response.location) ? FLAG_APPEND_QUERY : 0, true);
     const head = encoder.encode(redirectHead(status, response.headers, response.location));
-    view.setBigUint64(at + 24, BigInt(heap.add(head)), true);
-    view.setUint32(at + 24 + 8, head.length, true);
+    view.setBigUint64(at + VARIANTS_AT, BigInt(heap.add(head)), true);
+    view.setUint32(at + VARIANTS_AT + 8, head.length, true);
     return;
   }
-  view.setBigUint64(at + 16, BigInt(response.lastModified ?? 0), true);
+  if (response.lastModified !== undefined) {
+    const seconds = response.lastModified;
+    if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 253402300799)
+      fail(`${where}: Last-Modified ${seconds} is not a time between 1970 and 9999`);
+    const lmText = encoder.encode(formatHttpDate(seconds));
+    view.setBigUint64(at + 16, BigInt(seconds), true);
+    view.setBigUint64(at + 24, BigInt(heap.add(lmText)), true);
+    view.setUint32(at + 32, lmText.length, true);
+  }
   let mask = 0;
   response.variants.forEach((variant, index) => {
     const slot = ENCODINGS.indexOf(variant.encoding);
     if (slot < 0 || mask & (1 << slot))
-      throw new Error(`pack: ${path} has a duplicate or unknown ${variant.encoding} variant`);
+      fail(`${where} has a duplicate or unknown ${variant.encoding} variant`);
+    if (variant.etag !== undefined && !/^"[\x21\x23-\x7e\x80-\xff]*"$/.test(variant.etag))
+      fail(`${where}: ETag ${variant.etag} is not a quoted strong entity tag`);
     mask |= 1 << slot;
-    const heads = resourceHeads(response, status, index);
-    const v = at + 24 + slot * VARIANT_SIZE;
-    const full = encoder.encode(heads.full);
-    const partial = encoder.encode(heads.partial);
-    const notModified = encoder.encode(heads.notModified);
-    const etag = encoder.encode(variant.etag ?? "");
-    view.setBigUint64(v, BigInt(heap.add(full)), true);
-    view.setUint32(v + 8, full.length, true);
-    view.setUint32(v + 12, partial.length, true);
-    view.setBigUint64(v + 16, BigInt(heap.add(partial)), true);
-    view.setBigUint64(v + 24, BigInt(heap.add(notModified)), true);
-    view.setUint32(v + 32, notModified.length, true);
-    view.setUint32(v + 36, etag.length, true);
-    view.setBigUint64(v + 40, BigInt(heap.add(etag)), true);
-    view.setBigUint64(v + 48, BigInt(heap.add(variant.body)), true);
-    view.setBigUint64(v + 56, BigInt(variant.body.length), true);
+    const v = at + VARIANTS_AT + slot * VARIANT_SIZE;
+    writeVariant(view, v, heap, resourceHeads(response, status, index), variant.etag ?? "", variant.body);
   });
-  if (!(mask & 1)) throw new Error(`pack: ${path} has no identity variant`);
+  if (!(mask & 1)) fail(`${where} has no identity variant`);
   view.setUint8(at + 15, mask);
 }
 
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 /** The pack as chunks in file order, plus its total size. */
 export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: number } {
-  const routes = [...input.routes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (let i = 1; i < routes.length; i++)
-    if (routes[i]!.path === routes[i - 1]!.path)
-      throw new Error(`pack: the path ${routes[i]!.path} has two routes`);
+  const routes = [...input.routes].sort(byPath);
+  for (let i = 0; i < routes.length; i++) {
+    const path = routes[i]!.path;
+    if (!isNormalisedPath(path))
+      fail(
+        `the route path ${JSON.stringify(path)} is not normalised (no "//", "." or ".." segments, no NUL)`,
+      );
+    if (i > 0 && path === routes[i - 1]!.path) fail(`the path ${path} has two routes`);
+  }
   let slotBits = 1;
-  while (1 << slotBits < routes.length * 2) slotBits++;
-  const slots = 1 << slotBits;
+  while (2 ** slotBits < routes.length * 2) slotBits++;
+  const slots = 2 ** slotBits;
 
   const tableAt = HEADER_SIZE;
   const routesAt = tableAt + slots * SLOT_SIZE;
-  const extraRoutes = (input.spa ? 1 : 0) + ERROR_STATUSES.length;
-  const prefixAt = routesAt + (routes.length + extraRoutes) * ROUTE_SIZE;
+  const recordCount = routes.length + (input.spa ? 1 : 0) + ERROR_STATUSES.length;
+  const prefixAt = routesAt + recordCount * ROUTE_SIZE;
   const errorsAt = prefixAt + input.prefixRedirects.length * PREFIX_SIZE;
-  const heapAt = align8(errorsAt + ERROR_SLOTS * 8);
+  const stringsAt = errorsAt + ERROR_SLOTS * 8;
+  const heapAt = align8(stringsAt + SERVER_STRINGS.length * STRING_SIZE);
   const records = new Uint8Array(heapAt);
   const view = new DataView(records.buffer);
   const heap = new Heap(heapAt);
 
   records.set(MAGIC, 0);
-  view.setUint32(8, VERSION, true);
-  view.setUint32(12, slotBits, true);
-  view.setBigUint64(16, BigInt(tableAt), true);
-  view.setBigUint64(24, BigInt(prefixAt), true);
-  view.setUint32(32, input.prefixRedirects.length, true);
-  view.setUint32(36, routes.length, true);
-  view.setBigUint64(48, BigInt(errorsAt), true);
+  view.setUint32(H.version, VERSION, true);
+  view.setUint32(H.slotBits, slotBits, true);
+  view.setBigUint64(H.table, BigInt(tableAt), true);
+  view.setBigUint64(H.routes, BigInt(routesAt), true);
+  view.setUint32(H.routeCount, routes.length, true);
+  view.setUint32(H.prefixCount, input.prefixRedirects.length, true);
+  view.setBigUint64(H.prefixes, BigInt(prefixAt), true);
+  view.setBigUint64(H.errors, BigInt(errorsAt), true);
+  view.setBigUint64(H.strings, BigInt(stringsAt), true);
+  view.setUint32(H.stringCount, SERVER_STRINGS.length, true);
 
-  routes.forEach((route: Route, i) => {
+  SERVER_STRINGS.forEach((bytes, i) => {
+    view.setBigUint64(stringsAt + i * STRING_SIZE, BigInt(heap.add(bytes)), true);
+    view.setBigUint64(stringsAt + i * STRING_SIZE + 8, BigInt(bytes.length), true);
+  });
+  routes.forEach((route, i) => {
     const at = routesAt + i * ROUTE_SIZE;
     const status = route.response.kind === "redirect" ? route.response.status : 200;
-    writeRoute(view, at, heap, route.path, route.response, status);
+    writeRoute(view, at, heap, route.path, route.response, status, `route ${route.path}`);
     const hash = fnv1a64(encoder.encode(route.path));
     let slot = Number(hash & BigInt(slots - 1));
     while (view.getBigUint64(tableAt + slot * SLOT_SIZE + 8, true) !== 0n) slot = (slot + 1) & (slots - 1);
@@ -175,31 +261,39 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
   });
   let next = routesAt + routes.length * ROUTE_SIZE;
   if (input.spa) {
-    writeRoute(view, next, heap, "", input.spa, 200);
-    view.setBigUint64(40, BigInt(next), true);
+    writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback");
+    view.setBigUint64(H.spa, BigInt(next), true);
     next += ROUTE_SIZE;
   }
   ERROR_STATUSES.forEach((status, ordinal) => {
-    writeRoute(view, next, heap, "", input.errors[status], status);
+    const page = input.errors[status];
+    if (!page) fail(`the ${status} error response is missing`);
+    writeRoute(view, next, heap, "", page, status, `the ${status} error response`);
     view.setBigUint64(errorsAt + ordinal * 8, BigInt(next), true);
     next += ROUTE_SIZE;
   });
   input.prefixRedirects.forEach((rule, i) => {
     const at = prefixAt + i * PREFIX_SIZE;
-    if (!rule.prefix.endsWith("/")) throw new Error(`pack: prefix redirect ${rule.prefix} must end with "/"`);
+    const where = `prefix redirect ${rule.prefix}`;
+    if (!rule.prefix.endsWith("/") || !isNormalisedPath(rule.prefix))
+      fail(`${where}: the prefix must be a normalised path ending with "/"`);
+    checkHeaders(rule.headers, where);
+    checkLocation(rule.target, where);
     const prefix = encoder.encode(rule.prefix);
     const head = encoder.encode(redirectHead(rule.status, rule.headers, rule.target));
     view.setBigUint64(at, BigInt(heap.add(prefix)), true);
     view.setUint32(at + 8, prefix.length, true);
     view.setUint32(at + 12, head.length, true);
     view.setBigUint64(at + 16, BigInt(heap.add(head)), true);
+    view.setUint16(at + 24, rule.status, true);
+    view.setUint32(at + 28, appendsQuery(rule.target) ? FLAG_APPEND_QUERY : 0, true);
   });
   const size = heapAt + heap.size;
-  view.setBigUint64(56, BigInt(size), true);
+  view.setBigUint64(H.fileSize, BigInt(size), true);
   return { chunks: [records, ...heap.chunks], size };
 }
 
-/** The whole pack in memory (sites up to the 4 GiB a Buffer holds; use writePackFile beyond). */
+/** The whole pack in memory, deterministic for a given input (routes are sorted by path). */
 export function writePack(input: PackInput): Uint8Array {
   const { chunks, size } = packChunks(input);
   const out = new Uint8Array(size);
@@ -211,7 +305,7 @@ export function writePack(input: PackInput): Uint8Array {
   return out;
 }
 
-/** Streams the pack to `path` through a temporary file renamed when complete. */
+/** Streams the pack to `path` through a temporary file renamed when complete; returns its size. */
 export function writePackFile(input: PackInput, path: string): number {
   const { chunks, size } = packChunks(input);
   const temporary = `${path}.tmp-${process.pid}`;

@@ -1,0 +1,105 @@
+// Sizes, offsets and fixed contents of the pack format (docs/pack-format.md), shared by the writer and
+// the reader so the two cannot drift apart.
+
+export const MAGIC = new TextEncoder().encode("speck\0pk");
+export const VERSION = 1;
+
+export const HEADER_SIZE = 128;
+export const SLOT_SIZE = 16;
+export const ROUTE_SIZE = 232;
+export const VARIANT_SIZE = 64;
+export const VARIANTS_AT = 40;
+export const PREFIX_SIZE = 32;
+export const ERROR_SLOTS = 16;
+export const STRING_SIZE = 16;
+
+/** Variant slots in a route record, in this order. */
+export const ENCODINGS = ["identity", "gzip", "br"] as const;
+
+/** Header field offsets. */
+export const H = {
+  version: 8,
+  slotBits: 12,
+  fileSize: 16,
+  table: 24,
+  routes: 32,
+  routeCount: 40,
+  prefixCount: 44,
+  prefixes: 48,
+  spa: 56,
+  errors: 64,
+  strings: 72,
+  stringCount: 80,
+} as const;
+
+/** Route flag: a redirect appends the request's `?query` to its Location. */
+export const FLAG_APPEND_QUERY = 1;
+
+/** Byte classes (string 9): one byte per octet, these bits. */
+export const CLASS = {
+  /** tchar of RFC 9110: methods and header names. */
+  token: 1,
+  /** 0x21-0x7E: bytes of a request-target. */
+  target: 2,
+  /** HTAB, 0x20-0x7E, 0x80-0xFF: bytes of a header value. */
+  fieldValue: 4,
+  /** A-Z a-z 0-9 - . _ ~ /: copied into a prefix redirect's Location without escaping. */
+  locationSafe: 8,
+  /** 0-9 A-F a-f. */
+  hex: 16,
+  /** 0-9. */
+  digit: 32,
+  /** SP and HTAB. */
+  whitespace: 64,
+} as const;
+
+function byteClasses(): Uint8Array {
+  const table = new Uint8Array(256);
+  const mark = (bit: number, test: (c: number) => boolean) => {
+    for (let c = 0; c < 256; c++) if (test(c)) table[c]! |= bit;
+  };
+  const alnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  const of = (chars: string) => (c: number) => chars.includes(String.fromCharCode(c));
+  mark(CLASS.token, (c) => alnum(c) || of("!#$%&'*+-.^_`|~")(c));
+  mark(CLASS.target, (c) => c >= 0x21 && c <= 0x7e);
+  mark(CLASS.fieldValue, (c) => c === 9 || (c >= 0x20 && c <= 0x7e) || c >= 0x80);
+  mark(CLASS.locationSafe, (c) => alnum(c) || of("-._~/")(c));
+  mark(CLASS.hex, (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
+  mark(CLASS.digit, (c) => c >= 48 && c <= 57);
+  mark(CLASS.whitespace, (c) => c === 9 || c === 32);
+  return table;
+}
+
+const text = new TextEncoder();
+
+/**
+ * The strings table: constant bytes the server needs, in the pack so the native server's code
+ * does not carry them. Indexes are part of the format.
+ */
+export const SERVER_STRINGS: readonly Uint8Array[] = [
+  text.encode("Date: "),
+  text.encode("Connection: close\r\n"),
+  text.encode("Connection: keep-alive\r\n"),
+  text.encode("Content-Range: bytes "),
+  text.encode("Content-Length: "),
+  text.encode("\r\n"),
+  text.encode("SunMonTueWedThuFriSat"),
+  text.encode("JanFebMarAprMayJunJulAugSepOctNovDec"),
+  text.encode("0123456789ABCDEF"),
+  byteClasses(),
+  text.encode("POST PUT DELETE CONNECT OPTIONS TRACE PATCH"),
+];
+
+export const STRING = {
+  date: 0,
+  connectionClose: 1,
+  connectionKeepAlive: 2,
+  contentRange: 3,
+  contentLength: 4,
+  crlf: 5,
+  days: 6,
+  months: 7,
+  hexDigits: 8,
+  byteClasses: 9,
+  methods405: 10,
+} as const;
