@@ -95,6 +95,7 @@ test("buildImage() puts the server at /speck (0555) and the pack at /site.pack (
   assert.equal(summary.imageSize, summary.configSize + summary.serverLayerSize + image.summary.packLayerSize);
   assert.equal(summary.serverBytes, options.platforms[0]!.server.byteLength);
   assert.equal(image.summary.digest, image.root.digest);
+  assert.equal(image.summary.packBytes, pack.byteLength);
 });
 
 test("buildImage() is reproducible and the pack's form (bytes, chunks, file) does not matter", async () => {

@@ -20,7 +20,7 @@ import {
 import { type Platform, parsePlatform, platformName } from "./platform.ts";
 import { fullName, parseTag, type Reference } from "./reference.ts";
 import type { ImageSource, PlatformImage } from "./source.ts";
-import { EXECUTABLE_MODE, type TarContent } from "./tar.ts";
+import { contentSize, EXECUTABLE_MODE, type TarContent } from "./tar.ts";
 
 /** Where the server and the pack sit in the image (paths in the layer tars have no leading /). */
 export const SERVER_PATH = "speck";
@@ -171,11 +171,12 @@ export async function buildImage(options: BuildOptions): Promise<Image> {
   const layerOptions = { mtime: createdSeconds, level: options.level, keepInMemory: options.keepInMemory };
   const annotations = { ...options.annotations, ...metadataAnnotations(options.metadata ?? {}, created) };
   const labels = { ...options.labels, ...metadataAnnotations(options.metadata ?? {}, created) };
+  const pack = packContent(options.pack);
+  const packBytes = contentSize(pack);
   const packLayer = await buildLayer(
-    [{ type: "file", path: PACK_PATH, mode: PACK_MODE, content: packContent(options.pack) }],
+    [{ type: "file", path: PACK_PATH, mode: PACK_MODE, content: pack }],
     layerOptions,
   );
-  const packBytes = packLayer.uncompressedSize;
   const blobs = new Map<string, Blob>([[packLayer.digest, packLayer]]);
 
   const images: PlatformImage[] = [];

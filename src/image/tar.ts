@@ -54,7 +54,8 @@ function normalisePath(path: string): string {
   return trimmed;
 }
 
-function contentSize(content: TarContent): number {
+/** The byte length of `content`, without reading it. */
+export function contentSize(content: TarContent): number {
   if (content instanceof Uint8Array) return content.byteLength;
   if ("file" in content) {
     try {
