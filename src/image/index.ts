@@ -2,7 +2,7 @@
 // layout folder or a docker-loadable tarball, read either back. See docs/image.md.
 
 export { writeDockerArchive } from "./archive.ts";
-export type { Blob } from "./blob.ts";
+export { type Blob, sha256Digest } from "./blob.ts";
 export {
   type BuildOptions,
   buildImage,
@@ -30,4 +30,4 @@ export {
 export { PLATFORMS, type Platform, parsePlatform, parsePlatforms, platformName } from "./platform.ts";
 export { type ReadImage, readLayout } from "./read.ts";
 export { familiarName, fullName, parseReference, parseTag, type Reference } from "./reference.ts";
-export type { ImageSource, PlatformImage } from "./source.ts";
+export { blobDigests, type ImageSource, type PlatformImage, selectImage } from "./source.ts";

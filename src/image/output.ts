@@ -49,21 +49,22 @@ export async function writeFolderAtomically(
   } catch (error) {
     throw fileError("write", target, error);
   }
+  const old = `${tmp}-old`;
+  let moved = false;
   try {
     await fill(tmp);
     await chmod(tmp, 0o755);
     if (exists) {
-      const old = `${tmp}-old`;
       await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
+      moved = true;
     }
+    await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
+    if (moved) await rename(old, target);
     throw asImageError("write", target, error);
   }
+  if (moved) await rm(old, { recursive: true, force: true });
 }
 
 /** Streams `chunks` to a temporary file beside `file`, then renames it to `file`. */

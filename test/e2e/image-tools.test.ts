@@ -180,6 +180,11 @@ test("skopeo copies the layout to a docker-archive and back without changing the
     original.manifest.layers.map(async (layer) => gunzipSync(await collect(image.blob(layer.digest).open()))),
   );
   assert.deepEqual(copiedLayers, originalLayers);
+
+  // An OCI archive written by skopeo reads back with the digest unchanged.
+  const ociArchive = join(work, "copy-oci.tar");
+  run("skopeo", ["copy", "-q", `oci:${layout}:1.4`, `oci-archive:${ociArchive}:1.4`]);
+  assert.equal(readLayout(ociArchive).root.digest, image.root.digest);
 });
 
 test("umoci unpacks the layout: /speck 0555 and /site.pack 0444 owned by root, run as 65532", async (t) => {
