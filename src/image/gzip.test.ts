@@ -53,3 +53,11 @@ test("gzip -d decompresses gzipStream() output and finds the CRC and size right"
   const listing = execFileSync("gzip", ["-l", "-v"], { input: compressed, encoding: "utf8" });
   assert.match(listing, new RegExp(`${data.byteLength}`));
 });
+
+test("gzipStream() passes on an error of its source", async () => {
+  async function* failing() {
+    yield new Uint8Array(100_000);
+    throw new Error("source broke");
+  }
+  await assert.rejects(collect(gzipStream(failing())), /source broke/);
+});
