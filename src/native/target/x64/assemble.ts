@@ -1,40 +1,29 @@
 // Lowers IR functions to x86-64 machine code: the shortest sequence per instruction, prologues and
 // epilogues, and branch relaxation (every branch starts short and grows to near until a fixpoint).
+// Each IR instruction lowers on its own (no cross-instruction state beyond "what comes next"), so
+// the size report can attribute every byte to an instruction kind.
 
-import type { Base, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
+import type { Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
+import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
 
-/** Hardware register of every IR register (see docs/native.md). */
-export const PHYSICAL: Record<Base, number> = {
-  a0: 7,
-  a1: 6,
-  a2: 2,
-  a3: 10,
-  a4: 8,
-  a5: 9,
-  s0: 3,
-  s1: 5,
-  s2: 12,
-  s3: 13,
-  s4: 14,
-  s5: 15,
-  sp: x.RSP,
-};
-
-const RAX = x.RAX;
-const RCX = x.RCX;
-const RDX = x.RDX;
+const { RAX, RCX, RDX, RSP } = x;
+const A0 = PHYSICAL.a0;
 
 /** One piece of output: fixed bytes, a branch to relax, or a reference resolved after layout. */
 type Item =
   | { kind: "bytes"; bytes: number[] }
   | { kind: "label"; name: string }
+  /** cc null is an unconditional jmp; the target is a "func.label" or a function name (tail calls). */
   | { kind: "branch"; cc: number | null; target: string; long: boolean }
   | { kind: "call"; target: string }
-  | { kind: "lea"; dst: number; symbol: string; offset: number };
+  /** Address of a function: `lea r64, [rip + rel32]`, resolved here. */
+  | { kind: "leaFunction"; dst: number; symbol: string; offset: number }
+  /** Address of data: `mov r32, imm32` with an abs32 relocation (the image sits below 4 GiB). */
+  | { kind: "movData"; dst: number; symbol: string; offset: number };
 
-const phys = (r: Base): number => PHYSICAL[r];
+const phys = (r: Reg | "sp"): number => PHYSICAL[r];
 
 function mem(m: Mem): x.X64Mem {
   const out: x.X64Mem = { base: phys(m.base), disp: m.offset };
@@ -45,13 +34,23 @@ function mem(m: Mem): x.X64Mem {
   return out;
 }
 
+const shortest = (...options: number[][]): number[] =>
+  options.reduce((best, o) => (o.length < best.length ? o : best));
+
+/** log2 of a power of two in [1, 2^63] (as an unsigned 64-bit value), else null. */
+function log2(value: bigint): number | null {
+  const v = BigInt.asUintN(64, value);
+  if (v === 0n || (v & (v - 1n)) !== 0n) return null;
+  return v.toString(2).length - 1;
+}
+
 /** The shortest way to put a constant in a register. */
 export function movImm(dst: number, value: bigint): number[] {
   const v = BigInt.asIntN(64, value);
   if (v === 0n) return x.zeroReg(dst);
   if (x.isInt8(v)) return [...x.pushImm8(v), ...x.popReg(dst)];
   if (x.isUint32(v)) return x.movReg32Imm(dst, v);
-  if (x.isInt32(v)) return x.movRegImm32(dst, v);
+  if (x.isInt32(v)) return shortest([...x.pushImm32(v), ...x.popReg(dst)], x.movRegImm32(dst, v));
   return x.movRegImm64(dst, BigInt.asUintN(64, v));
 }
 
@@ -59,80 +58,133 @@ function movReg(dst: number, src: number): number[] {
   return dst === src ? [] : x.movRegReg(dst, src);
 }
 
-const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
-const COMMUTATIVE = new Set(["add", "mul", "and", "or", "xor"]);
-
-/** `dst = a op b` on a two-address machine. */
-function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
-  const dst = phys(insn.dst);
-  const a = phys(insn.a);
-  const b = insn.b;
-  const imm = typeof b === "bigint" ? BigInt.asIntN(64, b) : null;
-  const breg = typeof b === "bigint" ? -1 : phys(b);
-  const kind = insn.kind;
-
-  if (kind === "shl" || kind === "shr" || kind === "sar") {
-    if (imm !== null) {
-      const count = Number(BigInt.asUintN(6, imm));
-      return count === 0 ? movReg(dst, a) : [...movReg(dst, a), ...x.shiftRegImm(kind, dst, count)];
-    }
-    return [...x.movRegReg(RCX, breg), ...movReg(dst, a), ...x.shiftRegCl(kind, dst)];
-  }
-  if (kind === "udiv" || kind === "urem") {
-    const keepRdx = dst !== RDX;
-    const divisor = imm !== null || breg === RDX ? RCX : breg;
-    return [
-      ...(keepRdx ? x.pushReg(RDX) : []),
-      ...(imm !== null ? movImm(RCX, imm) : breg === RDX ? x.movRegReg(RCX, RDX) : []),
-      ...x.movRegReg(RAX, a),
-      ...x.zeroReg(RDX),
-      ...x.unaryReg("div", divisor),
-      ...x.movRegReg(dst, kind === "udiv" ? RAX : RDX),
-      ...(keepRdx ? x.popReg(RDX) : []),
-    ];
-  }
-  if (kind === "mul") {
-    if (imm !== null && x.isInt32(imm)) return x.imulRegRegImm(dst, a, imm);
-    const src = imm !== null ? RAX : breg;
-    const load = imm !== null ? movImm(RAX, imm) : [];
-    if (dst === a) return [...load, ...x.imulRegReg(dst, src)];
-    if (dst === src) return [...load, ...x.imulRegReg(dst, a)];
-    return [...load, ...x.movRegReg(dst, a), ...x.imulRegReg(dst, src)];
-  }
-  const op = ALU_OPS[kind];
-  if (imm !== null) {
-    if (!x.isInt32(imm)) {
-      const load = movImm(RAX, imm);
-      return [...load, ...movReg(dst, a), ...x.aluRegReg(op, dst, RAX)];
-    }
-    if (op === "add" || op === "sub") {
-      const delta = op === "add" ? imm : -imm;
-      if (delta === 0n) return movReg(dst, a);
-      // lea folds the move into the add when the destination differs.
-      if (dst !== a && x.isInt32(delta)) return x.leaRegMem(dst, { base: a, disp: Number(delta) });
-    }
-    return [...movReg(dst, a), ...x.aluRegImm(op, dst, imm)];
-  }
-  if (dst === a) return x.aluRegReg(op, dst, breg);
-  if (dst === breg) {
-    if (COMMUTATIVE.has(kind)) return x.aluRegReg(op, dst, a);
-    return [...x.movRegReg(RAX, a), ...x.aluRegReg(op, RAX, breg), ...x.movRegReg(dst, RAX)];
-  }
-  if (op === "add") return x.leaRegMem(dst, { base: a, index: breg, scale: 1, disp: 0 });
-  return [...x.movRegReg(dst, a), ...x.aluRegReg(op, dst, breg)];
+/** `dst = a & mask`: zero-extending moves for the byte, word and dword masks, 32-bit `and` below 2^32. */
+function andImm(dst: number, a: number, mask: bigint): number[] {
+  if (mask === 0n) return x.zeroReg(dst);
+  if (mask === -1n) return movReg(dst, a);
+  if (mask === 0xffn) return x.movzxReg8(dst, a);
+  if (mask === 0xffffn) return x.movzxReg16(dst, a);
+  if (mask === 0xffffffffn) return x.movReg32Reg32(dst, a);
+  if (x.isUint32(mask)) return [...movReg(dst, a), ...x.aluReg32Imm("and", dst, mask)];
+  if (x.isInt32(mask)) return [...movReg(dst, a), ...x.aluRegImm("and", dst, mask)];
+  return [...movImm(RAX, mask), ...movReg(dst, a), ...x.aluRegReg("and", dst, RAX)];
 }
 
-function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
+/** `dst = a ± imm`: inc/dec for ±1, lea when the destination differs, the imm8/imm32 forms otherwise. */
+function addImm(dst: number, a: number, delta: bigint): number[] {
+  if (delta === 0n) return movReg(dst, a);
+  if (dst !== a && x.isInt32(delta)) return x.leaRegMem(dst, { base: a, disp: Number(delta) });
+  const move = movReg(dst, a);
+  if (delta === 1n || delta === -1n) return [...move, ...x.incDecReg(delta === 1n ? "inc" : "dec", dst)];
+  if (x.isInt32(delta)) return [...move, ...x.aluRegImm("add", dst, delta)];
+  if (x.isInt32(-delta)) return [...move, ...x.aluRegImm("sub", dst, -delta)];
+  return [...movImm(RAX, delta), ...move, ...x.aluRegReg("add", dst, RAX)];
+}
+
+/** Unsigned divide or remainder: rdx:rax by a register, preserving rdx (a2) unless it is the destination. */
+function divide(kind: "udiv" | "urem", dst: number, a: number, b: number | bigint): number[] {
+  if (typeof b === "bigint") {
+    const k = log2(b);
+    if (k !== null)
+      return kind === "udiv"
+        ? k === 0
+          ? movReg(dst, a)
+          : [...movReg(dst, a), ...x.shiftRegImm("shr", dst, k)]
+        : andImm(dst, a, BigInt.asIntN(64, (1n << BigInt(k)) - 1n));
+  }
+  const keepRdx = dst !== RDX;
+  const divisor = typeof b === "bigint" || b === RDX ? RCX : b;
+  return [
+    ...(keepRdx ? x.pushReg(RDX) : []),
+    ...(typeof b === "bigint" ? movImm(RCX, b) : b === RDX ? x.movRegReg(RCX, RDX) : []),
+    ...x.movRegReg(RAX, a),
+    ...x.zeroReg(RDX),
+    ...x.unaryReg("div", divisor),
+    ...(kind === "udiv" ? x.xchgRax(dst) : movReg(dst, RDX)),
+    ...(keepRdx ? x.popReg(RDX) : []),
+  ];
+}
+
+function multiply(dst: number, a: number, b: number | bigint): number[] {
+  if (typeof b === "bigint") {
+    const v = BigInt.asIntN(64, b);
+    if (v === 0n) return x.zeroReg(dst);
+    const k = log2(v);
+    const shift =
+      k === null ? null : k === 0 ? movReg(dst, a) : [...movReg(dst, a), ...x.shiftRegImm("shl", dst, k)];
+    if (x.isInt32(v)) return shift ? shortest(shift, x.imulRegRegImm(dst, a, v)) : x.imulRegRegImm(dst, a, v);
+    if (shift) return shift;
+    return [...movImm(RAX, v), ...movReg(dst, a), ...x.imulRegReg(dst, RAX)];
+  }
+  if (dst === a) return x.imulRegReg(dst, b);
+  if (dst === b) return x.imulRegReg(dst, a);
+  return [...x.movRegReg(dst, a), ...x.imulRegReg(dst, b)];
+}
+
+const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
+
+/** `dst = a op b` on a two-address machine. */
+export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
+  const dst = phys(insn.dst);
+  const a = phys(insn.a);
+  const imm = typeof insn.b === "bigint" ? BigInt.asIntN(64, insn.b) : null;
+  const b = imm ?? phys(insn.b as Reg);
+  const kind = insn.kind;
+
+  switch (kind) {
+    case "shl":
+    case "shr":
+    case "sar": {
+      if (typeof b === "bigint") {
+        const count = Number(BigInt.asUintN(6, b));
+        return count === 0 ? movReg(dst, a) : [...movReg(dst, a), ...x.shiftRegImm(kind, dst, count)];
+      }
+      // Only the count's low 6 bits matter, so the 32-bit move (no REX for low registers) is enough.
+      return [...x.movReg32Reg32(RCX, b), ...movReg(dst, a), ...x.shiftRegCl(kind, dst)];
+    }
+    case "udiv":
+    case "urem":
+      return divide(kind, dst, a, b);
+    case "mul":
+      return multiply(dst, a, b);
+    default:
+      break;
+  }
+  const op = ALU_OPS[kind];
+  if (typeof b === "bigint") {
+    if (op === "add" || op === "sub") return addImm(dst, a, BigInt.asIntN(64, op === "add" ? b : -b));
+    if (op === "and") return andImm(dst, a, b);
+    if (op === "xor" && b === -1n) return [...movReg(dst, a), ...x.unaryReg("not", dst)];
+    if (x.isInt32(b)) return [...movReg(dst, a), ...x.aluRegImm(op, dst, b)];
+    return [...movImm(RAX, b), ...movReg(dst, a), ...x.aluRegReg(op, dst, RAX)];
+  }
+  if (dst === a) return x.aluRegReg(op, dst, b);
+  if (dst === b) {
+    // a - dst = -dst + a; the other ops commute.
+    if (op === "sub") return [...x.unaryReg("neg", dst), ...x.aluRegReg("add", dst, a)];
+    return x.aluRegReg(op, dst, a);
+  }
+  if (op === "add") return x.leaRegMem(dst, { base: a, index: b, scale: 1, disp: 0 });
+  return [...x.movRegReg(dst, a), ...x.aluRegReg(op, dst, b)];
+}
+
+/**
+ * Stores: a register as is; constants as an immediate field, except that 4- and 8-byte stores of a
+ * small constant are shorter through rax (`push imm8; pop rax` or `xor eax, eax`, then a register store).
+ */
+export function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
   const m = mem(insn.mem);
   if (typeof insn.src !== "bigint") return x.storeReg(insn.size, phys(insn.src), m);
-  const bits = BigInt(insn.size * 8);
-  const value = BigInt.asIntN(Number(bits), insn.src);
-  if (insn.size < 8) return x.storeImm(insn.size, BigInt.asUintN(Number(bits), value), m);
+  const bits = insn.size * 8;
+  const value = BigInt.asIntN(bits, insn.src);
+  if (insn.size >= 4 && x.isInt8(value)) return [...movImm(RAX, value), ...x.storeReg(insn.size, RAX, m)];
+  if (insn.size < 8) return x.storeImm(insn.size, BigInt.asUintN(bits, value), m);
   if (x.isInt32(value)) return x.storeImm(8, value, m);
   return [...movImm(RAX, value), ...x.storeReg(8, RAX, m)];
 }
 
-function lowerCompare(a: Reg, b: Src): number[] {
+/** Sets the flags for `a ? b`; a comparison with 0 is `test a, a` (same flags as `cmp a, 0`). */
+export function lowerCompare(a: Reg, b: Src): number[] {
   const ra = phys(a);
   if (typeof b !== "bigint") return x.aluRegReg("cmp", ra, phys(b));
   const v = BigInt.asIntN(64, b);
@@ -162,45 +214,64 @@ function overwritesA0(next: Insn | undefined): boolean {
   }
 }
 
+/** True when only labels lie between instruction `i` and label `target`: a jump there is a no-op. */
+function fallsThroughTo(body: readonly Insn[], i: number, target: string): boolean {
+  for (let j = i + 1; j < body.length; j++) {
+    const insn = body[j]!;
+    if (insn.op !== "label") return false;
+    if (insn.name === target) return true;
+  }
+  return false;
+}
+
+/** Frames of up to this many quadwords are made with `push rax` and freed with `pop rcx` (1 byte each). */
+const PUSHED_FRAME_WORDS = 3;
+
 interface Frame {
-  pushes: number[];
+  saves: number[];
   size: number;
 }
 
-function frameOf(func: Func, isEntry: boolean): Frame {
-  return {
-    pushes: isEntry ? [] : func.saves.map(phys),
-    size: Math.ceil(func.frame / 8) * 8,
-  };
-}
-
-function prologue(frame: Frame, passStackPointer: boolean): number[] {
-  const out: number[] = passStackPointer ? x.movRegReg(PHYSICAL.a0, x.RSP) : [];
-  for (const r of frame.pushes) out.push(...x.pushReg(r));
-  if (frame.size > 0) out.push(...x.aluRegImm("sub", x.RSP, BigInt(frame.size)));
+/** Saves the s-registers, then makes room for the locals. */
+function prologue(frame: Frame): number[] {
+  const out: number[] = [];
+  for (const r of frame.saves) out.push(...x.pushReg(r));
+  const words = frame.size / 8;
+  if (words <= PUSHED_FRAME_WORDS) for (let i = 0; i < words; i++) out.push(...x.pushReg(RAX));
+  else out.push(...x.aluRegImm("sub", RSP, BigInt(frame.size)));
   return out;
 }
 
+/** Frees the locals, restores the s-registers and returns; a0 (the result) is untouched. */
 function epilogue(frame: Frame): number[] {
   const out: number[] = [];
-  if (frame.size > 0) out.push(...x.aluRegImm("add", x.RSP, BigInt(frame.size)));
-  for (const r of [...frame.pushes].reverse()) out.push(...x.popReg(r));
+  const words = frame.size / 8;
+  if (words <= PUSHED_FRAME_WORDS) for (let i = 0; i < words; i++) out.push(...x.popReg(RCX));
+  else out.push(...x.aluRegImm("add", RSP, BigInt(frame.size)));
+  for (const r of [...frame.saves].reverse()) out.push(...x.popReg(r));
   out.push(...x.RET);
   return out;
 }
 
 /** Lowers one function to items; labels are qualified as "func.label". */
-export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<string, number>): Item[] {
+function lowerFunction(
+  func: Func,
+  isEntry: boolean,
+  syscalls: Record<string, number>,
+  functions: ReadonlySet<string>,
+): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const bytes = (b: number[]) => {
     if (b.length > 0) items.push({ kind: "bytes", bytes: b });
   };
   const local = (name: string) => `${func.name}.${name}`;
-  const frame = frameOf(func, isEntry);
+  const frame: Frame = { saves: isEntry ? [] : func.saves.map(phys), size: Math.ceil(func.frame / 8) * 8 };
   const exitSequence = epilogue(frame);
   const sharedExit = local("%ret");
   let exitPlaced = false;
-  bytes(prologue(frame, isEntry && !overwritesA0(func.body[0])));
+  // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
+  if (isEntry && !overwritesA0(func.body[0])) bytes(x.movRegReg(A0, RSP));
+  bytes(prologue(frame));
 
   func.body.forEach((insn, i) => {
     switch (insn.op) {
@@ -224,22 +295,33 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         bytes(lowerStore(insn));
         return;
       case "addr":
-        items.push({ kind: "lea", dst: phys(insn.dst), symbol: insn.symbol, offset: insn.offset });
+        items.push({
+          kind: functions.has(insn.symbol) ? "leaFunction" : "movData",
+          dst: phys(insn.dst),
+          symbol: insn.symbol,
+          offset: insn.offset,
+        });
         return;
       case "label":
         items.push({ kind: "label", name: local(insn.name) });
         return;
       case "jmp":
-        items.push({ kind: "branch", cc: null, target: local(insn.target), long: false });
+        if (!fallsThroughTo(func.body, i, insn.target))
+          items.push({ kind: "branch", cc: null, target: local(insn.target), long: false });
         return;
       case "br":
+        if (fallsThroughTo(func.body, i, insn.target)) return;
         bytes(lowerCompare(insn.a, insn.b));
         items.push({ kind: "branch", cc: x.CC[insn.cond], target: local(insn.target), long: false });
         return;
       case "call":
-        items.push({ kind: "call", target: insn.fn });
+        // `call f; ret` in a function with nothing to restore is `jmp f`.
+        if (func.body[i + 1]?.op === "ret" && exitSequence.length === 1)
+          items.push({ kind: "branch", cc: null, target: insn.fn, long: false });
+        else items.push({ kind: "call", target: insn.fn });
         return;
       case "ret":
+        if (func.body[i - 1]?.op === "call" && exitSequence.length === 1) return;
         if (exitSequence.length <= 2) bytes(exitSequence);
         else if (exitPlaced) items.push({ kind: "branch", cc: null, target: sharedExit, long: false });
         else {
@@ -251,10 +333,12 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
       case "syscall": {
         const number = syscalls[insn.name];
         if (number === undefined)
-          throw new Error(`x64: fn ${func.name}: no syscall named "${insn.name}" on x86-64`);
+          throw new Error(
+            `x64: fn ${func.name}: no syscall named "${insn.name}" on x86-64 (see target/linux.ts)`,
+          );
         bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
-        const noReturn = insn.name === "exit" || insn.name === "exit_group" || insn.name === "rt_sigreturn";
-        if (!noReturn && !overwritesA0(func.body[i + 1])) bytes(x.movRegReg(PHYSICAL.a0, RAX));
+        // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
+        if (!NO_RETURN_SYSCALLS.has(insn.name) && !overwritesA0(func.body[i + 1])) bytes(x.xchgRax(A0));
         return;
       }
     }
@@ -272,8 +356,10 @@ function itemSize(item: Item): number {
       return item.long ? (item.cc === null ? 5 : 6) : 2;
     case "call":
       return 5;
-    case "lea":
+    case "leaFunction":
       return 7;
+    case "movData":
+      return item.dst >= 8 ? 6 : 5;
   }
 }
 
@@ -282,9 +368,11 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
   const ordered = [...program.funcs].sort((a, b) =>
     a.name === program.entry ? -1 : b.name === program.entry ? 1 : 0,
   );
-  const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls));
-  const dataNames = new Set(program.data.map((d) => d.name));
+  const functions = new Set(program.funcs.map((f) => f.name));
+  const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls, functions));
 
+  // Relaxation: lay out, grow every short branch whose target is out of rel8 range, repeat.
+  // Branches only grow, so this terminates.
   let offsets: number[] = [];
   const symbols = new Map<string, number>();
   for (let changed = true; changed; ) {
@@ -310,13 +398,13 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
 
   const code: number[] = [];
   const relocations: Relocation[] = [];
+  const resolve = (name: string): number => {
+    const at = symbols.get(name);
+    if (at === undefined) throw new Error(`x64: reference to undefined symbol "${name}"`);
+    return at;
+  };
   items.forEach((item, i) => {
     const end = offsets[i]! + itemSize(item);
-    const resolve = (name: string): number => {
-      const at = symbols.get(name);
-      if (at === undefined) throw new Error(`x64: reference to undefined symbol "${name}"`);
-      return at;
-    };
     switch (item.kind) {
       case "bytes":
         code.push(...item.bytes);
@@ -332,23 +420,26 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
       case "call":
         code.push(...x.callNear(resolve(item.target) - end));
         return;
-      case "lea":
-        if (dataNames.has(item.symbol)) {
-          relocations.push({ offset: end - 4, kind: "rel32", symbol: item.symbol, addend: item.offset });
-          code.push(...x.leaRipRel(item.dst, 0));
-        } else code.push(...x.leaRipRel(item.dst, resolve(item.symbol) + item.offset - end));
+      case "leaFunction":
+        code.push(...x.leaRipRel(item.dst, resolve(item.symbol) + item.offset - end));
+        return;
+      case "movData":
+        relocations.push({ offset: end - 4, kind: "abs32", symbol: item.symbol, addend: item.offset });
+        code.push(...x.movReg32Imm(item.dst, 0n));
         return;
     }
   });
-  const functions = new Map<string, number>();
-  for (const [name, at] of symbols) if (!name.includes("%")) functions.set(name, at);
-  return { code: Uint8Array.from(code), symbols: functions, relocations };
+  const named = new Map<string, number>();
+  for (const [name, at] of symbols) if (!name.includes("%")) named.set(name, at);
+  return { code: Uint8Array.from(code), symbols: named, relocations };
 }
 
-/** Patches a rel32 relocation: the displacement is relative to the end of its 4-byte field. */
-export function relocateX64(code: Uint8Array, relocation: Relocation, place: bigint, value: bigint): void {
-  if (relocation.kind !== "rel32") throw new Error(`x64: unknown relocation kind ${relocation.kind}`);
-  const rel = value - (place + 4n);
-  if (!x.isInt32(rel)) throw new Error(`x64: ${relocation.symbol} is out of rel32 range`);
-  new DataView(code.buffer, code.byteOffset).setInt32(relocation.offset, Number(rel), true);
+/** Patches an abs32 relocation: the 4-byte field holds the absolute address, which must be below 4 GiB. */
+export function relocateX64(code: Uint8Array, relocation: Relocation, _place: bigint, value: bigint): void {
+  if (relocation.kind !== "abs32") throw new Error(`x64: unknown relocation kind "${relocation.kind}"`);
+  if (!x.isUint32(value))
+    throw new Error(
+      `x64: address 0x${value.toString(16)} of "${relocation.symbol}" is above 4 GiB; link the image lower (abs32)`,
+    );
+  new DataView(code.buffer, code.byteOffset).setUint32(relocation.offset, Number(value), true);
 }

@@ -47,6 +47,8 @@ const R8 = [
 ];
 const IMM8 = [0n, 1n, -1n, 127n, -128n];
 const IMM32 = [128n, -129n, 0x7fffffffn, -0x80000000n, 1000n];
+/** Masks for the 32-bit forms: imm8 edges, then values only an unsigned imm32 holds. */
+const UIMM32 = [0n, 1n, 127n, 128n, 0xffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffff80n, 0xffffffffn];
 const DISPS = [0, 1, -1, 127, -128, 128, -129, 0x7fffffff, -0x80000000];
 const SIZE_PTR = { 1: "byte", 2: "word", 4: "dword", 8: "qword" } as const;
 
@@ -74,6 +76,9 @@ function cases(): Case[] {
       c.push({ asm: `mov ${R[d]}, ${R[s]}`, bytes: x.movRegReg(d, s) });
       c.push({ asm: `test ${R[d]}, ${R[s]}`, bytes: x.testRegReg(d, s) });
       c.push({ asm: `imul ${R[d]}, ${R[s]}`, bytes: x.imulRegReg(d, s) });
+      c.push({ asm: `mov ${R32[d]}, ${R32[s]}`, bytes: x.movReg32Reg32(d, s) });
+      c.push({ asm: `movzx ${R32[d]}, ${R8[s]}`, bytes: x.movzxReg8(d, s) });
+      c.push({ asm: `movzx ${R32[d]}, ${R16[s]}`, bytes: x.movzxReg16(d, s) });
       for (const op of Object.keys(x.ALU) as x.AluOp[])
         c.push({ asm: `${op} ${R[d]}, ${R[s]}`, bytes: x.aluRegReg(op, d, s) });
       for (const v of [...IMM8, ...IMM32])
@@ -85,6 +90,11 @@ function cases(): Case[] {
     for (const v of [0x100000000n, -0x80000001n, 0x123456789abcdef0n])
       c.push({ asm: `movabs ${R[d]}, ${v}`, bytes: x.movRegImm64(d, v) });
     c.push({ asm: `xor ${R32[d]}, ${R32[d]}`, bytes: x.zeroReg(d) });
+    if (d !== x.RAX) c.push({ asm: `xchg rax, ${R[d]}`, bytes: x.xchgRax(d) });
+    for (const op of ["inc", "dec"] as const) c.push({ asm: `${op} ${R[d]}`, bytes: x.incDecReg(op, d) });
+    for (const op of Object.keys(x.ALU) as x.AluOp[])
+      for (const v of [...UIMM32, -1n, -128n, -129n])
+        c.push({ asm: `${op} ${R32[d]}, ${v}`, bytes: x.aluReg32Imm(op, d, v) });
     c.push({ asm: `push ${R[d]}`, bytes: x.pushReg(d) });
     c.push({ asm: `pop ${R[d]}`, bytes: x.popReg(d) });
     for (const op of Object.keys(x.ALU) as x.AluOp[])
@@ -101,6 +111,7 @@ function cases(): Case[] {
       c.push({ asm: `lea ${R[d]}, [rip+${disp}]`, bytes: x.leaRipRel(d, disp) });
   }
   for (const v of IMM8) c.push({ asm: `push ${v}`, bytes: x.pushImm8(v) });
+  for (const v of IMM32) c.push({ asm: `push ${v}`, bytes: x.pushImm32(v) });
   for (const m of memories()) {
     const mt = memText(m);
     for (const r of [0, 3, 6, 7, 8, 12, 13, 15]) {
@@ -165,6 +176,9 @@ test("x64 encoders match GNU as for every form, register and edge value", (t) =>
 test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.movReg32Imm(0, -1n), /does not fit/);
   assert.throws(() => x.aluRegImm("add", 0, 1n << 31n), /does not fit/);
+  assert.throws(() => x.aluReg32Imm("and", 0, 1n << 32n), /does not fit/);
+  assert.throws(() => x.pushImm32(1n << 31n), /does not fit/);
+  assert.throws(() => x.xchgRax(x.RAX), /nop/);
   assert.throws(() => x.shiftRegImm("shl", 0, 64), /outside/);
   assert.throws(() => x.jccShort(4, 128), /rel8/);
   assert.throws(() => x.load(8, 0, { base: 0, index: x.RSP, disp: 0 }), /index/);

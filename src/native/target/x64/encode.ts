@@ -84,6 +84,27 @@ export function movRegReg(dst: number, src: number): number[] {
   return [...rex(true, src, 0, dst), 0x89, ...modrmReg(src, dst)];
 }
 
+/** `mov r32, r32`: copies the low half and zeroes the upper 32 bits. */
+export function movReg32Reg32(dst: number, src: number): number[] {
+  return [...rex(false, src, 0, dst), 0x89, ...modrmReg(src, dst)];
+}
+
+/** `movzx r32, r8` (zero-extends a register's low byte; sil/dil/spl/bpl need a REX prefix). */
+export function movzxReg8(dst: number, src: number): number[] {
+  return [...rex(false, dst, 0, src, src >= 4 && src <= 7), 0x0f, 0xb6, ...modrmReg(dst, src)];
+}
+
+/** `movzx r32, r16`. */
+export function movzxReg16(dst: number, src: number): number[] {
+  return [...rex(false, dst, 0, src), 0x0f, 0xb7, ...modrmReg(dst, src)];
+}
+
+/** `xchg rax, r64` (90+r): two bytes where a move from rax whose value is dead takes three. */
+export function xchgRax(reg: number): number[] {
+  if (reg === RAX) throw new Error("x64: xchg rax, rax is nop, not an exchange");
+  return [...rex(true, 0, 0, reg), 0x90 + (reg & 7)];
+}
+
 /** `mov r32, imm32`: zero-extends, so it loads any value in [0, 2^32). */
 export function movReg32Imm(dst: number, value: bigint): number[] {
   if (!isUint32(value)) throw new Error(`x64: ${value} does not fit mov r32, imm32`);
@@ -109,6 +130,12 @@ export function zeroReg(dst: number): number[] {
 export function pushImm8(value: bigint): number[] {
   if (!isInt8(value)) throw new Error(`x64: ${value} does not fit push imm8`);
   return [0x6a, ...le(value, 1)];
+}
+
+/** `push imm32`, sign-extended to 64 bits: with a `pop` one byte shorter than `mov r64, imm32`. */
+export function pushImm32(value: bigint): number[] {
+  if (!isInt32(value)) throw new Error(`x64: ${value} does not fit push imm32`);
+  return [0x68, ...le(value, 4)];
 }
 
 export function pushReg(reg: number): number[] {
@@ -140,6 +167,23 @@ export function aluRegImm(op: AluOp, dst: number, value: bigint): number[] {
   if (!isInt32(value)) throw new Error(`x64: ${value} does not fit a sign-extended imm32`);
   if (dst === RAX) return [0x48, ALU[op].rax, ...le(value, 4)];
   return [...rex(true, 0, 0, dst), 0x81, ...modrmReg(ALU[op].digit, dst), ...le(value, 4)];
+}
+
+/**
+ * `op r32, imm` with the upper half zeroed: `and` with a mask in [0, 2^32) is the 64-bit `and`
+ * without the REX.W byte and without the imm32's sign extension.
+ */
+export function aluReg32Imm(op: AluOp, dst: number, value: bigint): number[] {
+  if (!isUint32(value) && !isInt32(value)) throw new Error(`x64: ${value} does not fit imm32`);
+  const imm = BigInt.asIntN(32, value);
+  if (isInt8(imm)) return [...rex(false, 0, 0, dst), 0x83, ...modrmReg(ALU[op].digit, dst), ...le(imm, 1)];
+  if (dst === RAX) return [ALU[op].rax, ...le(imm, 4)];
+  return [...rex(false, 0, 0, dst), 0x81, ...modrmReg(ALU[op].digit, dst), ...le(imm, 4)];
+}
+
+/** `inc r64` / `dec r64` (FF /0, FF /1): one byte shorter than adding ±1. */
+export function incDecReg(op: "inc" | "dec", reg: number): number[] {
+  return [...rex(true, 0, 0, reg), 0xff, ...modrmReg(op === "inc" ? 0 : 1, reg)];
 }
 
 /** `test r64, r64`. */

@@ -1,21 +1,16 @@
 // The x86-64 target: register map, Linux tables and encoder, as one value the pipeline takes.
 
-import { constantsFor, LAYOUTS, syscallsFor } from "../linux.ts";
 import type { Target } from "../types.ts";
-import { assembleX64, PHYSICAL, relocateX64 } from "./assemble.ts";
-import { REG_NAMES } from "./encode.ts";
-
-const syscalls = syscallsFor(0);
+import { CONSTANTS, LAYOUTS_X64, REGISTER_NAMES, SYSCALLS } from "./abi.ts";
+import { assembleX64, relocateX64 } from "./assemble.ts";
 
 export const x64: Target = {
   name: "x64",
   elfMachine: 62,
-  registers: Object.fromEntries(
-    Object.entries(PHYSICAL).map(([ir, hw]) => [ir, REG_NAMES[hw]]),
-  ) as Target["registers"],
-  syscalls,
-  constants: constantsFor(0),
-  layouts: LAYOUTS.x64,
-  assemble: (program) => assembleX64(program, syscalls),
+  registers: REGISTER_NAMES,
+  syscalls: SYSCALLS,
+  constants: CONSTANTS,
+  layouts: LAYOUTS_X64,
+  assemble: (program) => assembleX64(program, SYSCALLS),
   relocate: relocateX64,
 };
