@@ -127,8 +127,7 @@ export function noneMatchHits(values: readonly Uint8Array[], etag: Uint8Array): 
 
 /** True when If-Modified-Since is a valid IMF-fixdate at or after the Last-Modified time. */
 export function notModifiedSince(value: Uint8Array, lastModified: number): boolean {
-  if (lastModified === 0) return false;
-  const since = parseHttpDate(new TextDecoder().decode(value));
+  const since = parseHttpDate(String.fromCharCode(...value));
   return since !== null && lastModified <= since;
 }
 

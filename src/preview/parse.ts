@@ -80,11 +80,14 @@ export function parseRequest(buf: Uint8Array): ParseResult {
   }
   const headEnd = findHeadEnd(buf);
   if (headEnd < 0) {
-    if (buf.length < HEAD_LIMIT) {
-      for (let i = 0; i < buf.length; i++)
-        if (buf[i] === LF && (i === 0 || buf[i - 1] !== CR)) return { kind: "error", status: 400 };
-      return { kind: "incomplete" };
+    // Judged on the bytes alone, however they were split into reads: a bare LF or a CR not followed
+    // by LF is 400 at once; 8 KiB without the end of the head is 414 or 431.
+    const limit = Math.min(buf.length, HEAD_LIMIT);
+    for (let i = 0; i < limit; i++) {
+      if (buf[i] === LF && (i === 0 || buf[i - 1] !== CR)) return { kind: "error", status: 400 };
+      if (buf[i] === CR && i + 1 < limit && buf[i + 1] !== LF) return { kind: "error", status: 400 };
     }
+    if (buf.length < HEAD_LIMIT) return { kind: "incomplete" };
     for (let i = 1; i < HEAD_LIMIT; i++)
       if (buf[i] === LF && buf[i - 1] === CR) return { kind: "error", status: 431 };
     return { kind: "error", status: 414 };

@@ -21,6 +21,7 @@ export interface Response {
 
 const encoder = new TextEncoder();
 const CRLF = encoder.encode("\r\n");
+const EMPTY = new Uint8Array();
 /** Statuses after which the connection closes: the request stream can no longer be trusted. */
 const CLOSING = new Set<number>([400, 408, 413, 414, 431, 505]);
 const KNOWN_METHODS = new Set(["POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
@@ -85,7 +86,10 @@ function lastSegmentHasDot(path: Uint8Array): boolean {
   return false;
 }
 
+const QUESTION = encoder.encode("?");
+
 function redirect(
+  status: number,
   head: Uint8Array,
   suffix: Uint8Array,
   query: Uint8Array | undefined,
@@ -94,9 +98,9 @@ function redirect(
   keepAlive10: boolean,
 ): Response {
   const chunks = [head, suffix];
-  if (query) chunks.push(encoder.encode("?"), query);
+  if (query) chunks.push(QUESTION, query);
   chunks.push(CRLF, date, tail(close, keepAlive10));
-  return { chunks, close, status: Number(new TextDecoder().decode(head.subarray(9, 12))), bodyBytes: 0 };
+  return { chunks, close, status, bodyBytes: 0 };
 }
 
 /** Decides and serialises the response to `request`. */
@@ -119,15 +123,18 @@ export function respond(pack: Pack, request: Request, date: Uint8Array): Respons
   if (!target) return errorResponse(pack, 400, date, head, true);
 
   let route: PackRoute | undefined = pack.lookup(target.path);
-  if (route?.kind === "redirect")
-    return redirect(route.variants[0]!.full, new Uint8Array(), target.query, date, close, keepAlive10);
+  if (route?.kind === "redirect") {
+    const query = route.appendQuery ? target.query : undefined;
+    return redirect(route.status, route.variants[0]!.full, EMPTY, query, date, close, keepAlive10);
+  }
   if (!route) {
     for (const rule of pack.prefixRedirects) {
       if (startsWith(target.path, rule.prefix)) {
         return redirect(
+          rule.status,
           rule.head,
           percentEncode(target.path.subarray(rule.prefix.length)),
-          target.query,
+          rule.appendQuery ? target.query : undefined,
           date,
           close,
           keepAlive10,
@@ -140,13 +147,11 @@ export function respond(pack: Pack, request: Request, date: Uint8Array): Respons
 
   const index = chooseVariant(request.acceptEncoding, route.variants);
   const v = route.variants[index]!;
-  const lastModifiedText = route.lastModified
-    ? encoder.encode(formatHttpDate(route.lastModified))
-    : new Uint8Array();
   const notModified =
     request.ifNoneMatch.length > 0
       ? noneMatchHits(request.ifNoneMatch, v.etag)
       : request.ifModifiedSince !== undefined &&
+        route.lastModifiedText.length > 0 &&
         notModifiedSince(request.ifModifiedSince, route.lastModified);
   if (notModified)
     return { chunks: [v.notModified, date, tail(close, keepAlive10)], close, status: 304, bodyBytes: 0 };
@@ -154,7 +159,7 @@ export function respond(pack: Pack, request: Request, date: Uint8Array): Respons
   if (
     !head &&
     request.range &&
-    (!request.ifRange || ifRangeHolds(request.ifRange, v.etag, lastModifiedText))
+    (!request.ifRange || ifRangeHolds(request.ifRange, v.etag, route.lastModifiedText))
   ) {
     const range = evaluateRange(request.range, v.body.length);
     if (range.kind === "unsatisfiable") {

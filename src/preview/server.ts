@@ -1,38 +1,39 @@
 // The preview server: a node:net server speaking HTTP/1.1 over a pack with exactly the native
-// server's semantics, so `speck serve` shows what the image will serve and tests have an oracle.
+// server's semantics (docs/http-semantics.md), so `speck serve` shows what the image will serve and
+// tests have an oracle. Sockets, timers and back-pressure live here; the bytes come from connection.ts.
 
 import { createServer, type Server, type Socket } from "node:net";
 import { type Pack, readPack } from "../pack/read.ts";
-import { parseRequest } from "./parse.ts";
-import { dateLine, errorResponse, type Response, respond } from "./respond.ts";
+import { type AccessLogEntry, ConnectionState } from "./connection.ts";
+import { dateLine } from "./respond.ts";
 
 /** Time-outs (milliseconds), the same as the native server's. */
 export const HEADER_TIMEOUT = 10_000;
 export const IDLE_TIMEOUT = 60_000;
-
-export interface AccessLogEntry {
-  method: string;
-  target: string;
-  status: number;
-  bytes: number;
-}
+export const SEND_STALL_TIMEOUT = 30_000;
+/** Unsent response bytes above which a connection stops answering pipelined requests until drained. */
+const HIGH_WATER = 1 << 20;
 
 export interface PreviewOptions {
-  pack: Uint8Array;
+  /** The pack's bytes, or a function returning the pack to serve (called per request). */
+  pack: Uint8Array | (() => Pack);
+  /** Default 127.0.0.1. */
   host?: string;
+  /** Default 8080; 0 picks a free port. */
   port?: number;
+  /** Called once per response, in order. */
   onRequest?: (entry: AccessLogEntry) => void;
 }
 
 export interface PreviewServer {
   url: string;
   port: number;
-  /** Serves a new pack from the next request on (connections stay open). */
+  /** Serves a new pack from the next request on (open connections stay open); throws PackError. */
   replacePack(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
-/** Refreshed at most once a second, like the native server's coarse clock. */
+/** `Date: ...` refreshed at most once a second, like the native server's coarse clock. */
 function currentDate(): () => Uint8Array {
   let second = -1;
   let line: Uint8Array = new Uint8Array();
@@ -50,92 +51,96 @@ function handleConnection(
   socket: Socket,
   getPack: () => Pack,
   date: () => Uint8Array,
-  onRequest?: PreviewOptions["onRequest"],
+  onRequest: PreviewOptions["onRequest"],
 ): void {
-  let buffer: Uint8Array = new Uint8Array(0);
-  let discard = 0;
-  let closing = false;
+  const state = new ConnectionState();
   let timer: NodeJS.Timeout | undefined;
+  let timerForHead = false;
+  let paused = false;
 
-  const arm = (): void => {
-    clearTimeout(timer);
-    const waitingForHead = buffer.length > 0;
-    timer = setTimeout(
-      () => {
-        if (closing) return;
-        if (waitingForHead) send(errorResponse(getPack(), 408, date(), false, true));
-        else socket.destroy();
-      },
-      waitingForHead ? HEADER_TIMEOUT : IDLE_TIMEOUT,
-    );
+  const expire = (): void => {
+    timer = undefined;
+    if (socket.destroyed) return;
+    if (state.midRequest) {
+      send(state.timeout(getPack(), date()));
+      return;
+    }
+    if (socket.writableLength > 0) {
+      // a slow reader: keep going while bytes move, give up when they stall
+      const sent = socket.bytesWritten;
+      timer = setTimeout(
+        () => (socket.bytesWritten === sent ? socket.destroy() : expire()),
+        SEND_STALL_TIMEOUT,
+      );
+      return;
+    }
+    socket.destroy();
   };
 
-  const send = (response: Response): void => {
-    for (const chunk of response.chunks) if (chunk.length > 0) socket.write(chunk);
-    if (response.close) {
-      closing = true;
+  /** The header time-out runs from a request's first byte; the idle time-out from the last activity. */
+  const arm = (): void => {
+    if (state.closed) return;
+    if (state.midRequest) {
+      if (timer && timerForHead) return;
+      clearTimeout(timer);
+      timerForHead = true;
+      timer = setTimeout(expire, HEADER_TIMEOUT);
+    } else {
+      clearTimeout(timer);
+      timerForHead = false;
+      timer = setTimeout(expire, IDLE_TIMEOUT);
+    }
+  };
+
+  const send = (answer: ReturnType<ConnectionState["timeout"]>): void => {
+    onRequest?.(answer.log);
+    for (const chunk of answer.response.chunks) if (chunk.length > 0) socket.write(chunk);
+    if (answer.response.close) {
       clearTimeout(timer);
       socket.end();
     }
   };
 
-  const drain = (): void => {
-    while (!closing) {
-      if (discard > 0) {
-        const n = Math.min(discard, buffer.length);
-        buffer = buffer.subarray(n);
-        discard -= n;
-        if (discard > 0) break;
+  const pump = (): void => {
+    while (!paused && !state.closed) {
+      const answer = state.next(getPack(), date());
+      if (!answer) break;
+      send(answer);
+      if (socket.writableLength > HIGH_WATER) {
+        paused = true;
+        socket.pause();
       }
-      if (buffer.length === 0) break;
-      const parsed = parseRequest(buffer);
-      if (parsed.kind === "incomplete") break;
-      if (parsed.kind === "skip") {
-        buffer = buffer.subarray(parsed.consumed);
-        continue;
-      }
-      if (parsed.kind === "error") {
-        send(errorResponse(getPack(), parsed.status, date(), false, true));
-        break;
-      }
-      const response = respond(getPack(), parsed.request, date());
-      onRequest?.({
-        method: parsed.request.method,
-        target: new TextDecoder().decode(parsed.request.target),
-        status: response.status,
-        bytes: response.bodyBytes,
-      });
-      buffer = buffer.subarray(parsed.headLength);
-      discard = parsed.request.contentLength;
-      send(response);
     }
+    arm();
   };
 
   socket.setNoDelay(true);
   arm();
   socket.on("data", (chunk: Buffer) => {
-    if (closing) return;
-    const joined = new Uint8Array(buffer.length + chunk.length);
-    joined.set(buffer, 0);
-    joined.set(chunk, buffer.length);
-    const hadHead = buffer.length > 0;
-    buffer = joined;
-    drain();
-    if (!hadHead || buffer.length === 0) arm();
+    state.receive(chunk);
+    pump();
+  });
+  socket.on("drain", () => {
+    if (!paused) return;
+    paused = false;
+    socket.resume();
+    pump();
   });
   socket.on("error", () => socket.destroy());
   socket.on("close", () => clearTimeout(timer));
 }
 
-/** Starts the preview server; resolves once it listens. */
+/** Starts the preview server; resolves once it listens. Throws PackError for a bad pack. */
 export async function startPreview(options: PreviewOptions): Promise<PreviewServer> {
-  let pack = readPack(options.pack);
+  const given = options.pack;
+  let bytesPack: Pack | undefined = given instanceof Uint8Array ? readPack(given) : undefined;
+  const getPack = (): Pack => bytesPack ?? (given as () => Pack)();
   const date = currentDate();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    handleConnection(socket, () => pack, date, options.onRequest);
+    handleConnection(socket, getPack, date, options.onRequest);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -144,15 +149,17 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   });
   const port = (server.address() as { port: number }).port;
   const shownHost = host.includes(":")
-    ? `[${host}]`
-    : host === "0.0.0.0" || host === "::"
+    ? host === "::"
+      ? "localhost"
+      : `[${host}]`
+    : host === "0.0.0.0"
       ? "localhost"
       : host;
   return {
     url: `http://${shownHost}:${port}/`,
     port,
     replacePack(bytes) {
-      pack = readPack(bytes);
+      bytesPack = readPack(bytes);
     },
     close() {
       for (const s of sockets) s.destroy();
