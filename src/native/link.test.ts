@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ProgramBuilder } from "./ir/builder.ts";
+import { VerifyError } from "./ir/verify.ts";
+import { BASE_ADDRESS, link } from "./link.ts";
+import { TARGETS } from "./target/index.ts";
+
+function sample() {
+  const p = new ProgramBuilder();
+  p.rodata("msg", "hello\n")
+    .data("counter", new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))
+    .bss("buf", 100, 16);
+  p.func("helper", {}, (f) => f.ret());
+  p.func("main", {}, (f) => f.call("helper").addr("a1", "counter").mov("a0", 0).syscall("exit_group"));
+  return p.build("main");
+}
+
+for (const target of Object.values(TARGETS)) {
+  test(`${target.name}: link() accounts for every byte and points e_entry at the entry function`, () => {
+    const { elf, sizes, map } = link(sample(), target, { map: true });
+    const view = new DataView(elf.buffer);
+    assert.equal(sizes.total, elf.length);
+    assert.equal(sizes.headers, 64 + 3 * 56);
+    assert.equal(sizes.headers + sizes.text + sizes.rodata + sizes.data, elf.length);
+    assert.equal(sizes.rodata, 6);
+    assert.ok(sizes.data >= 8 && sizes.data < 16, "8 bytes and the padding that aligns them");
+    assert.ok(sizes.bss >= 100);
+    assert.equal(view.getUint16(18, true), target.elfMachine);
+    const main = sizes.functions.find((f) => f.name === "main")!;
+    assert.equal(view.getBigUint64(24, true), main.address, "e_entry");
+    assert.equal(
+      sizes.functions.reduce((n, f) => n + f.size, 0),
+      sizes.text,
+    );
+    // the data item's bytes are in the file where the map says the R+W segment puts them
+    const counter = BigInt(`0x${/^0x([0-9a-f]+)\s+8 D counter$/m.exec(map!)![1]}`);
+    const rwOffset = Number(view.getBigUint64(64 + 56 + 8, true));
+    const rwAddress = view.getBigUint64(64 + 56 + 16, true);
+    const at = rwOffset + Number(counter - rwAddress);
+    assert.deepEqual([...elf.subarray(at, at + 8)], [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.ok(rwAddress >= BASE_ADDRESS + 0x10000n);
+  });
+}
+
+test("link() verifies before emitting anything", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.jmp("nowhere"));
+  assert.throws(
+    () => link(p.build("main"), TARGETS.a64),
+    (e) => e instanceof VerifyError && /fn main, insn 0 "jmp nowhere"/.test(e.message),
+  );
+  const q = new ProgramBuilder();
+  q.func("main", {}, (f) => f.mov("a0", 0).syscall("epoll_wait").syscall("exit_group"));
+  assert.throws(() => link(q.build("main"), TARGETS.a64), /syscall "epoll_wait" does not exist on a64/);
+  link(q.build("main"), TARGETS.x64);
+});
