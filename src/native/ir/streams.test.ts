@@ -38,3 +38,15 @@ test("streamSyscalls() throws on a syscall the test did not provide, and lets `m
   const more = streamSyscalls({}, (name) => (name === "getpid" ? 42n : undefined));
   assert.equal(interpret(p.build("main"), { syscall: more.handler }).exitCode, 42);
 });
+
+test("streamSyscalls() reports the exit status as a parent sees it: the low 8 bits", () => {
+  for (const [code, status] of [
+    [300n, 44],
+    [-1n, 255],
+    [0n, 0],
+  ] as const) {
+    const p = new ProgramBuilder();
+    p.func("main", {}, (f) => f.mov("a0", code).syscall("exit_group"));
+    assert.equal(interpret(p.build("main"), { syscall: streamSyscalls().handler }).exitCode, status);
+  }
+});

@@ -50,7 +50,8 @@ export function streamSyscalls(
     switch (name) {
       case "exit":
       case "exit_group":
-        throw new Exit(Number(BigInt.asIntN(32, args[0]!)));
+        // The parent sees only the low 8 bits of the status, as wait(2) reports it.
+        throw new Exit(Number(args[0]! & 0xffn));
       case "write": {
         const fd = Number(args[0]);
         write(fd, memory.read(args[1]!, Number(args[2])));
