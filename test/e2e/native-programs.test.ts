@@ -4,11 +4,12 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import fc from "fast-check";
+import { writeExecutable } from "../../src/native/elf/file.ts";
 import { type FuncBuilder, ProgramBuilder } from "../../src/native/ir/builder.ts";
 import { interpret } from "../../src/native/ir/interpret.ts";
 import { streamSyscalls } from "../../src/native/ir/streams.ts";
@@ -41,8 +42,7 @@ const RUNNERS: Record<Target["name"], { prefix: string[]; needs: string[]; insta
 
 function runNative(program: Program, target: Target, stdin = ""): { stdout: Buffer; status: number | null } {
   const path = join(work, `p-${target.name}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(path, link(program, target).elf);
-  chmodSync(path, 0o755);
+  writeExecutable(path, link(program, target).elf);
   const runner = RUNNERS[target.name];
   const [command, ...args] = [...runner.prefix, path];
   const result = spawnSync(command!, args, { input: stdin, timeout: 20_000 });

@@ -3,11 +3,12 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { writeExecutable } from "../../src/native/elf/file.ts";
 import { ProgramBuilder } from "../../src/native/ir/builder.ts";
 import type { Program } from "../../src/native/ir/types.ts";
 import { link } from "../../src/native/link.ts";
@@ -113,8 +114,7 @@ function signalProgram(target: Target): Program {
 
 function write(program: Program, target: Target, name: string): string[] {
   const path = join(work, `${name}-${target.name}`);
-  writeFileSync(path, link(program, target).elf);
-  chmodSync(path, 0o755);
+  writeExecutable(path, link(program, target).elf);
   return target.name === "a64" ? ["qemu-aarch64-static", path] : [path];
 }
 
