@@ -15,6 +15,8 @@ test("opCosts() prices every sample instruction on every target", () => {
     // shortest forms: a zero and a small constant are never dearer than a 64-bit constant
     assert.ok(cost("mov reg, 0") <= cost("mov reg, 100"));
     assert.ok(cost("mov reg, 100") < cost("mov reg, 2^40+1"));
+    for (const c of costs)
+      if (c.label !== "mov reg, 0") assert.ok(c.bytes > 0, `${target.name}: ${c.label} costs bytes`);
   }
   const x = opCosts(TARGETS.x64);
   assert.equal(x.find((c) => c.label === "mov reg, 0")!.bytes, 2, "xor r32, r32");

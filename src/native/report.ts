@@ -34,9 +34,10 @@ export const SAMPLE_INSNS: readonly { label: string; emit: (f: FuncBuilder) => v
   { label: "store8 [reg], 0", emit: (f) => f.store(1, 0, "s0") },
   { label: "store64 [sp + 8], 7", emit: (f) => f.store(8, 7, { base: "sp", offset: 8 }) },
   { label: "addr reg, symbol", emit: (f) => f.addr("a1", "data") },
-  { label: "br ne reg, 0, label (short)", emit: (f) => f.br("ne", "a1", 0, "next").label("next") },
-  { label: "br ltu reg, reg, label (short)", emit: (f) => f.br("ltu", "a1", "a2", "next").label("next") },
-  { label: "jmp label (short)", emit: (f) => f.jmp("next").label("next") },
+  // Branches go back to the top of the function: a branch to the next instruction may cost nothing.
+  { label: "br ne reg, 0, label (short)", emit: (f) => f.label("top").br("ne", "a1", 0, "top") },
+  { label: "br ltu reg, reg, label (short)", emit: (f) => f.label("top").br("ltu", "a1", "a2", "top") },
+  { label: "jmp label (short)", emit: (f) => f.label("top").jmp("top") },
   { label: "syscall", emit: (f) => f.syscall("getpid") },
   { label: "call (first one in a function)", emit: (f) => f.call("leaf") },
 ];
