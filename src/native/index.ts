@@ -14,6 +14,7 @@ export {
   Memory,
   type SyscallHandler,
 } from "./ir/interpret.ts";
+export { optimize } from "./ir/optimize.ts";
 export { type Streams, streamSyscalls } from "./ir/streams.ts";
 export type * from "./ir/types.ts";
 export { ARG_REGS, BIN_OPS, CONDS, REGS, SAVED_REGS, UN_OPS } from "./ir/types.ts";

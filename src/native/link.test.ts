@@ -54,3 +54,22 @@ test("link() verifies before emitting anything", () => {
   assert.throws(() => link(q.build("main"), TARGETS.a64), /syscall "epoll_wait" does not exist on a64/);
   link(q.build("main"), TARGETS.x64);
 });
+
+test("link() with optimize leaves out what cannot run, and is never larger", () => {
+  const p = new ProgramBuilder();
+  p.bss("unused", 4096);
+  p.func("main", {}, (f) =>
+    f.jmp("go").label("go").mov("a0", 0).syscall("exit_group").mov("a0", 1).syscall("exit"),
+  );
+  p.func("unused_helper", {}, (f) => f.addr("a0", "unused").ret());
+  for (const target of Object.values(TARGETS)) {
+    const plain = link(p.build("main"), target);
+    const optimized = link(p.build("main"), target, { optimize: true });
+    assert.deepEqual(
+      optimized.sizes.functions.map((f) => f.name),
+      ["main"],
+    );
+    assert.equal(optimized.sizes.bss, 0);
+    assert.ok(optimized.elf.length < plain.elf.length, `${optimized.elf.length} < ${plain.elf.length}`);
+  }
+});

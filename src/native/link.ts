@@ -14,6 +14,7 @@ import {
   type Segment,
   writeElf,
 } from "./elf/write.ts";
+import { optimize } from "./ir/optimize.ts";
 import type { Data, Program } from "./ir/types.ts";
 import { verify } from "./ir/verify.ts";
 import type { Target } from "./target/types.ts";
@@ -27,6 +28,8 @@ export interface LinkOptions {
   map?: boolean;
   /** Append section headers and a symbol table so gdb names functions (costs bytes; off by default). */
   symbols?: boolean;
+  /** Drop what cannot run or be reached before assembling (see `optimize`); off by default. */
+  optimize?: boolean;
 }
 
 export interface LinkedSizes {
@@ -50,8 +53,9 @@ export interface Linked {
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 /** Verifies, assembles and links `program` for `target`; throws a VerifyError on malformed IR. */
-export function link(program: Program, target: Target, options: LinkOptions = {}): Linked {
-  verify(program, target);
+export function link(input: Program, target: Target, options: LinkOptions = {}): Linked {
+  verify(input, target);
+  const program = options.optimize ? optimize(input) : input;
   const text = target.assemble(program);
   const rodata = program.data.filter((d) => d.kind === "rodata");
   const data = program.data.filter((d) => d.kind === "data");
