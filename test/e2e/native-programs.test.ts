@@ -1,6 +1,7 @@
 // IR programs run three ways, which must agree byte for byte: the reference interpreter, an x86-64
 // ELF on this CPU, and an arm64 ELF under qemu-aarch64-static. Random programs (fast-check) cover
-// every op, immediate width and branch condition; hand-written ones cover calls, frames and data.
+// every op, immediate width, displacement and branch condition, frames, and calls into random
+// functions with every set of saved registers; hand-written ones cover recursion, stdin and data.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
