@@ -3,7 +3,7 @@
 
 export { writeExecutable } from "./elf/file.ts";
 export { type FuncBuilder, type FuncOptions, type MemLike, ProgramBuilder } from "./ir/builder.ts";
-export { formatInsn } from "./ir/format.ts";
+export { formatInsn, formatProgram } from "./ir/format.ts";
 export {
   Exit,
   type InterpretOptions,

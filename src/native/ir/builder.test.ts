@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type FuncBuilder, ProgramBuilder } from "./builder.ts";
-import { formatInsn } from "./format.ts";
+import { formatInsn, formatProgram } from "./format.ts";
 
 /** Each builder call and the instruction text it must produce. */
 const calls: [(f: FuncBuilder) => void, string][] = [
@@ -100,4 +100,29 @@ test("build() rejects a missing entry and names defined twice", () => {
   assert.throws(() => p.build("start"), /entry function "start" is not defined/);
   p.bss("main", 8);
   assert.throws(() => p.build("main"), /the name "main" is defined twice/);
+});
+
+test("formatProgram() lists data and every function with its frame, saves and body", () => {
+  const p = new ProgramBuilder();
+  p.rodata("msg", "hi\n").bss("buf", 64, 16);
+  p.func("main", {}, (f) => f.call("count").syscall("exit_group"));
+  p.func("count", { frame: 16, saves: ["s0", "s1"] }, (f) => f.mov("s0", 0).label("loop").jmp("loop"));
+  assert.equal(
+    formatProgram(p.build("main")),
+    [
+      "entry main",
+      "rodata msg: 3 bytes",
+      "bss buf: 64 bytes, align 16",
+      "",
+      "fn main (frame 0)",
+      "  call count",
+      "  syscall exit_group",
+      "",
+      "fn count (frame 16, saves s0 s1)",
+      "  mov s0, 0",
+      "loop:",
+      "  jmp loop",
+      "",
+    ].join("\n"),
+  );
 });

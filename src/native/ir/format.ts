@@ -1,6 +1,6 @@
 // Prints IR instructions as one-line assembly-like text, for error messages and listings.
 
-import type { Insn, Mem, Src } from "./types.ts";
+import type { Data, Insn, Mem, Program, Src } from "./types.ts";
 
 const src = (s: Src): string => (typeof s === "bigint" ? s.toString() : s);
 
@@ -41,4 +41,20 @@ export function formatInsn(insn: Insn): string {
     default:
       return String((insn as { op: unknown }).op);
   }
+}
+
+function describeData(d: Data): string {
+  const align = d.align > 1 ? `, align ${d.align}` : "";
+  return `${d.kind} ${d.name}: ${d.size} bytes${align}`;
+}
+
+/** A whole program as a listing: data first, then each function with its frame, saves and body. */
+export function formatProgram(program: Program): string {
+  const lines = [`entry ${program.entry}`, ...program.data.map(describeData)];
+  for (const f of program.funcs) {
+    const saves = f.saves.length > 0 ? `, saves ${f.saves.join(" ")}` : "";
+    lines.push("", `fn ${f.name} (frame ${f.frame}${saves})`);
+    for (const insn of f.body) lines.push(insn.op === "label" ? formatInsn(insn) : `  ${formatInsn(insn)}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
