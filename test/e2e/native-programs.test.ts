@@ -374,7 +374,7 @@ test("random IR programs give the same registers and memory in the interpreter, 
     helpers: fc.array(helper, { minLength: HELPERS, maxLength: HELPERS }),
   });
   const batches = fc.sample(batch, {
-    numRuns: 25,
+    numRuns: 50,
     seed: 20261122,
   });
   batches.forEach((b, i) => {
