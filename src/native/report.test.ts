@@ -87,5 +87,8 @@ test("sizeReport() gives each target's file size, functions and instruction kind
     assert.match(report, new RegExp(`^${target.name}: ${size} bytes$`, "m"));
   }
   assert.equal(report.match(/^helper\s+\d+$/gm)?.length, 2);
+  const optimized = sizeReport(program, [TARGETS.x64], { optimize: true });
+  const size = link(program, TARGETS.x64, { optimize: true }).elf.length;
+  assert.match(optimized, new RegExp(`^x64: ${size} bytes$`, "m"));
   assert.equal(report.match(/^add\s+\d+ \(1 instruction\)$/gm)?.length, 2);
 });

@@ -2,8 +2,9 @@
 // program weighs. Size is a feature of the server, so every byte is attributed somewhere.
 
 import { type FuncBuilder, ProgramBuilder } from "./ir/builder.ts";
+import { optimize } from "./ir/optimize.ts";
 import type { Insn, Program } from "./ir/types.ts";
-import { type Linked, link } from "./link.ts";
+import { type Linked, type LinkOptions, link } from "./link.ts";
 import type { Target } from "./target/types.ts";
 
 /** Typical instructions, one row of the cost table each, written into a function with a 16-byte frame. */
@@ -125,12 +126,16 @@ export function functionTable(linked: Linked): string {
   return lines.join("\n");
 }
 
-/** The whole size report of a program: per target, the file size, each function and each instruction kind. */
-export function sizeReport(program: Program, targets: readonly Target[]): string {
+/**
+ * The whole size report of a program: per target, the file size, each function and each
+ * instruction kind, for the program as `link` would build it with `options`.
+ */
+export function sizeReport(program: Program, targets: readonly Target[], options: LinkOptions = {}): string {
+  const built = options.optimize ? optimize(program) : program;
   return targets
     .map((target) => {
-      const linked = link(program, target);
-      const kinds = opKindBytes(program, target);
+      const linked = link(program, target, options);
+      const kinds = opKindBytes(built, target);
       const width = Math.max(8, ...kinds.map((k) => k.kind.length));
       const kindLines = kinds.map(
         (k) =>
