@@ -332,4 +332,127 @@ export const CORPUS: CorpusCase[] = [
     statuses: [200],
     includes: ["Connection: close"],
   },
+  { name: "lone cr", request: "GET / HTTP/1.1\rHost: x\r\n\r\n", statuses: [400] },
+  { name: "leading bare lf", request: "\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", statuses: [400] },
+  {
+    name: "redirect with its own query keeps it",
+    request: get("/search?q=1"),
+    statuses: [302],
+    includes: ["Location: /find?src=old\r\n"],
+  },
+  {
+    name: "empty query still appended",
+    request: get("/about.html?"),
+    statuses: [308],
+    includes: ["Location: /about?\r\n"],
+  },
+  {
+    name: "head 404 has no body",
+    request: "HEAD /missing.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    statuses: [404],
+    excludes: ["<h1>"],
+  },
+  {
+    name: "head bad target has no body",
+    request: "HEAD /../x HTTP/1.1\r\nHost: x\r\n\r\n",
+    statuses: [400],
+    excludes: ["<h1>"],
+    includes: ["Connection: close\r\n"],
+  },
+  {
+    name: "416 keeps the connection",
+    request: `GET /long.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=-0\r\n\r\n${get("/about")}`,
+    statuses: [416, 200],
+  },
+  {
+    name: "405 keeps the connection and discards the body",
+    request: `PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nGET ${get("/about")}`,
+    statuses: [405, 200],
+  },
+  {
+    name: "404 keeps the connection",
+    request: `GET /x.css HTTP/1.1\r\nHost: x\r\n\r\n${get("/about")}`,
+    statuses: [404, 200],
+  },
+  { name: "lowercase method", request: get("/").replace("GET", "get"), statuses: [501] },
+  {
+    name: "connect authority form",
+    request: get("example.com:443").replace("GET", "CONNECT"),
+    statuses: [405],
+  },
+  { name: "get asterisk", request: get("*"), statuses: [400] },
+  { name: "raw non-ascii target", request: get("/caf\xc3\xa9.txt"), statuses: [400] },
+  {
+    name: "https absolute form without path",
+    request: get("HTTPS://example.com"),
+    statuses: [200],
+    includes: ["<h1>home</h1>"],
+  },
+  { name: "tab and obs-text in a value", request: get("/", "X-A:\tcaf\xe9\t\r\n"), statuses: [200] },
+  { name: "header without colon", request: get("/", "X-A\r\n"), statuses: [400] },
+  { name: "empty header name", request: get("/", ": x\r\n"), statuses: [400] },
+  { name: "http/1.0 two hosts", request: "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", statuses: [400] },
+  {
+    name: "http/1.0 keep-alive then close",
+    request: "GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+    statuses: [200],
+    includes: ["Connection: close\r\n"],
+    excludes: ["keep-alive"],
+  },
+  {
+    name: "head exactly at the limit",
+    request: (() => {
+      const start = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX: ";
+      return `${start}${"v".repeat(8192 - start.length - 4)}\r\n\r\n`;
+    })(),
+    statuses: [200],
+  },
+  {
+    name: "empty if-none-match disables if-modified-since",
+    request: get("/about", "If-None-Match:\r\nIf-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"),
+    statuses: [200],
+  },
+  {
+    name: "if-none-match on the chosen variant",
+    request: get("/long.txt", 'Accept-Encoding: br\r\nIf-None-Match: "long-br"\r\n'),
+    statuses: [304],
+    includes: ["Vary: Accept-Encoding\r\n", 'ETag: "long-br"\r\n'],
+  },
+  {
+    name: "if-none-match of another variant",
+    request: get("/long.txt", 'Accept-Encoding: br\r\nIf-None-Match: "long"\r\n'),
+    statuses: [200],
+    includes: ["BR-BODY"],
+  },
+  {
+    name: "if-range date mismatch",
+    request: get("/long.txt", "Range: bytes=0-0\r\nIf-Range: Tue, 14 Nov 2023 22:13:21 GMT\r\n"),
+    statuses: [200],
+  },
+  {
+    name: "suffix longer than the body",
+    request: get("/about", "Range: bytes=-1000\r\n"),
+    statuses: [206],
+    includes: ["Content-Range: bytes 0-29/30\r\n"],
+  },
+  {
+    name: "if-modified-since on the spa fallback",
+    request: get("/app/route", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n"),
+    statuses: [304],
+  },
+  {
+    name: "conditionals ignored on 404",
+    request: get("/x.js", "If-None-Match: *\r\n"),
+    statuses: [404],
+  },
+  {
+    name: "conditionals ignored on redirects",
+    request: get("/old", "If-None-Match: *\r\nRange: bytes=0-1\r\n"),
+    statuses: [301],
+  },
+  {
+    name: "leap second date",
+    request: get("/about", "If-Modified-Since: Tue, 14 Nov 2023 22:13:60 GMT\r\n"),
+    statuses: [304],
+  },
 ];

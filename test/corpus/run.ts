@@ -2,6 +2,7 @@
 // into individual responses. Shared by the preview tests and the native differential suite.
 
 import { connect } from "node:net";
+import { CORPUS, type CorpusCase } from "./requests.ts";
 
 export const DATE_MASK = "Date: <masked>\r\n";
 
@@ -40,4 +41,20 @@ export function exchange(port: number, request: string | Uint8Array, timeoutMs =
 /** Status codes of the responses in a raw exchange, in order. */
 export function statuses(raw: string): number[] {
   return [...raw.matchAll(/(?:^|\n)HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+}
+
+/** One corpus case's full response bytes (latin1, Date masked). */
+export interface CorpusRecord {
+  name: string;
+  response: string;
+}
+
+/** Sends every case, one connection each, in order, and records the responses for comparison. */
+export async function recordCorpus(
+  port: number,
+  cases: readonly CorpusCase[] = CORPUS,
+): Promise<CorpusRecord[]> {
+  const records: CorpusRecord[] = [];
+  for (const c of cases) records.push({ name: c.name, response: await exchange(port, c.request) });
+  return records;
 }

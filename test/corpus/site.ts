@@ -57,6 +57,10 @@ export const CORPUS_SITE: PackInput = {
       },
     },
     {
+      path: "/search",
+      response: { kind: "redirect", status: 302, location: "/find?src=old", headers: [] },
+    },
+    {
       path: "/old",
       response: { kind: "redirect", status: 301, location: "https://example.com/new", headers: [] },
     },

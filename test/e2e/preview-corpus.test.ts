@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { writePack } from "../../src/pack/write.ts";
 import { type PreviewServer, startPreview } from "../../src/preview/index.ts";
 import { CORPUS } from "../corpus/requests.ts";
-import { exchange, statuses } from "../corpus/run.ts";
+import { exchange, recordCorpus, statuses } from "../corpus/run.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
 
 let server: PreviewServer;
@@ -31,3 +31,9 @@ for (const c of CORPUS) {
     assert.ok(raw.includes("Date: <masked>\r\n"), "every response carries Date");
   });
 }
+
+test("recordCorpus() gives the same bytes on a second run (only Date varies, and it is masked)", async () => {
+  const [first, second] = [await recordCorpus(server.port), await recordCorpus(server.port)];
+  assert.equal(first.length, CORPUS.length);
+  assert.deepEqual(second, first);
+});

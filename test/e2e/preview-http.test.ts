@@ -64,7 +64,7 @@ function site(home: string): PackInput {
     prefixRedirects: [{ prefix: "/blog/", status: 301, target: "/posts/", headers: [] }],
     spa: page("<div id=app></div>\n", "spa"),
     errors: Object.fromEntries(
-      ERROR_STATUSES.map((s) => [
+      ERROR_STATUSES.map((s): [number, Resource] => [
         s,
         {
           kind: "resource",
