@@ -235,6 +235,16 @@ test("Machine.call() lets an exit syscall end the call with Exit", () => {
   );
 });
 
+test("interpret() reports a stack overflow by name", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("deep").syscall("exit_group"));
+  p.func("deep", { frame: 1024 }, (f) => f.call("deep").ret());
+  assert.throws(
+    () => interpret(p.build("main"), { syscall: streamSyscalls().handler, stackSize: 64 * 1024 }),
+    /interpret: fn deep, insn 0 "call deep": stack overflow \(raise stackSize\)/,
+  );
+});
+
 test("interpret() stops unbounded recursion", () => {
   const p = new ProgramBuilder();
   p.func("main", {}, (f) => f.call("main").syscall("exit_group"));

@@ -121,9 +121,9 @@ export interface MachineOptions {
   syscall: SyscallHandler;
   /** Instructions one run or call may execute before it is declared runaway (default 50 million). */
   maxSteps?: number;
-  /** Bytes of stack (default 256 KiB); deeper use faults. */
+  /** Bytes of stack (default 128 KiB); deeper calls throw a stack overflow. */
   stackSize?: number;
-  /** Bytes `Memory.allocate` may hand out (default 256 KiB). */
+  /** Bytes `Memory.allocate` may hand out (default 64 KiB). */
   heapSize?: number;
   /** Nested calls before a run is declared runaway (default 100000). */
   maxDepth?: number;
@@ -479,8 +479,8 @@ export class Machine {
     this.compiled = compile(program);
     this.symbols = this.compiled.symbols;
     const heapStart = this.compiled.dataEnd + 4096;
-    const heapEnd = heapStart + (options.heapSize ?? 1 << 18);
-    const size = heapEnd + (options.stackSize ?? 1 << 18) - DATA_BASE;
+    const heapEnd = heapStart + (options.heapSize ?? 1 << 16);
+    const size = heapEnd + (options.stackSize ?? 1 << 17) - DATA_BASE;
     this.memory = new Memory(DATA_BASE, size, heapStart, heapEnd);
     for (const d of program.data) if (d.bytes) this.memory.write(this.symbols.get(d.name)!, d.bytes);
     this.stackTop = DATA_BASE + size;
@@ -547,6 +547,7 @@ export class Machine {
     let pc = 0;
     let steps = 0;
     const startSaved = func.saved.map((r) => regs[r]!);
+    const stackLimit = BigInt(this.memory.heapEnd);
     regs[SP] -= BigInt(func.frame);
     try {
       for (;;) {
@@ -563,6 +564,7 @@ export class Machine {
           code = func.steps;
           pc = 0;
           regs[SP] -= BigInt(func.frame + CALL_GAP);
+          if (regs[SP]! < stackLimit) throw new Error("stack overflow (raise stackSize)");
         } else if (cpu.returning) {
           cpu.returning = false;
           if (callers.length === 0) {
