@@ -550,6 +550,7 @@ export class Machine {
     const stackLimit = BigInt(this.memory.heapEnd);
     regs[SP] -= BigInt(func.frame);
     try {
+      if (regs[SP]! < stackLimit) throw new Error("stack overflow (raise stackSize)");
       for (;;) {
         if (pc >= code.length) throw new Error("runs off the end of the function");
         if (++steps > maxSteps) throw new Error(`more than ${maxSteps} steps (runaway program?)`);
