@@ -243,6 +243,12 @@ test("interpret() reports a stack overflow by name", () => {
     () => interpret(p.build("main"), { syscall: streamSyscalls().handler, stackSize: 64 * 1024 }),
     /interpret: fn deep, insn 0 "call deep": stack overflow \(raise stackSize\)/,
   );
+  const big = new ProgramBuilder();
+  big.func("main", { frame: 500_000 }, (f) => f.mov("a0", 0).syscall("exit_group"));
+  assert.throws(
+    () => interpret(big.build("main"), { syscall: streamSyscalls().handler }),
+    /interpret: fn main, insn 0 "mov a0, 0": stack overflow/,
+  );
 });
 
 test("interpret() stops unbounded recursion", () => {

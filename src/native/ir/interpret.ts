@@ -548,9 +548,13 @@ export class Machine {
     let steps = 0;
     const startSaved = func.saved.map((r) => regs[r]!);
     const stackLimit = BigInt(this.memory.heapEnd);
-    regs[SP] -= BigInt(func.frame);
+    /** Moves sp down by `bytes`, refusing to leave the stack (compared first: sp must not wrap). */
+    const descend = (bytes: number): void => {
+      if (regs[SP]! < stackLimit + BigInt(bytes)) throw new Error("stack overflow (raise stackSize)");
+      regs[SP] -= BigInt(bytes);
+    };
     try {
-      if (regs[SP]! < stackLimit) throw new Error("stack overflow (raise stackSize)");
+      descend(func.frame);
       for (;;) {
         if (pc >= code.length) throw new Error("runs off the end of the function");
         if (++steps > maxSteps) throw new Error(`more than ${maxSteps} steps (runaway program?)`);
@@ -564,8 +568,7 @@ export class Machine {
           for (const r of func.saved) saved.push(regs[r]!);
           code = func.steps;
           pc = 0;
-          regs[SP] -= BigInt(func.frame + CALL_GAP);
-          if (regs[SP]! < stackLimit) throw new Error("stack overflow (raise stackSize)");
+          descend(func.frame + CALL_GAP);
         } else if (cpu.returning) {
           cpu.returning = false;
           if (callers.length === 0) {
