@@ -10,5 +10,6 @@ export {
   type PreviewServer,
   SEND_STALL_TIMEOUT,
   startPreview,
+  type Timeouts,
 } from "./server.ts";
 export { normaliseTarget, type Target } from "./target.ts";

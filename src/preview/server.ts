@@ -23,6 +23,14 @@ export interface PreviewOptions {
   port?: number;
   /** Called once per response, in order. */
   onRequest?: (entry: AccessLogEntry) => void;
+  /** Time-outs in milliseconds; the defaults are the native server's, tests shorten them. */
+  timeouts?: Partial<Timeouts>;
+}
+
+export interface Timeouts {
+  header: number;
+  idle: number;
+  sendStall: number;
 }
 
 export interface PreviewServer {
@@ -52,6 +60,7 @@ function handleConnection(
   getPack: () => Pack,
   date: () => Uint8Array,
   onRequest: PreviewOptions["onRequest"],
+  timeouts: Timeouts,
 ): void {
   const state = new ConnectionState();
   let timer: NodeJS.Timeout | undefined;
@@ -67,10 +76,10 @@ function handleConnection(
     }
     if (socket.writableLength > 0) {
       // a slow reader: keep going while bytes move, give up when they stall
-      const sent = socket.bytesWritten;
+      const pending = socket.writableLength;
       timer = setTimeout(
-        () => (socket.bytesWritten === sent ? socket.destroy() : expire()),
-        SEND_STALL_TIMEOUT,
+        () => (socket.writableLength >= pending ? socket.destroy() : expire()),
+        timeouts.sendStall,
       );
       return;
     }
@@ -84,11 +93,11 @@ function handleConnection(
       if (timer && timerForHead) return;
       clearTimeout(timer);
       timerForHead = true;
-      timer = setTimeout(expire, HEADER_TIMEOUT);
+      timer = setTimeout(expire, timeouts.header);
     } else {
       clearTimeout(timer);
       timerForHead = false;
-      timer = setTimeout(expire, IDLE_TIMEOUT);
+      timer = setTimeout(expire, timeouts.idle);
     }
   };
 
@@ -136,11 +145,17 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   let bytesPack: Pack | undefined = given instanceof Uint8Array ? readPack(given) : undefined;
   const getPack = (): Pack => bytesPack ?? (given as () => Pack)();
   const date = currentDate();
+  const timeouts: Timeouts = {
+    header: HEADER_TIMEOUT,
+    idle: IDLE_TIMEOUT,
+    sendStall: SEND_STALL_TIMEOUT,
+    ...options.timeouts,
+  };
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    handleConnection(socket, getPack, date, options.onRequest);
+    handleConnection(socket, getPack, date, options.onRequest, timeouts);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {

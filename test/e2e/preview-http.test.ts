@@ -316,3 +316,42 @@ test("pipelined requests sent byte by byte are answered in order", async () => {
   assert.ok(answer.indexOf("<h1>home</h1>") < answer.indexOf("<h1>about</h1>"));
   assert.ok(answer.endsWith("Connection: close\r\n\r\n"));
 });
+
+test("time-outs: 408 for a head in progress (not extended by trickling bytes), silent close when idle", async () => {
+  const quick = await startPreview({
+    pack: writePack(site("<h1>home</h1>\n")),
+    port: 0,
+    timeouts: { header: 300, idle: 600 },
+  });
+  try {
+    const exchangeWith = (pieces: string[], pauseMs: number) =>
+      new Promise<{ text: string; ms: number }>((resolve) => {
+        const started = Date.now();
+        const chunks: Buffer[] = [];
+        const socket = connect(quick.port, "127.0.0.1", async () => {
+          for (const p of pieces) {
+            if (socket.destroyed) break;
+            socket.write(p);
+            await new Promise((r) => setTimeout(r, pauseMs));
+          }
+        });
+        socket.on("data", (d) => chunks.push(d));
+        // writing after the server closed may reset the connection; what was received is the answer
+        socket.on("error", () => {});
+        socket.on("close", () =>
+          resolve({ text: Buffer.concat(chunks).toString("latin1"), ms: Date.now() - started }),
+        );
+      });
+    const slow = await exchangeWith("GET / HTTP/1.1\r\nHost: x\r\n".split(""), 50);
+    assert.match(
+      slow.text,
+      /^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*Connection: close\r\n\r\nerror 408\n$/,
+    );
+    assert.ok(slow.ms >= 280 && slow.ms < 1200, `408 after ${slow.ms} ms`);
+    const idle = await exchangeWith(["GET / HTTP/1.1\r\nHost: x\r\n\r\n"], 0);
+    assert.match(idle.text, /^HTTP\/1\.1 200 OK\r\n[\s\S]*<h1>home<\/h1>\n$/);
+    assert.ok(idle.ms >= 550 && idle.ms < 2000, `idle close after ${idle.ms} ms`);
+  } finally {
+    await quick.close();
+  }
+});
