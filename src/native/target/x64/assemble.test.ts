@@ -12,7 +12,7 @@ import { requireCommands } from "../../../../test/support/tools.ts";
 import { type FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import { interpret } from "../../ir/interpret.ts";
 import { streamSyscalls } from "../../ir/streams.ts";
-import { BIN_OPS, CONDS, type Program, REGS, type Reg, type Size } from "../../ir/types.ts";
+import { BIN_OPS, CONDS, type Cond, type Program, REGS, type Reg, type Size } from "../../ir/types.ts";
 import { link } from "../../link.ts";
 import { x64 } from "./index.ts";
 
@@ -29,7 +29,7 @@ interface Line {
 function disassemble(code: Uint8Array): Line[] {
   const path = join(work, `code-${Math.random().toString(36).slice(2)}.bin`);
   writeFileSync(path, code);
-  const out = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", path], {
+  const out = execFileSync("objdump", ["-D", "--insn-width=15", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", path], {
     encoding: "utf8",
   });
   const lines: Line[] = [];
@@ -466,5 +466,63 @@ test("x64 loads and stores agree with the interpreter for every size, constant a
         },
       });
     }
+  agree(t, sweep(cases));
+});
+
+/** Branches to one far label, `gap` bytes apart, then `tail` bytes before it; s0 counts branches passed. */
+function farBranches(
+  f: FuncBuilder,
+  conds: readonly (Cond | "jmp")[],
+  bad: string,
+  gap: number,
+  tail: number,
+): void {
+  const done = `${bad}_done`;
+  f.mov("s0", 0);
+  for (const cond of conds) {
+    if (cond === "jmp") f.jmp(bad);
+    else f.br(cond, "s2", "s3", bad).add("s0", "s0", 1);
+    filler(f, gap);
+  }
+  f.jmp(done);
+  filler(f, tail);
+  f.label(bad).add("s0", "s0", 100).label(done);
+}
+
+test("x64 far branches reach their target through a nearby branch with the same condition and target", (t) => {
+  if (!requireCommands(t, ["objdump"], "apt-get install binutils")) return;
+  const program = oneFunction((f) => {
+    farBranches(f, ["eq", "lt", "eq", "lt"], "bad", 40, 200);
+    return f.ret();
+  });
+  const jumps = listing(program, "f").filter((l) => /^j/.test(l.text));
+  const at = (l: Line) => `@${l.offset}`;
+  // The last eq and lt are near; the first ones land on them; the final jmp done is short.
+  assert.deepEqual(
+    jumps.map((l) => `${l.text.split(" ")[0]} ${l.bytes}`),
+    ["je 2", "jl 2", "je 6", "jl 6", "jmp 5"],
+  );
+  assert.equal(jumps[0]!.text, `je ${at(jumps[2]!)}`);
+  assert.equal(jumps[1]!.text, `jl ${at(jumps[3]!)}`);
+});
+
+test("x64 relayed far branches agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const sequences: (Cond | "jmp")[][] = [
+    ["eq", "lt", "eq", "lt", "ltu", "ltu"],
+    ["geu", "gt", "geu", "gt", "jmp"],
+    ["ne", "le", "le", "ne", "ge", "ge"],
+  ];
+  for (const conds of sequences)
+    for (const av of [0n, 1n, -1n, 5n])
+      for (const bv of [0n, 1n, -1n, 5n])
+        cases.push({
+          name: `${conds.join(",")} with ${av}, ${bv}`,
+          emit: (f, label) => {
+            f.mov("s2", av).mov("s3", bv);
+            farBranches(f, conds, label("bad"), 50, 150);
+          },
+        });
   agree(t, sweep(cases));
 });

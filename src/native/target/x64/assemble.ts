@@ -15,8 +15,12 @@ const A0 = PHYSICAL.a0;
 type Item =
   | { kind: "bytes"; bytes: number[] }
   | { kind: "label"; name: string }
-  /** cc null is an unconditional jmp; the target is a "func.label" or a function name (tail calls). */
-  | { kind: "branch"; cc: number | null; target: string; long: boolean }
+  /**
+   * cc null is an unconditional jmp; the target is a "func.label" or a function name (tail calls).
+   * `via` is the index of a relay: a nearby branch to the same target taken under the same flags,
+   * which a short branch reaches when the target itself is out of rel8 range. A relay never has one.
+   */
+  | { kind: "branch"; cc: number | null; target: string; long: boolean; via?: number; relay?: boolean }
   | { kind: "call"; target: string }
   /** Address of a function: `lea r64, [rip + rel32]`, resolved here. */
   | { kind: "leaFunction"; dst: number; symbol: string; offset: number }
@@ -371,8 +375,13 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
   const functions = new Set(program.funcs.map((f) => f.name));
   const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls, functions));
 
-  // Relaxation: lay out, grow every short branch whose target is out of rel8 range, repeat.
-  // Branches only grow, so this terminates.
+  // Relaxation: lay out, then give every short branch whose target is out of rel8 range a relay in
+  // range or else the near form, and repeat. Branches only grow and distances with them, so a relay
+  // once out of range stays so: this terminates.
+  const byTarget = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    if (item.kind === "branch") byTarget.set(item.target, [...(byTarget.get(item.target) ?? []), i]);
+  });
   let offsets: number[] = [];
   const symbols = new Map<string, number>();
   for (let changed = true; changed; ) {
@@ -389,7 +398,19 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
       if (item.kind !== "branch" || item.long) return;
       const target = symbols.get(item.target);
       if (target === undefined) throw new Error(`x64: branch to undefined label "${item.target}"`);
-      if (!x.isInt8(target - (offsets[i]! + 2))) {
+      const end = offsets[i]! + 2;
+      const reaches = (to: number) => x.isInt8(offsets[to]! - end);
+      if (x.isInt8(target - end) || (item.via !== undefined && reaches(item.via))) return;
+      item.via = item.relay
+        ? undefined
+        : byTarget.get(item.target)!.find((j) => {
+            const relay = items[j] as Extract<Item, { kind: "branch" }>;
+            return (
+              j !== i && relay.via === undefined && (relay.cc === null || relay.cc === item.cc) && reaches(j)
+            );
+          });
+      if (item.via !== undefined) (items[item.via] as Extract<Item, { kind: "branch" }>).relay = true;
+      else {
         item.long = true;
         changed = true;
       }
@@ -412,7 +433,7 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
       case "label":
         return;
       case "branch": {
-        const rel = resolve(item.target) - end;
+        const rel = (item.via === undefined ? resolve(item.target) : offsets[item.via]!) - end;
         if (item.cc === null) code.push(...(item.long ? x.jmpNear(rel) : x.jmpShort(rel)));
         else code.push(...(item.long ? x.jccNear(item.cc, rel) : x.jccShort(item.cc, rel)));
         return;
