@@ -11,6 +11,7 @@ import {
   PackError,
   type PackInput,
   type PackVariant,
+  packStats,
   type Resource,
   readPack,
   writePack,
@@ -354,4 +355,37 @@ test("fnv1a64() and HTTP dates match their definitions", () => {
       assert.equal(parseHttpDate(formatHttpDate(t)), t),
     ),
   );
+});
+
+test("packStats() accounts for every byte and names the largest routes", () => {
+  const big = new Uint8Array(5000);
+  const input: PackInput = {
+    ...small([
+      { path: "/small", response: resource("x") },
+      {
+        path: "/big",
+        response: resource("", {
+          variants: [
+            { encoding: "identity", body: big },
+            { encoding: "gzip", body: new Uint8Array(300) },
+            { encoding: "br", body: new Uint8Array(200) },
+          ],
+        }),
+      },
+    ]),
+  };
+  const bytes = writePack(input);
+  const stats = packStats(readPack(bytes));
+  assert.equal(stats.total, bytes.length);
+  assert.equal(stats.routes, 2);
+  assert.equal(stats.gzip, 300);
+  assert.equal(stats.br, 200);
+  assert.equal(stats.identity, 5000 + 1 + ERROR_STATUSES.reduce((n, s) => n + `error ${s}`.length, 0));
+  assert.ok(stats.headers > 0 && stats.index > 0);
+  assert.equal(stats.headers + stats.identity + stats.gzip + stats.br + stats.index, stats.total);
+  assert.deepEqual(
+    stats.largest.map((l) => l.path),
+    ["/big", "/small"],
+  );
+  assert.ok(stats.largest[0]!.bytes > 5500);
 });

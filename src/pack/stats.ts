@@ -5,15 +5,17 @@ import type { Pack } from "./read.ts";
 export interface PackStats {
   total: number;
   routes: number;
+  /** Precomputed heads, ETags and Last-Modified texts. */
   headers: number;
   identity: number;
   gzip: number;
   br: number;
-  /** Tables, records and paths. */
+  /** Header, tables, records, paths and server strings. */
   index: number;
   largest: { path: string; bytes: number }[];
 }
 
+/** Where the pack's bytes go: heads (with ETags and Last-Modified texts), bodies per encoding, index. */
 export function packStats(pack: Pack, top = 5): PackStats {
   const stats: PackStats = {
     total: pack.bytes.length,
@@ -28,7 +30,8 @@ export function packStats(pack: Pack, top = 5): PackStats {
   const sizes: { path: string; bytes: number }[] = [];
   const all = [...pack.routes(), ...(pack.spa ? [pack.spa] : []), ...Object.values(pack.errors)];
   for (const route of all) {
-    let bytes = 0;
+    let bytes = route.lastModifiedText.length;
+    stats.headers += bytes;
     for (const v of route.variants) {
       if (!v) continue;
       const heads = v.full.length + v.partial.length + v.notModified.length + v.etag.length;
