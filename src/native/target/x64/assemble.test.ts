@@ -29,9 +29,13 @@ interface Line {
 function disassemble(code: Uint8Array): Line[] {
   const path = join(work, `code-${Math.random().toString(36).slice(2)}.bin`);
   writeFileSync(path, code);
-  const out = execFileSync("objdump", ["-D", "--insn-width=15", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", path], {
-    encoding: "utf8",
-  });
+  const out = execFileSync(
+    "objdump",
+    ["-D", "--insn-width=15", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", path],
+    {
+      encoding: "utf8",
+    },
+  );
   const lines: Line[] = [];
   for (const m of out.matchAll(/^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*\t(.*)$/gm))
     lines.push({
@@ -149,6 +153,24 @@ test("x64 lowering picks the shortest forms", (t) => {
       name: "syscall result",
       body: (f) => f.syscall("getpid").add("a0", "a0", 1),
       want: ["push 0x27", "pop rax", "syscall", "xchg rdi,rax", "inc rdi"],
+    },
+    {
+      name: "syscall result overwritten later",
+      body: (f) => f.syscall("close").mov("a1", 2).mov("a0", 1),
+      want: ["push 0x3", "pop rax", "syscall", "push 0x2", "pop rsi", "push 0x1", "pop rdi"],
+    },
+    {
+      name: "syscall result read later",
+      body: (f) => f.syscall("close").mov("a1", 2).store(8, "a1", "a0"),
+      want: [
+        "push 0x3",
+        "pop rax",
+        "syscall",
+        "xchg rdi,rax",
+        "push 0x2",
+        "pop rsi",
+        "mov QWORD PTR [rdi],rsi",
+      ],
     },
     {
       name: "syscall result overwritten",

@@ -197,25 +197,36 @@ export function lowerCompare(a: Reg, b: Src): number[] {
   return [...movImm(RAX, v), ...x.aluRegReg("cmp", ra, RAX)];
 }
 
-/** True when `next` overwrites a0 without reading it, so a syscall result need not reach a0. */
-function overwritesA0(next: Insn | undefined): boolean {
-  if (!next) return false;
-  const reads = (s: Src | undefined) => s === "a0";
-  const readsMem = (m: Mem) => m.base === "a0" || m.index === "a0";
-  switch (next.op) {
+/** Whether `insn` reads a0, writes it without reading it, or neither; control flow counts as a read. */
+function useOfA0(insn: Insn): "read" | "write" | null {
+  const is = (s: Src | undefined) => s === "a0";
+  const inMem = (m: Mem) => m.base === "a0" || m.index === "a0";
+  switch (insn.op) {
     case "mov":
-      return next.dst === "a0" && !reads(next.src);
+      return is(insn.src) ? "read" : insn.dst === "a0" ? "write" : null;
     case "bin":
-      return next.dst === "a0" && next.a !== "a0" && !reads(next.b);
+      return insn.a === "a0" || is(insn.b) ? "read" : insn.dst === "a0" ? "write" : null;
     case "un":
-      return next.dst === "a0" && next.a !== "a0";
+      return insn.a === "a0" ? "read" : insn.dst === "a0" ? "write" : null;
     case "load":
-      return next.dst === "a0" && !readsMem(next.mem);
+      return inMem(insn.mem) ? "read" : insn.dst === "a0" ? "write" : null;
+    case "store":
+      return is(insn.src) || inMem(insn.mem) ? "read" : null;
     case "addr":
-      return next.dst === "a0";
+      return insn.dst === "a0" ? "write" : null;
     default:
-      return false;
+      // Labels, jumps, calls, syscalls and returns: a0 may be read after or through them.
+      return "read";
   }
+}
+
+/** True when a0 is written before it is read after instruction `i` (within straight-line code). */
+function a0DeadAfter(body: readonly Insn[], i: number): boolean {
+  for (let j = i + 1; j < body.length; j++) {
+    const use = useOfA0(body[j]!);
+    if (use !== null) return use === "write";
+  }
+  return false;
 }
 
 /** True when only labels lie between instruction `i` and label `target`: a jump there is a no-op. */
@@ -274,7 +285,7 @@ function lowerFunction(
   const sharedExit = local("%ret");
   let exitPlaced = false;
   // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
-  if (isEntry && !overwritesA0(func.body[0])) bytes(x.movRegReg(A0, RSP));
+  if (isEntry && !a0DeadAfter(func.body, -1)) bytes(x.movRegReg(A0, RSP));
   bytes(prologue(frame));
 
   func.body.forEach((insn, i) => {
@@ -342,7 +353,7 @@ function lowerFunction(
           );
         bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
-        if (!NO_RETURN_SYSCALLS.has(insn.name) && !overwritesA0(func.body[i + 1])) bytes(x.xchgRax(A0));
+        if (!NO_RETURN_SYSCALLS.has(insn.name) && !a0DeadAfter(func.body, i)) bytes(x.xchgRax(A0));
         return;
       }
     }
