@@ -389,3 +389,17 @@ test("packStats() accounts for every byte and names the largest routes", () => {
   );
   assert.ok(stats.largest[0]!.bytes > 5500);
 });
+
+test("fnv1a64() equals the BigInt definition for any bytes", () => {
+  const reference = (bytes: Uint8Array) => {
+    let h = 0xcbf29ce484222325n;
+    for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+    return h;
+  };
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 100 }), (b) => assert.equal(fnv1a64(b), reference(b))),
+    {
+      numRuns: 2000,
+    },
+  );
+});

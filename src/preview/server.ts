@@ -103,7 +103,9 @@ function handleConnection(
 
   const send = (answer: ReturnType<ConnectionState["timeout"]>): void => {
     onRequest?.(answer.log);
+    socket.cork();
     for (const chunk of answer.response.chunks) if (chunk.length > 0) socket.write(chunk);
+    socket.uncork();
     if (answer.response.close) {
       clearTimeout(timer);
       socket.end();
