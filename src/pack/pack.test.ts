@@ -403,3 +403,9 @@ test("fnv1a64() equals the BigInt definition for any bytes", () => {
     },
   );
 });
+
+test("readPack() refuses a pack cut at any length", () => {
+  const good = writePack(small([{ path: "/x", response: resource("body", { lastModified: 5 }) }]));
+  for (let length = 0; length < good.length; length++)
+    assert.throws(() => readPack(good.subarray(0, length)), PackError, `cut at ${length}`);
+});
