@@ -548,3 +548,27 @@ test("x64 relayed far branches agree with the interpreter", (t) => {
         });
   agree(t, sweep(cases));
 });
+
+test("x64 data addresses are abs32 relocations that relocate patches, refusing addresses above 4 GiB", () => {
+  const program = oneFunction((f) => f.addr("s3", "data", 24).ret());
+  const text = x64.assemble(program);
+  assert.equal(text.relocations.length, 1);
+  const [r] = text.relocations;
+  assert.deepEqual(
+    { ...r, offset: r!.offset - text.symbols.get("f")! },
+    {
+      offset: 2, // after 41 bd: mov r13d, imm32
+      kind: "abs32",
+      symbol: "data",
+      addend: 24,
+    },
+  );
+  const code = text.code.slice();
+  x64.relocate(code, r!, 0n, 0x40123456n);
+  assert.deepEqual([...code.subarray(r!.offset - 2, r!.offset + 4)], [0x41, 0xbd, 0x56, 0x34, 0x12, 0x40]);
+  assert.throws(() => x64.relocate(code, r!, 0n, 1n << 32n), /above 4 GiB/);
+  assert.throws(
+    () => x64.relocate(code, { ...r!, kind: "rel32" }, 0n, 0n),
+    /unknown relocation kind "rel32"/,
+  );
+});
