@@ -11,6 +11,7 @@ import {
   PackError,
   type PackInput,
   type PackVariant,
+  packChunks,
   packStats,
   type Resource,
   readPack,
@@ -408,4 +409,24 @@ test("readPack() refuses a pack cut at any length", () => {
   const good = writePack(small([{ path: "/x", response: resource("body", { lastModified: 5 }) }]));
   for (let length = 0; length < good.length; length++)
     assert.throws(() => readPack(good.subarray(0, length)), PackError, `cut at ${length}`);
+});
+
+test("offsets past 4 GiB are written as 64-bit values", () => {
+  const body = new Uint8Array(64 << 20);
+  const routes = Array.from({ length: 70 }, (_, i) => ({
+    path: `/${String(i).padStart(2, "0")}`,
+    response: resource("", { variants: [{ encoding: "identity" as const, body }] }),
+  }));
+  const { chunks, size } = packChunks(small(routes));
+  assert.ok(size > 70 * body.length && size > 2 ** 32);
+  assert.equal(
+    chunks.reduce((n, c) => n + c.length, 0),
+    size,
+  );
+  const records = new DataView(chunks[0]!.buffer);
+  const last = Number(records.getBigUint64(32, true)) + 69 * 232;
+  const bodyAt = Number(records.getBigUint64(last + 40 + 48, true));
+  assert.ok(bodyAt > 2 ** 32, `last body at ${bodyAt}`);
+  assert.equal(records.getBigUint64(last + 40 + 56, true), BigInt(body.length));
+  assert.equal(records.getBigUint64(16, true), BigInt(size));
 });
