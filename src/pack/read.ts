@@ -180,6 +180,19 @@ export function readPack(bytes: Uint8Array): Pack {
     }),
   ) as Record<ErrorStatus, PackRoute>;
 
+  // Every route is checked now, so serving never meets a bad record.
+  let filled = 0;
+  for (let slot = 0; slot < slots; slot++) {
+    const at = tableAt + slot * SLOT_SIZE;
+    const target = u64(at + 8);
+    if (target === 0) continue;
+    filled++;
+    const r = route(target);
+    if (view.getBigUint64(at, true) !== fnv1a64(slice(u64(target), view.getUint32(target + 8, true), "path")))
+      fail(`hash table slot ${slot} does not hold the hash of ${JSON.stringify(r.path)}`);
+  }
+  if (filled !== routeCount) fail(`the hash table holds ${filled} routes, the header says ${routeCount}`);
+
   return {
     bytes,
     routeCount,
