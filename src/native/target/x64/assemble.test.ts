@@ -572,3 +572,36 @@ test("x64 data addresses are abs32 relocations that relocate patches, refusing a
     /unknown relocation kind "rel32"/,
   );
 });
+
+test("x64 32-bit compares and moves of narrow values agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const sizes: Size[] = [1, 2, 4];
+  const pairs = [
+    [0n, 0xffffffffn],
+    [1n, 0x80000000n],
+    [0x7fn, 0x7fffffffn],
+    [0x80n, 0xffffn],
+    [0xffn, 0x8000n],
+    [0x80000000n, 0x7fffffffn],
+    [0xffffffffn, 0n],
+  ] as const;
+  const imms = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x8000n, 0x7fffffffn, 0x80000000n, 0xffffffffn, -1n, 1n << 32n];
+  for (const size of sizes)
+    for (const [first, second] of pairs)
+      for (const cond of CONDS)
+        for (const b of [...imms, "a2" as const]) {
+          cases.push({
+            name: `load${size * 8} ${first}, ${second}; br ${cond} a1, ${b}`,
+            emit: (f, label) => {
+              const taken = label("taken");
+              f.addr("s1", "scratch").mov("a3", first).store(8, "a3", "s1").mov("a3", second);
+              f.store(8, "a3", { base: "s1", offset: 8 })
+                .load(size, "a1", "s1")
+                .load(size, "a2", { base: "s1", offset: 8 });
+              f.mov("a4", "a1").mov("a0", 1).br(cond, "a1", b, taken).mov("a0", 0).label(taken).mov("s1", 0);
+            },
+          });
+        }
+  agree(t, sweep(cases));
+});

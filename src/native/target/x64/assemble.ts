@@ -3,10 +3,11 @@
 // Each IR instruction lowers on its own (no cross-instruction state beyond "what comes next"), so
 // the size report can attribute every byte to an instruction kind.
 
-import type { Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
+import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
+import { trackWidths, type Widths, widthOf } from "./widths.ts";
 
 const { RAX, RCX, RDX, RSP } = x;
 const A0 = PHYSICAL.a0;
@@ -187,12 +188,22 @@ export function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
   return [...movImm(RAX, value), ...x.storeReg(8, RAX, m)];
 }
 
-/** Sets the flags for `a ? b`; a comparison with 0 is `test a, a` (same flags as `cmp a, 0`). */
-export function lowerCompare(a: Reg, b: Src): number[] {
+const SIGNED = new Set(["lt", "le", "gt", "ge"]);
+
+/**
+ * Sets the flags for `br cond a, b`; a comparison with 0 is `test a, a` (same flags as `cmp a, 0`).
+ * When both sides are known to fit 32 bits (31 for signed conditions) the 32-bit forms compare the
+ * same way and need no REX.W byte.
+ */
+export function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths = new Map()): number[] {
   const ra = phys(a);
-  if (typeof b !== "bigint") return x.aluRegReg("cmp", ra, phys(b));
+  const limit = SIGNED.has(cond) ? 31 : 32;
+  const narrow = widthOf(widths, a) <= limit && widthOf(widths, b) <= limit;
+  if (typeof b !== "bigint")
+    return narrow ? x.aluReg32Reg("cmp", ra, phys(b)) : x.aluRegReg("cmp", ra, phys(b));
   const v = BigInt.asIntN(64, b);
-  if (v === 0n) return x.testRegReg(ra, ra);
+  if (v === 0n) return narrow ? x.testReg32(ra, ra) : x.testRegReg(ra, ra);
+  if (narrow) return x.aluReg32Imm("cmp", ra, v);
   if (x.isInt32(v)) return x.aluRegImm("cmp", ra, v);
   return [...movImm(RAX, v), ...x.aluRegReg("cmp", ra, RAX)];
 }
@@ -288,14 +299,15 @@ function lowerFunction(
   if (isEntry && !a0DeadAfter(func.body, -1)) bytes(x.movRegReg(A0, RSP));
   bytes(prologue(frame));
 
-  func.body.forEach((insn, i) => {
+  const widths: Widths = new Map();
+  const isData = (symbol: string) => !functions.has(symbol);
+  const lower = (insn: Insn, i: number): void => {
     switch (insn.op) {
       case "mov":
-        bytes(
-          typeof insn.src === "bigint"
-            ? movImm(phys(insn.dst), insn.src)
-            : movReg(phys(insn.dst), phys(insn.src)),
-        );
+        if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
+        else if (insn.dst !== insn.src && widthOf(widths, insn.src) <= 32)
+          bytes(x.movReg32Reg32(phys(insn.dst), phys(insn.src)));
+        else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin":
         bytes(lowerBinary(insn));
@@ -326,7 +338,7 @@ function lowerFunction(
         return;
       case "br":
         if (fallsThroughTo(func.body, i, insn.target)) return;
-        bytes(lowerCompare(insn.a, insn.b));
+        bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
         items.push({ kind: "branch", cc: x.CC[insn.cond], target: local(insn.target), long: false });
         return;
       case "call":
@@ -357,6 +369,10 @@ function lowerFunction(
         return;
       }
     }
+  };
+  func.body.forEach((insn, i) => {
+    lower(insn, i);
+    trackWidths(insn, widths, isData);
   });
   return items;
 }

@@ -77,6 +77,9 @@ function cases(): Case[] {
       c.push({ asm: `test ${R[d]}, ${R[s]}`, bytes: x.testRegReg(d, s) });
       c.push({ asm: `imul ${R[d]}, ${R[s]}`, bytes: x.imulRegReg(d, s) });
       c.push({ asm: `mov ${R32[d]}, ${R32[s]}`, bytes: x.movReg32Reg32(d, s) });
+      c.push({ asm: `test ${R32[d]}, ${R32[s]}`, bytes: x.testReg32(d, s) });
+      for (const op of Object.keys(x.ALU) as x.AluOp[])
+        c.push({ asm: `${op} ${R32[d]}, ${R32[s]}`, bytes: x.aluReg32Reg(op, d, s) });
       c.push({ asm: `movzx ${R32[d]}, ${R8[s]}`, bytes: x.movzxReg8(d, s) });
       c.push({ asm: `movzx ${R32[d]}, ${R16[s]}`, bytes: x.movzxReg16(d, s) });
       for (const op of Object.keys(x.ALU) as x.AluOp[])

@@ -186,6 +186,16 @@ export function incDecReg(op: "inc" | "dec", reg: number): number[] {
   return [...rex(true, 0, 0, reg), 0xff, ...modrmReg(op === "inc" ? 0 : 1, reg)];
 }
 
+/** `op r32, r32` (the upper halves of both are ignored; a result is zero-extended). */
+export function aluReg32Reg(op: AluOp, dst: number, src: number): number[] {
+  return [...rex(false, src, 0, dst), ALU[op].rm, ...modrmReg(src, dst)];
+}
+
+/** `test r32, r32`. */
+export function testReg32(a: number, b: number): number[] {
+  return [...rex(false, b, 0, a), 0x85, ...modrmReg(b, a)];
+}
+
 /** `test r64, r64`. */
 export function testRegReg(a: number, b: number): number[] {
   return [...rex(true, b, 0, a), 0x85, ...modrmReg(b, a)];

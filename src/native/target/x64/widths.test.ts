@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ProgramBuilder } from "../../ir/builder.ts";
+import type { Reg } from "../../ir/types.ts";
+import { bitLength, trackWidths, type Widths } from "./widths.ts";
+
+/** Widths known after running `body` from nothing known; "data" is a data symbol, "fn" a function. */
+function after(body: (f: import("../../ir/builder.ts").FuncBuilder) => void): Widths {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => body(f));
+  const widths: Widths = new Map();
+  for (const insn of p.build("main").funcs[0]!.body) trackWidths(insn, widths, (s) => s === "data");
+  return widths;
+}
+
+const known = (w: Widths, r: Reg) => w.get(r) ?? 64;
+
+test("bitLength reads values as unsigned 64-bit", () => {
+  assert.deepEqual([0n, 1n, 255n, 256n, 0xffffffffn, -1n].map(bitLength), [0, 1, 8, 9, 32, 64]);
+});
+
+test("widths follow loads, masks, shifts, divisions and data addresses", () => {
+  const w = after((f) =>
+    f
+      .load(1, "a0", "a1")
+      .load(4, "a1", "a2")
+      .and("a2", "s0", 0xfff)
+      .shr("a3", "a1", 20)
+      .urem("a4", "s1", 10)
+      .addr("a5", "data")
+      .add("s0", "a0", "a2")
+      .mul("s1", "a0", "a0")
+      .shl("s2", "a0", 4)
+      .sub("s3", "a0", 1)
+      .mov("s4", -1)
+      .sar("s5", "a1", 1),
+  );
+  assert.deepEqual(
+    (["a0", "a1", "a2", "a3", "a4", "a5", "s0", "s1", "s2", "s3", "s4", "s5"] as const).map((r) =>
+      known(w, r),
+    ),
+    [8, 32, 12, 12, 4, 32, 13, 16, 12, 64, 64, 31],
+  );
+});
+
+test("widths are forgotten where other paths join, across calls (a-registers) and syscalls (a0)", () => {
+  const base = (f: import("../../ir/builder.ts").FuncBuilder) =>
+    f.load(1, "a0", "a1").load(1, "a1", "a1").load(1, "s0", "a1");
+  assert.equal(after((f) => base(f).label("x")).size, 0);
+  assert.deepEqual([...after((f) => base(f).call("g")).keys()], ["s0"]);
+  assert.deepEqual([...after((f) => base(f).syscall("getpid")).keys()].sort(), ["a1", "s0"]);
+  assert.equal(
+    known(
+      after((f) => base(f).addr("a0", "fn")),
+      "a0",
+    ),
+    64,
+  );
+  assert.equal(
+    known(
+      after((f) => base(f).not("a0", "a0")),
+      "a0",
+    ),
+    64,
+  );
+});
