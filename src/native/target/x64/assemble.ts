@@ -1,7 +1,8 @@
 // Lowers IR functions to x86-64 machine code: the shortest sequence per instruction, prologues and
-// epilogues, and branch relaxation (every branch starts short and grows to near until a fixpoint).
-// Each IR instruction lowers on its own (no cross-instruction state beyond "what comes next"), so
-// the size report can attribute every byte to an instruction kind.
+// epilogues, and branch relaxation (every branch starts short; one out of range lands on a nearby
+// branch to the same target or grows to near, until a fixpoint). Each IR instruction lowers to its
+// own bytes, so the size report can attribute every byte to an instruction kind; the only context
+// is what the straight-line code before proves about register widths and whether a0 is read next.
 
 import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
