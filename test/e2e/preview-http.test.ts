@@ -15,6 +15,7 @@ import {
   formatHttpDate,
   type PackInput,
   type Resource,
+  readPack,
   writePack,
 } from "../../src/pack/index.ts";
 import { type AccessLogEntry, type PreviewServer, startPreview } from "../../src/preview/index.ts";
@@ -353,5 +354,18 @@ test("time-outs: 408 for a head in progress (not extended by trickling bytes), s
     assert.ok(idle.ms >= 550 && idle.ms < 2000, `idle close after ${idle.ms} ms`);
   } finally {
     await quick.close();
+  }
+});
+
+test("startPreview() also serves a pack given as a function, whatever it returns at the time", async () => {
+  let current = readPack(writePack(site("<h1>fn</h1>\n")));
+  const fromFunction = await startPreview({ pack: () => current, port: 0 });
+  try {
+    const get = async () => (await fetch(`http://127.0.0.1:${fromFunction.port}/`)).text();
+    assert.equal(await get(), "<h1>fn</h1>\n");
+    current = readPack(writePack(site("<h1>fn 2</h1>\n")));
+    assert.equal(await get(), "<h1>fn 2</h1>\n");
+  } finally {
+    await fromFunction.close();
   }
 });
