@@ -106,8 +106,8 @@ test("x64 lowering picks the shortest forms", (t) => {
     { name: "udiv by 16", body: (f) => f.udiv("a0", "a0", 16), want: ["shr rdi,0x4"] },
     { name: "urem by 4096", body: (f) => f.urem("a0", "a0", 4096), want: ["and edi,0xfff"] },
     {
-      name: "udiv by 10",
-      body: (f) => f.udiv("a0", "a1", 10),
+      name: "udiv by 10, a2 read later",
+      body: (f) => f.udiv("a0", "a1", 10).add("a0", "a0", "a2"),
       want: [
         "push rdx",
         "push 0xa",
@@ -117,7 +117,13 @@ test("x64 lowering picks the shortest forms", (t) => {
         "div rcx",
         "xchg rdi,rax",
         "pop rdx",
+        "add rdi,rdx",
       ],
+    },
+    {
+      name: "udiv by 10, a2 dead (returning)",
+      body: (f) => f.udiv("a0", "a1", 10),
+      want: ["push 0xa", "pop rcx", "mov rax,rsi", "xor edx,edx", "div rcx", "xchg rdi,rax"],
     },
     {
       name: "urem into a2",

@@ -51,7 +51,7 @@ function log2(value: bigint): number | null {
 }
 
 /** The shortest way to put a constant in a register. */
-export function movImm(dst: number, value: bigint): number[] {
+function movImm(dst: number, value: bigint): number[] {
   const v = BigInt.asIntN(64, value);
   if (v === 0n) return x.zeroReg(dst);
   if (x.isInt8(v)) return [...x.pushImm8(v), ...x.popReg(dst)];
@@ -87,8 +87,14 @@ function addImm(dst: number, a: number, delta: bigint): number[] {
   return [...movImm(RAX, delta), ...move, ...x.aluRegReg("add", dst, RAX)];
 }
 
-/** Unsigned divide or remainder: rdx:rax by a register, preserving rdx (a2) unless it is the destination. */
-function divide(kind: "udiv" | "urem", dst: number, a: number, b: number | bigint): number[] {
+/** Unsigned divide or remainder: rdx:rax by a register, preserving rdx (a2) when it is read later. */
+function divide(
+  kind: "udiv" | "urem",
+  dst: number,
+  a: number,
+  b: number | bigint,
+  rdxLive: boolean,
+): number[] {
   if (typeof b === "bigint") {
     const k = log2(b);
     if (k !== null)
@@ -98,7 +104,7 @@ function divide(kind: "udiv" | "urem", dst: number, a: number, b: number | bigin
           : [...movReg(dst, a), ...x.shiftRegImm("shr", dst, k)]
         : andImm(dst, a, BigInt.asIntN(64, (1n << BigInt(k)) - 1n));
   }
-  const keepRdx = dst !== RDX;
+  const keepRdx = dst !== RDX && rdxLive;
   const divisor = typeof b === "bigint" || b === RDX ? RCX : b;
   return [
     ...(keepRdx ? x.pushReg(RDX) : []),
@@ -129,8 +135,8 @@ function multiply(dst: number, a: number, b: number | bigint): number[] {
 
 const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
 
-/** `dst = a op b` on a two-address machine. */
-export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
+/** `dst = a op b` on a two-address machine; `rdxLive` says whether a2 is read before it is written. */
+function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean): number[] {
   const dst = phys(insn.dst);
   const a = phys(insn.a);
   const imm = typeof insn.b === "bigint" ? BigInt.asIntN(64, insn.b) : null;
@@ -150,7 +156,7 @@ export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
     }
     case "udiv":
     case "urem":
-      return divide(kind, dst, a, b);
+      return divide(kind, dst, a, b, rdxLive);
     case "mul":
       return multiply(dst, a, b);
     default:
@@ -178,7 +184,7 @@ export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
  * Stores: a register as is; constants as an immediate field, except that 4- and 8-byte stores of a
  * small constant are shorter through rax (`push imm8; pop rax` or `xor eax, eax`, then a register store).
  */
-export function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
+function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
   const m = mem(insn.mem);
   if (typeof insn.src !== "bigint") return x.storeReg(insn.size, phys(insn.src), m);
   const bits = insn.size * 8;
@@ -196,7 +202,7 @@ const SIGNED = new Set(["lt", "le", "gt", "ge"]);
  * When both sides are known to fit 32 bits (31 for signed conditions) the 32-bit forms compare the
  * same way and need no REX.W byte.
  */
-export function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths = new Map()): number[] {
+function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths): number[] {
   const ra = phys(a);
   const limit = SIGNED.has(cond) ? 31 : 32;
   const narrow = widthOf(widths, a) <= limit && widthOf(widths, b) <= limit;
@@ -209,33 +215,36 @@ export function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths = new Ma
   return [...movImm(RAX, v), ...x.aluRegReg("cmp", ra, RAX)];
 }
 
-/** Whether `insn` reads a0, writes it without reading it, or neither; control flow counts as a read. */
-function useOfA0(insn: Insn): "read" | "write" | null {
-  const is = (s: Src | undefined) => s === "a0";
-  const inMem = (m: Mem) => m.base === "a0" || m.index === "a0";
+/** Whether `insn` reads `reg`, writes it without reading it, or neither; control flow counts as a read. */
+function useOf(insn: Insn, reg: Reg): "read" | "write" | null {
+  const is = (s: Src | undefined) => s === reg;
+  const inMem = (m: Mem) => m.base === reg || m.index === reg;
   switch (insn.op) {
     case "mov":
-      return is(insn.src) ? "read" : insn.dst === "a0" ? "write" : null;
+      return is(insn.src) ? "read" : insn.dst === reg ? "write" : null;
     case "bin":
-      return insn.a === "a0" || is(insn.b) ? "read" : insn.dst === "a0" ? "write" : null;
+      return insn.a === reg || is(insn.b) ? "read" : insn.dst === reg ? "write" : null;
     case "un":
-      return insn.a === "a0" ? "read" : insn.dst === "a0" ? "write" : null;
+      return insn.a === reg ? "read" : insn.dst === reg ? "write" : null;
     case "load":
-      return inMem(insn.mem) ? "read" : insn.dst === "a0" ? "write" : null;
+      return inMem(insn.mem) ? "read" : insn.dst === reg ? "write" : null;
     case "store":
       return is(insn.src) || inMem(insn.mem) ? "read" : null;
     case "addr":
-      return insn.dst === "a0" ? "write" : null;
+      return insn.dst === reg ? "write" : null;
+    case "ret":
+      // Callers see only a0 (the result) and the s-registers after a return.
+      return reg === "a0" || reg.startsWith("s") ? "read" : "write";
     default:
-      // Labels, jumps, calls, syscalls and returns: a0 may be read after or through them.
+      // Labels, jumps, calls and syscalls: the register may be read after or through them.
       return "read";
   }
 }
 
-/** True when a0 is written before it is read after instruction `i` (within straight-line code). */
-function a0DeadAfter(body: readonly Insn[], i: number): boolean {
+/** True when `reg` is written before it is read after instruction `i` (within straight-line code). */
+function deadAfter(body: readonly Insn[], i: number, reg: Reg): boolean {
   for (let j = i + 1; j < body.length; j++) {
-    const use = useOfA0(body[j]!);
+    const use = useOf(body[j]!, reg);
     if (use !== null) return use === "write";
   }
   return false;
@@ -297,7 +306,7 @@ function lowerFunction(
   const sharedExit = local("%ret");
   let exitPlaced = false;
   // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
-  if (isEntry && !a0DeadAfter(func.body, -1)) bytes(x.movRegReg(A0, RSP));
+  if (isEntry && !deadAfter(func.body, -1, "a0")) bytes(x.movRegReg(A0, RSP));
   bytes(prologue(frame));
 
   const widths: Widths = new Map();
@@ -311,7 +320,7 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin":
-        bytes(lowerBinary(insn));
+        bytes(lowerBinary(insn, !deadAfter(func.body, i, "a2")));
         return;
       case "un":
         bytes([...movReg(phys(insn.dst), phys(insn.a)), ...x.unaryReg(insn.kind, phys(insn.dst))]);
@@ -366,7 +375,7 @@ function lowerFunction(
           );
         bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
-        if (!NO_RETURN_SYSCALLS.has(insn.name) && !a0DeadAfter(func.body, i)) bytes(x.xchgRax(A0));
+        if (!NO_RETURN_SYSCALLS.has(insn.name) && !deadAfter(func.body, i, "a0")) bytes(x.xchgRax(A0));
         return;
       }
     }
