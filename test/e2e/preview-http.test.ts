@@ -273,7 +273,9 @@ test("fetch: 200 parallel requests on keep-alive connections all get the right b
     [200, 19],
     [404, 10],
   ];
-  results.forEach((r, i) => assert.deepEqual(r, expected[i % expected.length]));
+  results.forEach((r, i) => {
+    assert.deepEqual(r, expected[i % expected.length]);
+  });
 });
 
 test("replacePack() serves the new site from the next request; a bad pack is refused", async () => {
