@@ -2,6 +2,7 @@
 // (rax 0 … r15 15); each encoder returns the instruction's bytes and throws when a value does not
 // fit its form. Intel SDM vol. 2, chapter 2 (REX, ModRM, SIB) and the opcode tables.
 
+/** Hardware numbers of the registers the encoder and lowering name directly. */
 export const RAX = 0;
 export const RCX = 1;
 export const RDX = 2;
@@ -9,6 +10,7 @@ export const RSP = 4;
 export const RBP = 5;
 export const R11 = 11;
 
+/** Intel names of the 64-bit registers by hardware number. */
 export const REG_NAMES = [
   "rax",
   "rcx",
@@ -36,8 +38,11 @@ export interface X64Mem {
   disp: number;
 }
 
+/** Whether a value fits a sign-extended 8-bit field. */
 export const isInt8 = (v: bigint | number): boolean => BigInt(v) >= -128n && BigInt(v) <= 127n;
+/** Whether a value fits a sign-extended 32-bit field. */
 export const isInt32 = (v: bigint | number): boolean => BigInt(v) >= -(1n << 31n) && BigInt(v) < 1n << 31n;
+/** Whether a value fits an unsigned (zero-extended) 32-bit field. */
 export const isUint32 = (v: bigint | number): boolean => BigInt(v) >= 0n && BigInt(v) < 1n << 32n;
 
 function le(value: bigint | number, bytes: number): number[] {
@@ -127,6 +132,7 @@ export function zeroReg(dst: number): number[] {
   return [...rex(false, dst, 0, dst), 0x31, ...modrmReg(dst, dst)];
 }
 
+/** `push imm8`, sign-extended to 64 bits. */
 export function pushImm8(value: bigint): number[] {
   if (!isInt8(value)) throw new Error(`x64: ${value} does not fit push imm8`);
   return [0x6a, ...le(value, 1)];
@@ -138,10 +144,12 @@ export function pushImm32(value: bigint): number[] {
   return [0x68, ...le(value, 4)];
 }
 
+/** `push r64`. */
 export function pushReg(reg: number): number[] {
   return [...rex(false, 0, 0, reg), 0x50 + (reg & 7)];
 }
 
+/** `pop r64`. */
 export function popReg(reg: number): number[] {
   return [...rex(false, 0, 0, reg), 0x58 + (reg & 7)];
 }
@@ -157,6 +165,7 @@ export const ALU = {
 } as const;
 export type AluOp = keyof typeof ALU;
 
+/** `op r64, r64` (add, or, and, sub, xor, cmp). */
 export function aluRegReg(op: AluOp, dst: number, src: number): number[] {
   return [...rex(true, src, 0, dst), ALU[op].rm, ...modrmReg(src, dst)];
 }
@@ -213,6 +222,7 @@ export function imulRegRegImm(dst: number, src: number, value: bigint): number[]
   return [...rex(true, dst, 0, src), 0x69, ...modrmReg(dst, src), ...le(value, 4)];
 }
 
+/** The /digit of the shift group (C1, D1, D3) by IR shift kind. */
 export const SHIFT = { shl: 4, shr: 5, sar: 7 } as const;
 export type ShiftOp = keyof typeof SHIFT;
 
@@ -301,27 +311,33 @@ export const CC = {
   geu: 3,
 } as const;
 
+/** `jcc rel8`; `rel` counts from the end of the 2-byte instruction. */
 export function jccShort(cc: number, rel: number): number[] {
   if (!isInt8(rel)) throw new Error(`x64: branch displacement ${rel} does not fit rel8`);
   return [0x70 + cc, ...le(rel, 1)];
 }
 
+/** `jcc rel32`; `rel` counts from the end of the 6-byte instruction. */
 export function jccNear(cc: number, rel: number): number[] {
   return [0x0f, 0x80 + cc, ...le(rel, 4)];
 }
 
+/** `jmp rel8`; `rel` counts from the end of the 2-byte instruction. */
 export function jmpShort(rel: number): number[] {
   if (!isInt8(rel)) throw new Error(`x64: jump displacement ${rel} does not fit rel8`);
   return [0xeb, ...le(rel, 1)];
 }
 
+/** `jmp rel32`; `rel` counts from the end of the 5-byte instruction. */
 export function jmpNear(rel: number): number[] {
   return [0xe9, ...le(rel, 4)];
 }
 
+/** `call rel32`; `rel` counts from the end of the 5-byte instruction. */
 export function callNear(rel: number): number[] {
   return [0xe8, ...le(rel, 4)];
 }
 
+/** `ret` and `syscall`. */
 export const RET = [0xc3];
 export const SYSCALL = [0x0f, 0x05];
