@@ -45,5 +45,6 @@ export async function buildPack(
     },
   });
   if (started) bar?.stop();
+  for (const warning of report.warnings) process.stderr.write(`speck: warning: ${warning}\n`);
   return { pack: writePack(input), report };
 }

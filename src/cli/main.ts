@@ -14,7 +14,9 @@ export function program(): Command {
     // commander's own error output is replaced by reportError's single line
     .configureOutput({ outputError: () => {} })
     .exitOverride((error) => {
-      throw error.exitCode === 0 ? error : new UsageError(`${error.message.replace(/^error: /, "")} (see speck --help)`);
+      throw error.exitCode === 0
+        ? error
+        : new UsageError(`${error.message.replace(/^error: /, "")} (see speck --help)`);
     });
   cli.addHelpText(
     "after",

@@ -1,4 +1,5 @@
 // The config part's public surface.
 
-export { CONFIG_NAMES, ConfigError, findConfigFile, loadConfig, validateConfig } from "./load.ts";
+export { ConfigError } from "./errors.ts";
+export { CONFIG_NAMES, findConfigFile, loadConfig, validateConfig } from "./load.ts";
 export { configSchema, defineConfig, jsonSchema, type SpeckConfig, type SpeckConfigInput } from "./schema.ts";

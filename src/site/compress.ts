@@ -1,17 +1,13 @@
-// Builds gzip (level 9) and brotli (quality 11) variants on libuv's worker threads, as many at once as
-// there are CPUs, and caches them on disk by content hash so an unchanged rebuild compresses nothing.
+// Builds the gzip and brotli variants of a site's files: cached on disk by content hash so an
+// unchanged rebuild compresses nothing, and the rest compressed on worker threads (compress-pool.ts).
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { availableParallelism, homedir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { brotliCompress, constants, gzip } from "node:zlib";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { type CompressionTask, compressInWorkers } from "./compress-pool.ts";
 
-const gzipAsync = promisify(gzip);
-const brotliAsync = promisify(brotliCompress);
-
-export type Coding = "gzip" | "br";
+export type { Coding } from "./compress-pool.ts";
 
 /** Bumped whenever the compressor settings change, so stale cache entries are never reused. */
 const CACHE_FORMAT = "1-gz9-br11";
@@ -22,66 +18,61 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "speck");
 }
 
+/** SHA-256 of `bytes`, in hex: the cache key and the source of ETags. */
 export function contentHash(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-async function compress(coding: Coding, bytes: Uint8Array, text: boolean): Promise<Uint8Array> {
-  if (coding === "gzip") return gzipAsync(bytes, { level: 9 });
-  return brotliAsync(bytes, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: 11,
-      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
-    },
-  });
-}
-
-export interface CompressionJob {
-  bytes: Uint8Array;
+export interface CompressionJob extends CompressionTask {
+  /** contentHash(bytes). */
   hash: string;
-  coding: Coding;
-  text: boolean;
 }
 
 export interface CompressionStats {
+  /** Variants computed in this build. */
   compressed: number;
+  /** Variants read from the cache. */
   cached: number;
 }
 
-/** Compresses every job (bounded parallelism), using and filling the cache; results in job order. */
+function writeCacheEntry(path: string, bytes: Uint8Array): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, path);
+  } catch {
+    // A read-only or full cache only costs the next build time; the build itself is unaffected.
+  }
+}
+
+/** Compresses every job, using and filling the cache (null: no cache); results in job order. */
 export async function compressAll(
   jobs: readonly CompressionJob[],
   cacheDir: string | null,
   onDone?: (done: number, total: number) => void,
 ): Promise<{ results: Uint8Array[]; stats: CompressionStats }> {
-  const stats: CompressionStats = { compressed: 0, cached: 0 };
   const results: Uint8Array[] = new Array(jobs.length);
-  let next = 0;
+  const cachePath = (job: CompressionJob): string | null =>
+    cacheDir ? join(cacheDir, CACHE_FORMAT, job.hash.slice(0, 2), `${job.hash}.${job.coding}`) : null;
+  const missing: number[] = [];
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const index = next++;
-      const job = jobs[index]!;
-      const cachePath = cacheDir
-        ? join(cacheDir, CACHE_FORMAT, job.hash.slice(0, 2), `${job.hash}.${job.coding}`)
-        : null;
-      if (cachePath && existsSync(cachePath)) {
-        results[index] = readFileSync(cachePath);
-        stats.cached++;
-      } else {
-        results[index] = await compress(job.coding, job.bytes, job.text);
-        stats.compressed++;
-        if (cachePath) {
-          mkdirSync(join(cachePath, ".."), { recursive: true });
-          const temporary = `${cachePath}.${process.pid}.tmp`;
-          writeFileSync(temporary, results[index]!);
-          renameSync(temporary, cachePath);
-        }
-      }
+  jobs.forEach((job, i) => {
+    const path = cachePath(job);
+    if (path && existsSync(path)) {
+      results[i] = readFileSync(path);
       onDone?.(++done, jobs.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
-  return { results, stats };
+    } else missing.push(i);
+  });
+  await compressInWorkers(
+    missing.map((i) => jobs[i]!),
+    (k, out) => {
+      const i = missing[k]!;
+      results[i] = out;
+      const path = cachePath(jobs[i]!);
+      if (path) writeCacheEntry(path, out);
+      onDone?.(++done, jobs.length);
+    },
+  );
+  return { results, stats: { compressed: missing.length, cached: jobs.length - missing.length } };
 }

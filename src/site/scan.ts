@@ -34,9 +34,17 @@ function decodeName(raw: Buffer, parent: string): string {
   return name;
 }
 
-/** Lists the site's files, sorted bytewise by relative path. */
-export function scanSite(root: string, exclude: readonly string[] = []): SiteFile[] {
-  const excluded = exclude.length > 0 ? picomatch(exclude as string[], { dot: true }) : () => false;
+/**
+ * Lists the site's files, sorted bytewise by relative path: those matching an `include` glob and no
+ * `exclude` glob (globs are relative to the site folder).
+ */
+export function scanSite(
+  root: string,
+  include: readonly string[] = ["**"],
+  exclude: readonly string[] = [],
+): SiteFile[] {
+  const included = picomatch([...include], { dot: true });
+  const excluded = exclude.length > 0 ? picomatch([...exclude], { dot: true }) : () => false;
   const files: SiteFile[] = [];
   const visiting = new Set<string>();
 
@@ -61,6 +69,7 @@ export function scanSite(root: string, exclude: readonly string[] = []): SiteFil
         throw new SiteError(`dangling symlink: ${absolute} points to nothing`);
       }
       if (stats.isDirectory()) walk(absolute, rel);
+      else if (!included(rel)) continue;
       else if (stats.isFile())
         files.push({ relative: rel, absolute, size: stats.size, mtime: Math.floor(stats.mtimeMs / 1000) });
       else

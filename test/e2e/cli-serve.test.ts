@@ -126,7 +126,7 @@ test("mistakes get one clear line and exit code 2", () => {
     [["serve", join(EXAMPLES, "hello"), "--port", "99999"], /--port 99999 is not a port number/],
     [
       ["pack", join(EXAMPLES, "hello"), "--spa", "nope.html"],
-      /spa: nope\.html is not a file of the site folder/,
+      /spa: "nope\.html" is not a file of the site folder/,
     ],
     [
       ["pack", join(EXAMPLES, "hello"), "-o", join(work, "no/such/dir/x.pack")],

@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, test } from "node:test";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import fc from "fast-check";
+import { validateConfig } from "../config/load.ts";
+import type { SpeckConfigInput } from "../config/schema.ts";
+import { ERROR_STATUSES, type PackInput, type Redirect, type Resource } from "../pack/model.ts";
+import { compileSite } from "./compile.ts";
+
+const work = mkdtempSync(join(tmpdir(), "speck-compile-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+let counter = 0;
+
+function site(files: Record<string, string | Buffer>): string {
+  const root = join(work, `site${counter++}`);
+  mkdirSync(root, { recursive: true });
+  for (const [path, body] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), body);
+  }
+  return root;
+}
+
+async function compile(
+  root: string,
+  config: SpeckConfigInput = {},
+  cacheDir: string | null = null,
+): Promise<PackInput> {
+  return (await compileSite(validateConfig(config, "test", root), { cacheDir })).input;
+}
+
+function route(input: PackInput, path: string): Resource | Redirect | undefined {
+  return input.routes.find((r) => r.path === path)?.response;
+}
+const resource = (input: PackInput, path: string) => route(input, path) as Resource;
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
+const HTML = "<!doctype html><p>page</p>";
+
+test("compileSite() serves every file with its bytes and default headers", async () => {
+  const root = site({
+    "index.html": HTML,
+    "assets/index-BdH3x9kA.js": "js",
+    "data.json": "{}",
+    "blob.unknownext": "x",
+  });
+  const input = await compile(root);
+  assert.deepEqual(
+    input.routes.map((r) => r.path),
+    ["/", "/assets/index-BdH3x9kA.js", "/blob.unknownext", "/data.json", "/index.html"],
+  );
+  assert.equal(route(input, "/"), route(input, "/index.html"), "one resource behind both paths");
+  const headers = (path: string) => Object.fromEntries(resource(input, path).headers);
+  assert.deepEqual(headers("/index.html"), {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+  });
+  assert.equal(headers("/assets/index-BdH3x9kA.js")["Cache-Control"], "public, max-age=31536000, immutable");
+  assert.equal(headers("/data.json")["Content-Type"], "application/json; charset=utf-8");
+  assert.equal(headers("/blob.unknownext")["Content-Type"], "application/octet-stream");
+  assert.equal(text(resource(input, "/data.json").variants[0]!.body), "{}");
+});
+
+test("compileSite(): header rules match the URLs a file is served at, and apply to redirects", async () => {
+  const root = site({ "about.html": HTML, "docs/index.html": HTML });
+  const input = await compile(root, {
+    cleanUrls: true,
+    headers: [
+      { source: "/about", headers: { "X-Page": "about" } },
+      { source: "/docs/", headers: { "X-Docs": "1" } },
+      { source: "/**", headers: { "X-Frame-Options": "DENY" } },
+    ],
+  });
+  const about = new Map(resource(input, "/about").headers);
+  assert.equal(about.get("X-Page"), "about");
+  assert.equal(new Map(resource(input, "/docs/").headers).get("X-Docs"), "1");
+  const redirect = route(input, "/about.html") as Redirect;
+  assert.deepEqual(redirect.headers, [["X-Frame-Options", "DENY"]]);
+});
+
+test("compileSite(): the SPA fallback, the notFound page and every error response", async () => {
+  const root = site({ "index.html": "<p>app</p>", "404.html": "<p>missing</p>", "oops.html": "<p>oops</p>" });
+  const input = await compile(root, { spa: "index.html" });
+  assert.equal(text(input.spa!.variants[0]!.body), "<p>app</p>");
+  assert.equal(text(input.errors[404].variants[0]!.body), "<p>missing</p>", "404.html by default");
+  const chosen = await compile(root, { notFound: "/oops.html" });
+  assert.equal(text(chosen.errors[404].variants[0]!.body), "<p>oops</p>");
+  await assert.rejects(
+    compile(root, { spa: "app.html" }),
+    /spa: "app\.html" is not a file of the site folder/,
+  );
+  await assert.rejects(compile(root, { notFound: "nope.html" }), /notFound: "nope\.html" is not a file/);
+  const generated = await compile(site({ "index.html": HTML }));
+  for (const status of ERROR_STATUSES) {
+    const page = generated.errors[status];
+    assert.match(text(page.variants[0]!.body), new RegExp(`<title>${status} `));
+    assert.equal(page.variants.length, 1);
+    assert.equal(new Map(page.headers).get("Allow"), status === 405 ? "GET, HEAD" : undefined);
+  }
+  assert.equal(generated.spa, undefined);
+});
+
+test("compileSite(): redirects and conflicts come through with their rules named", async () => {
+  const root = site({ "index.html": HTML, "old.html": HTML });
+  const input = await compile(root, {
+    redirects: [
+      { source: "/gone", destination: "https://example.com/", status: 301 },
+      { source: "/blog/*", destination: "/news/:splat" },
+    ],
+  });
+  assert.deepEqual(route(input, "/gone"), {
+    kind: "redirect",
+    status: 301,
+    location: "https://example.com/",
+    headers: [],
+  });
+  assert.deepEqual(input.prefixRedirects, [{ prefix: "/blog/", status: 308, target: "/news/", headers: [] }]);
+  await assert.rejects(
+    compile(root, { redirects: [{ source: "/old.html", destination: "/new" }] }),
+    /redirects\[0\] \(\/old\.html\) shadows old\.html/,
+  );
+});
+
+test("compileSite(): variants are kept only where they save enough, each with its own ETag", async () => {
+  const root = site({
+    "big.txt": "speck ".repeat(1000),
+    "small.txt": "tiny",
+    "random.txt": randomBytes(4096),
+    "photo.jpg": Buffer.from("x".repeat(5000)),
+  });
+  const input = await compile(root);
+  const big = resource(input, "/big.txt");
+  assert.deepEqual(
+    big.variants.map((v) => v.encoding),
+    ["identity", "gzip", "br"],
+  );
+  assert.equal(text(gunzipSync(big.variants[1]!.body)), "speck ".repeat(1000));
+  assert.equal(text(brotliDecompressSync(big.variants[2]!.body)), "speck ".repeat(1000));
+  const [id, gz, br] = big.variants.map((v) => v.etag!);
+  assert.match(id!, /^"[0-9a-f]{16}"$/);
+  assert.equal(gz, id!.replace(/"$/, '-gz"'));
+  assert.equal(br, id!.replace(/"$/, '-br"'));
+  assert.equal(resource(input, "/small.txt").variants.length, 1, "below minSize");
+  assert.equal(resource(input, "/random.txt").variants.length, 1, "random bytes do not compress");
+  assert.equal(resource(input, "/photo.jpg").variants.length, 1, "JPEG is not a compressible type");
+  const off = await compile(root, { compression: { encodings: [] }, etag: false, lastModified: false });
+  const plain = resource(off, "/big.txt");
+  assert.equal(plain.variants.length, 1);
+  assert.equal(plain.variants[0]!.etag, undefined);
+  assert.equal(plain.lastModified, undefined);
+  const gzipOnly = await compile(root, { compression: { encodings: ["gzip"] } });
+  assert.deepEqual(
+    resource(gzipOnly, "/big.txt").variants.map((v) => v.encoding),
+    ["identity", "gzip"],
+  );
+});
+
+test("compileSite(): minSaving as a fraction or in bytes decides which variants stay", async () => {
+  // each file saves a known amount; a variant stays exactly when its saving reaches the threshold
+  const bodies = fc.sample(
+    fc.string({ minLength: 300, maxLength: 2000, unit: fc.constantFrom("a", "b", "c", "xyz", "0") }),
+    {
+      numRuns: 12,
+      seed: 7,
+    },
+  );
+  const root = site(Object.fromEntries(bodies.map((b, i) => [`f${i}.txt`, b])));
+  const all = await compile(root, { compression: { minSaving: 0, minSize: 0 } });
+  for (const minSaving of [0.3, 0.6, 0.9, 100, 400]) {
+    const some = await compile(root, { compression: { minSaving, minSize: 0 } });
+    bodies.forEach((body, i) => {
+      const full = resource(all, `/f${i}.txt`);
+      const kept = resource(some, `/f${i}.txt`).variants.map((v) => v.encoding);
+      for (const v of full.variants.slice(1)) {
+        const saved = body.length - v.body.length;
+        const enough = saved >= (minSaving < 1 ? minSaving * body.length : minSaving);
+        assert.equal(kept.includes(v.encoding), enough, `${v.encoding} of f${i} at ${minSaving}`);
+      }
+    });
+  }
+});
+
+test("compileSite(): an unchanged rebuild compresses nothing and gives the same result", async () => {
+  const root = site({ "a.js": "let x = 1;\n".repeat(500), "b.css": "a { color: red }\n".repeat(200) });
+  const cacheDir = join(work, "cache");
+  const config = validateConfig({}, "test", root);
+  const first = await compileSite(config, { cacheDir });
+  assert.deepEqual(first.report.compression, { compressed: 4, cached: 0 });
+  const second = await compileSite(config, { cacheDir });
+  assert.deepEqual(second.report.compression, { compressed: 0, cached: 4 });
+  assert.deepEqual(second.input, first.input);
+  writeFileSync(join(root, "a.js"), "let y = 2;\n".repeat(500));
+  const third = await compileSite(config, { cacheDir });
+  assert.deepEqual(third.report.compression, { compressed: 2, cached: 2 }, "only the changed file");
+});
+
+test("compileSite() is deterministic; SOURCE_DATE_EPOCH replaces file times", async () => {
+  const one = site({ "index.html": HTML, "a/b.txt": "b".repeat(400), "a/c.txt": "c", "é/d.css": "d{}" });
+  const two = join(work, `copy${counter++}`);
+  cpSync(one, two, { recursive: true });
+  utimesSync(join(two, "a/b.txt"), 1_000_000, 1_000_000);
+  assert.deepEqual(await compile(one), await compile(one), "same folder twice");
+  assert.notDeepEqual(await compile(one), await compile(two), "mtimes show in Last-Modified");
+  process.env.SOURCE_DATE_EPOCH = "1700000000";
+  try {
+    assert.deepEqual(await compile(one), await compile(two));
+    assert.equal(resource(await compile(one), "/a/b.txt").lastModified, 1_700_000_000);
+    process.env.SOURCE_DATE_EPOCH = "yesterday";
+    await assert.rejects(compile(one), /SOURCE_DATE_EPOCH=yesterday is not a whole number of seconds/);
+  } finally {
+    delete process.env.SOURCE_DATE_EPOCH;
+  }
+});
+
+test("compileSite() refuses empty and missing folders", async () => {
+  await assert.rejects(compile(site({})), /has no files to serve/);
+  await assert.rejects(compile(join(work, "absent")), /site folder .*absent does not exist/);
+});

@@ -1,0 +1,41 @@
+// The complete responses for every status the server produces itself (ERROR_STATUSES): small HTML
+// pages, `Allow: GET, HEAD` on 405, and the site's own page for 404 when it has one.
+
+import { ERROR_STATUSES, type ErrorStatus, type Header, type Resource } from "../pack/model.ts";
+import { STATUS_TEXT } from "../pack/status.ts";
+
+const BASE_HEADERS: Header[] = [
+  ["Content-Type", "text/html; charset=utf-8"],
+  ["Cache-Control", "no-cache"],
+  ["X-Content-Type-Options", "nosniff"],
+];
+
+function generatedPage(status: ErrorStatus): Resource {
+  const title = `${status} ${STATUS_TEXT[status]}`;
+  const body = new TextEncoder().encode(
+    `<!doctype html>\n<meta charset="utf-8">\n<title>${title}</title>\n<h1>${title}</h1>\n`,
+  );
+  const headers: Header[] = status === 405 ? [...BASE_HEADERS, ["Allow", "GET, HEAD"]] : [...BASE_HEADERS];
+  return { kind: "resource", headers, variants: [{ encoding: "identity", body }] };
+}
+
+/**
+ * Every error response; 404 is `notFound` (the site's page, with its headers) when given. Error
+ * responses are served as they are (no variants, validators or ranges: docs/http-semantics.md).
+ */
+export function errorPages(notFound?: Resource): Record<ErrorStatus, Resource> {
+  return Object.fromEntries(
+    ERROR_STATUSES.map((status): [ErrorStatus, Resource] =>
+      status === 404 && notFound
+        ? [
+            status,
+            {
+              kind: "resource",
+              headers: notFound.headers,
+              variants: [{ encoding: "identity", body: notFound.variants[0]!.body }],
+            },
+          ]
+        : [status, generatedPage(status)],
+    ),
+  ) as Record<ErrorStatus, Resource>;
+}
