@@ -228,6 +228,25 @@ test("x64 frames: pushes for small frames, one shared epilogue, tail jumps, sp h
   ]);
   const tail = oneFunction((f) => f.mov("a0", 1).call("g").ret());
   assert.deepEqual(texts(listing(tail, "f")), ["push 0x1", "pop rdi", "jmp @5"]);
+  const tailWithFrame = oneFunction((f) => f.store(8, "a0", "sp").call("g").ret(), { frame: 8 });
+  assert.deepEqual(texts(listing(tailWithFrame, "f")), [
+    "push rax",
+    "mov QWORD PTR [rsp],rdi",
+    "pop rcx",
+    "jmp @8",
+  ]);
+  // Two pops before the ret: a call and a jump to the epilogue are shorter than inlining it.
+  const noTail = oneFunction((f) => f.mov("s0", 1).call("g").ret(), { frame: 8, saves: ["s0"] });
+  assert.deepEqual(texts(listing(noTail, "f")), [
+    "push rbx",
+    "push rax",
+    "push 0x1",
+    "pop rbx",
+    "call @13",
+    "pop rcx",
+    "pop rbx",
+    "ret",
+  ]);
   const p = new ProgramBuilder();
   p.func("main", { frame: 8 }, (f) => f.load(8, "a1", "a0").mov("a0", 0).syscall("exit_group"));
   assert.deepEqual(texts(listing(p.build("main"), "main")), [

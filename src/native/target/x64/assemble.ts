@@ -304,6 +304,9 @@ function lowerFunction(
   const frame: Frame = { saves: isEntry ? [] : func.saves.map(phys), size: Math.ceil(func.frame / 8) * 8 };
   const exitSequence = epilogue(frame);
   const sharedExit = local("%ret");
+  // `call f; ret` becomes `[pop]; jmp f` when at most one pop precedes the ret: always shorter.
+  const tailCall = (i: number) =>
+    func.body[i]?.op === "call" && func.body[i + 1]?.op === "ret" && exitSequence.length <= 2;
   let exitPlaced = false;
   // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
   if (isEntry && !deadAfter(func.body, -1, "a0")) bytes(x.movRegReg(A0, RSP));
@@ -352,13 +355,14 @@ function lowerFunction(
         items.push({ kind: "branch", cc: x.CC[insn.cond], target: local(insn.target), long: false });
         return;
       case "call":
-        // `call f; ret` in a function with nothing to restore is `jmp f`.
-        if (func.body[i + 1]?.op === "ret" && exitSequence.length === 1)
+        if (tailCall(i)) {
+          // Nothing can point into the frame (sp is only ever a memory base), so it can go first.
+          bytes(exitSequence.slice(0, -1));
           items.push({ kind: "branch", cc: null, target: insn.fn, long: false });
-        else items.push({ kind: "call", target: insn.fn });
+        } else items.push({ kind: "call", target: insn.fn });
         return;
       case "ret":
-        if (func.body[i - 1]?.op === "call" && exitSequence.length === 1) return;
+        if (tailCall(i - 1)) return;
         if (exitSequence.length <= 2) bytes(exitSequence);
         else if (exitPlaced) items.push({ kind: "branch", cc: null, target: sharedExit, long: false });
         else {
