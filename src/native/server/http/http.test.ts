@@ -349,3 +349,63 @@ test("http_timeout answers 408 and closes", () => {
   assert.equal(mask(h.timeout()), mask(Buffer.concat(want.chunks)));
   assert.equal(h.closed, true);
 });
+
+test("http_input agrees with the preview on random pipelined requests", () => {
+  const request = fc
+    .tuple(
+      fc.constantFrom("GET", "HEAD", "POST", "BREW"),
+      fc.constantFrom(
+        "/",
+        "/about",
+        "/about.html?x",
+        "/docs",
+        "/long.txt",
+        "/gz-only.js",
+        "/blog/a%20b?q",
+        "/x/y",
+        "/x.js",
+        "/%zz",
+        "/..",
+        "*",
+        "/search?y",
+      ),
+      fc.constantFrom(" HTTP/1.1", " HTTP/1.0"),
+      fc.array(
+        fc.constantFrom(
+          "Host: x",
+          "Connection: close",
+          "Connection: keep-alive",
+          "Accept-Encoding: gzip, br;q=0.5",
+          "Accept-Encoding: br;q=0, *",
+          "Accept-Encoding: identity;q=0",
+          'If-None-Match: "long", W/"long-br"',
+          'If-None-Match: "about"',
+          "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT",
+          "If-Modified-Since: Tue, 14 Nov 2023 22:13:19 GMT",
+          "Range: bytes=1-3",
+          "Range: bytes=-5",
+          "Range: bytes=9999-",
+          'If-Range: "long"',
+          "If-Range: Tue, 14 Nov 2023 22:13:20 GMT",
+          "Content-Length: 2",
+        ),
+        { maxLength: 6 },
+      ),
+    )
+    .map(
+      ([m, t, v, hs]) =>
+        `${m} ${t}${v}\r\n${hs.map((x) => `${x}\r\n`).join("")}\r\n${hs.includes("Content-Length: 2") ? "ab" : ""}`,
+    );
+  fc.assert(
+    fc.property(
+      fc.array(request, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom(0, 1, 5),
+      (reqs, split) => {
+        const bytes = latin1(reqs.join(""));
+        const want = mask(serveBytes(pack, bytes, DATE));
+        assert.equal(mask(h.serve(bytes, split || bytes.length)), want, reqs.join(""));
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
