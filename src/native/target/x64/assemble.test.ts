@@ -137,6 +137,43 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["test rsi,rsi", "jl @8", "push 0x1", "pop rsi"],
     },
     {
+      name: "ZF of an ALU result",
+      body: (f) =>
+        f
+          .and("a2", "a2", 8)
+          .br("ne", "a2", 0, "x")
+          .sub("a1", "a1", 1)
+          .br("eq", "a1", 0, "x")
+          .mov("a0", 0)
+          .label("x"),
+      want: ["and edx,0x8", "jne @12", "dec rsi", "je @12", "xor edi,edi"],
+    },
+    {
+      name: "no ZF from lea, imul or a signed condition",
+      body: (f) =>
+        f
+          .add("a1", "a2", 1)
+          .br("eq", "a1", 0, "x")
+          .mul("a1", "a1", 3)
+          .br("ne", "a1", 0, "x")
+          .sub("a1", "a1", 1)
+          .br("lt", "a1", 0, "x")
+          .mov("a0", 0)
+          .label("x"),
+      want: [
+        "lea rsi,[rdx+0x1]",
+        "test rsi,rsi",
+        "je @28",
+        "imul rsi,rsi,0x3",
+        "test rsi,rsi",
+        "jne @28",
+        "dec rsi",
+        "test rsi,rsi",
+        "jl @28",
+        "xor edi,edi",
+      ],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -628,5 +665,43 @@ test("x64 32-bit compares and moves of narrow values agree with the interpreter"
             },
           });
         }
+  agree(t, sweep(cases));
+});
+
+test("x64 branches on the zero flag of the op before agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, -1n, 8n, 0x80000000n, 0xffffffffn, 1n << 32n, -(1n << 63n)];
+  for (const op of BIN_OPS)
+    for (const av of values)
+      for (const bv of [...values, 2n, 7n, 63n, 64n]) {
+        const divide = op === "udiv" || op === "urem";
+        const shift = op === "shl" || op === "shr" || op === "sar";
+        const imm = shift ? BigInt.asUintN(6, bv) : bv;
+        if (divide && imm === 0n) continue;
+        for (const cond of ["eq", "ne"] as const)
+          for (const [dst, a, b] of [
+            ["a1", "a1", imm],
+            ["a3", "a1", imm],
+            ["a1", "a1", "a2"],
+            ["a2", "a1", "a2"],
+            ["a3", "a1", "a2"],
+          ] as const) {
+            if (divide && b === "a2" && bv === 0n) continue;
+            cases.push({
+              name: `${op} ${dst}, ${a}=${av}, ${b === "a2" ? bv : b}; br ${cond} ${dst}, 0`,
+              emit: (f, label) => {
+                const taken = label("taken");
+                f.mov("a2", bv)
+                  .mov(a, av)
+                  .mov("a0", 1)
+                  .bin(op, dst, a, b)
+                  .br(cond, dst, 0, taken)
+                  .mov("a0", 0);
+                f.label(taken);
+              },
+            });
+          }
+      }
   agree(t, sweep(cases));
 });

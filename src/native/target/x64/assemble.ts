@@ -60,6 +60,13 @@ function movImm(dst: number, value: bigint): number[] {
   return x.movRegImm64(dst, BigInt.asUintN(64, v));
 }
 
+/** Sequences whose last instruction sets ZF from the whole destination register, marked by `zf`. */
+const zeroFlagFromDst = new WeakSet<number[]>();
+const zf = (bytes: number[]): number[] => {
+  zeroFlagFromDst.add(bytes);
+  return bytes;
+};
+
 function movReg(dst: number, src: number): number[] {
   return dst === src ? [] : x.movRegReg(dst, src);
 }
@@ -71,9 +78,9 @@ function andImm(dst: number, a: number, mask: bigint): number[] {
   if (mask === 0xffn) return x.movzxReg8(dst, a);
   if (mask === 0xffffn) return x.movzxReg16(dst, a);
   if (mask === 0xffffffffn) return x.movReg32Reg32(dst, a);
-  if (x.isUint32(mask)) return [...movReg(dst, a), ...x.aluReg32Imm("and", dst, mask)];
-  if (x.isInt32(mask)) return [...movReg(dst, a), ...x.aluRegImm("and", dst, mask)];
-  return [...movImm(RAX, mask), ...movReg(dst, a), ...x.aluRegReg("and", dst, RAX)];
+  if (x.isUint32(mask)) return zf([...movReg(dst, a), ...x.aluReg32Imm("and", dst, mask)]);
+  if (x.isInt32(mask)) return zf([...movReg(dst, a), ...x.aluRegImm("and", dst, mask)]);
+  return zf([...movImm(RAX, mask), ...movReg(dst, a), ...x.aluRegReg("and", dst, RAX)]);
 }
 
 /** `dst = a ± imm`: inc/dec for ±1, lea when the destination differs, the imm8/imm32 forms otherwise. */
@@ -81,10 +88,10 @@ function addImm(dst: number, a: number, delta: bigint): number[] {
   if (delta === 0n) return movReg(dst, a);
   if (dst !== a && x.isInt32(delta)) return x.leaRegMem(dst, { base: a, disp: Number(delta) });
   const move = movReg(dst, a);
-  if (delta === 1n || delta === -1n) return [...move, ...x.incDecReg(delta === 1n ? "inc" : "dec", dst)];
-  if (x.isInt32(delta)) return [...move, ...x.aluRegImm("add", dst, delta)];
-  if (x.isInt32(-delta)) return [...move, ...x.aluRegImm("sub", dst, -delta)];
-  return [...movImm(RAX, delta), ...move, ...x.aluRegReg("add", dst, RAX)];
+  if (delta === 1n || delta === -1n) return zf([...move, ...x.incDecReg(delta === 1n ? "inc" : "dec", dst)]);
+  if (x.isInt32(delta)) return zf([...move, ...x.aluRegImm("add", dst, delta)]);
+  if (x.isInt32(-delta)) return zf([...move, ...x.aluRegImm("sub", dst, -delta)]);
+  return zf([...movImm(RAX, delta), ...move, ...x.aluRegReg("add", dst, RAX)]);
 }
 
 /** Unsigned divide or remainder: rdx:rax by a register, preserving rdx (a2) when it is read later. */
@@ -101,7 +108,7 @@ function divide(
       return kind === "udiv"
         ? k === 0
           ? movReg(dst, a)
-          : [...movReg(dst, a), ...x.shiftRegImm("shr", dst, k)]
+          : zf([...movReg(dst, a), ...x.shiftRegImm("shr", dst, k)])
         : andImm(dst, a, BigInt.asIntN(64, (1n << BigInt(k)) - 1n));
   }
   const keepRdx = dst !== RDX && rdxLive;
@@ -149,7 +156,7 @@ function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean): numb
     case "sar": {
       if (typeof b === "bigint") {
         const count = Number(BigInt.asUintN(6, b));
-        return count === 0 ? movReg(dst, a) : [...movReg(dst, a), ...x.shiftRegImm(kind, dst, count)];
+        return count === 0 ? movReg(dst, a) : zf([...movReg(dst, a), ...x.shiftRegImm(kind, dst, count)]);
       }
       // Only the count's low 6 bits matter, so the 32-bit move (no REX for low registers) is enough.
       return [...x.movReg32Reg32(RCX, b), ...movReg(dst, a), ...x.shiftRegCl(kind, dst)];
@@ -167,17 +174,17 @@ function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean): numb
     if (op === "add" || op === "sub") return addImm(dst, a, BigInt.asIntN(64, op === "add" ? b : -b));
     if (op === "and") return andImm(dst, a, b);
     if (op === "xor" && b === -1n) return [...movReg(dst, a), ...x.unaryReg("not", dst)];
-    if (x.isInt32(b)) return [...movReg(dst, a), ...x.aluRegImm(op, dst, b)];
-    return [...movImm(RAX, b), ...movReg(dst, a), ...x.aluRegReg(op, dst, RAX)];
+    if (x.isInt32(b)) return zf([...movReg(dst, a), ...x.aluRegImm(op, dst, b)]);
+    return zf([...movImm(RAX, b), ...movReg(dst, a), ...x.aluRegReg(op, dst, RAX)]);
   }
-  if (dst === a) return x.aluRegReg(op, dst, b);
+  if (dst === a) return zf(x.aluRegReg(op, dst, b));
   if (dst === b) {
     // a - dst = -dst + a; the other ops commute.
-    if (op === "sub") return [...x.unaryReg("neg", dst), ...x.aluRegReg("add", dst, a)];
-    return x.aluRegReg(op, dst, a);
+    if (op === "sub") return zf([...x.unaryReg("neg", dst), ...x.aluRegReg("add", dst, a)]);
+    return zf(x.aluRegReg(op, dst, a));
   }
   if (op === "add") return x.leaRegMem(dst, { base: a, index: b, scale: 1, disp: 0 });
-  return [...x.movRegReg(dst, a), ...x.aluRegReg(op, dst, b)];
+  return zf([...x.movRegReg(dst, a), ...x.aluRegReg(op, dst, b)]);
 }
 
 /**
@@ -313,8 +320,11 @@ function lowerFunction(
   bytes(prologue(frame));
 
   const widths: Widths = new Map();
+  /** The register whose zero-ness ZF holds after the instruction just lowered, if any. */
+  let zeroFlagOf: Reg | null = null;
   const isData = (symbol: string) => !functions.has(symbol);
-  const lower = (insn: Insn, i: number): void => {
+  /** `zeroFlag`: the register whose zero-ness ZF holds before `insn`, if any. */
+  const lower = (insn: Insn, i: number, zeroFlag: Reg | null): void => {
     switch (insn.op) {
       case "mov":
         if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
@@ -323,7 +333,11 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin":
-        bytes(lowerBinary(insn, !deadAfter(func.body, i, "a2")));
+        {
+          const lowered = lowerBinary(insn, !deadAfter(func.body, i, "a2"));
+          bytes(lowered);
+          if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
+        }
         return;
       case "un":
         bytes([...movReg(phys(insn.dst), phys(insn.a)), ...x.unaryReg(insn.kind, phys(insn.dst))]);
@@ -351,7 +365,9 @@ function lowerFunction(
         return;
       case "br":
         if (fallsThroughTo(func.body, i, insn.target)) return;
-        bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
+        // eq/ne against 0 right after an ALU op on the same register: its ZF is the answer.
+        if (!(zeroFlag === insn.a && insn.b === 0n && (insn.cond === "eq" || insn.cond === "ne")))
+          bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
         items.push({ kind: "branch", cc: x.CC[insn.cond], target: local(insn.target), long: false });
         return;
       case "call":
@@ -385,7 +401,9 @@ function lowerFunction(
     }
   };
   func.body.forEach((insn, i) => {
-    lower(insn, i);
+    const flags = zeroFlagOf;
+    zeroFlagOf = null;
+    lower(insn, i, flags);
     trackWidths(insn, widths, isData);
   });
   return items;
