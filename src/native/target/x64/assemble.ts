@@ -332,13 +332,12 @@ function lowerFunction(
           bytes(x.movReg32Reg32(phys(insn.dst), phys(insn.src)));
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
-      case "bin":
-        {
-          const lowered = lowerBinary(insn, !deadAfter(func.body, i, "a2"));
-          bytes(lowered);
-          if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
-        }
+      case "bin": {
+        const lowered = lowerBinary(insn, !deadAfter(func.body, i, "a2"));
+        bytes(lowered);
+        if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
         return;
+      }
       case "un":
         bytes([...movReg(phys(insn.dst), phys(insn.a)), ...x.unaryReg(insn.kind, phys(insn.dst))]);
         return;
