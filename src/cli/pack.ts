@@ -1,7 +1,7 @@
-// `speck pack [folder] -o FILE`: writes the compiled pack to a file.
+// `speck pack [folder] -o FILE`: compiles the site and writes the pack file alone.
 
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
 import { writeFileAtomic } from "./write-file.ts";
@@ -10,16 +10,19 @@ export function packCommand(cli: Command): void {
   addSiteOptions(
     cli
       .command("pack")
-      .argument("[folder]", "the site folder")
+      .argument("[folder]", "the site folder (default: the config's root, else the current folder)")
       .description("compile a site into a .pack file")
-      .option("-o, --output <file>", "where to write the pack", "site.pack"),
-  ).action(async (folder: string | undefined, flags: SiteFlags & { output: string }) => {
+      .option("-o, --output <file>", "where to write the pack", "site.pack")
+      .addOption(new Option("--out <file>", "same as --output").hideHelp()),
+  ).action(async (folder: string | undefined, flags: SiteFlags & { output: string; out?: string }) => {
+    const output = flags.out ?? flags.output;
     const { config } = await loadSiteConfig(folder, flags);
+    const started = Date.now();
     const { pack, report } = await buildPack(config);
-    const path = resolve(flags.output);
-    writeFileAtomic(path, pack);
+    writeFileAtomic(resolve(output), pack);
+    const { routes, variants, compression } = report;
     process.stdout.write(
-      `speck: wrote ${flags.output}: ${pack.length} bytes, ${report.routes} routes, ${report.variants.gzip} gzip and ${report.variants.br} brotli variants (${report.compression.compressed} compressed, ${report.compression.cached} from cache)\n`,
+      `speck: wrote ${output} (${pack.length} bytes) in ${Date.now() - started} ms: ${report.files} files, ${routes} routes, ${variants.gzip} gzip and ${variants.br} brotli variants (${compression.compressed} compressed, ${compression.cached} from cache)\n`,
     );
   });
 }

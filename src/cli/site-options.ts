@@ -1,4 +1,5 @@
 // Command-line options that mirror speck.config keys, shared by every command that builds a site.
+// A flag that is given wins over the config file; one that is not leaves the file's value.
 
 import { type Command, Option } from "commander";
 import type { SpeckConfigInput } from "../config/schema.ts";
@@ -9,19 +10,24 @@ export interface SiteFlags {
   notFound?: string;
   cleanUrls?: boolean;
   trailingSlash?: "auto" | "always" | "never";
+  index?: string;
+  exclude?: string[];
   etag?: boolean;
   lastModified?: boolean;
   compress?: boolean;
 }
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Adds the site flags to `command`. */
 export function addSiteOptions(command: Command): Command {
   return command
     .option(
       "-c, --config <file>",
-      "configuration file (default: speck.config.* in the site folder or the current folder)",
+      "configuration file (default: speck.config.* in the site folder, its parent or the current folder)",
     )
     .option("--spa <file>", "serve this file with 200 for unknown paths that look like pages")
-    .option("--not-found <file>", "serve this page with 404")
+    .option("--not-found <file>", "serve this page with 404 (default: 404.html when present)")
     .option("--clean-urls", "serve /about from about.html and redirect /about.html to /about")
     .addOption(
       new Option("--trailing-slash <mode>", "canonical trailing slashes").choices([
@@ -30,6 +36,8 @@ export function addSiteOptions(command: Command): Command {
         "never",
       ]),
     )
+    .option("--index <names>", "directory index file names, comma-separated (default: index.html)")
+    .option("--exclude <glob>", "leave out files matching this glob (repeatable)", collect)
     .option("--no-etag", "do not send ETags")
     .option("--no-last-modified", "do not send Last-Modified")
     .option("--no-compress", "build no gzip or brotli variants");
@@ -42,6 +50,8 @@ export function overridesFrom(flags: SiteFlags): SpeckConfigInput {
     notFound: flags.notFound,
     cleanUrls: flags.cleanUrls,
     trailingSlash: flags.trailingSlash,
+    index: flags.index === undefined ? undefined : flags.index.split(",").map((name) => name.trim()),
+    exclude: flags.exclude,
     etag: flags.etag === false ? false : undefined,
     lastModified: flags.lastModified === false ? false : undefined,
     compression: flags.compress === false ? { encodings: [] } : undefined,

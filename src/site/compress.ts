@@ -2,7 +2,7 @@
 // unchanged rebuild compresses nothing, and the rest compressed on worker threads (compress-pool.ts).
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { type CompressionTask, compressInWorkers } from "./compress-pool.ts";
@@ -35,6 +35,15 @@ export interface CompressionStats {
   cached: number;
 }
 
+function readCacheEntry(path: string | null): Buffer | undefined {
+  if (path === null) return undefined;
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined; // absent (or unreadable): compute it again
+  }
+}
+
 function writeCacheEntry(path: string, bytes: Uint8Array): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -58,9 +67,9 @@ export async function compressAll(
   const missing: number[] = [];
   let done = 0;
   jobs.forEach((job, i) => {
-    const path = cachePath(job);
-    if (path && existsSync(path)) {
-      results[i] = readFileSync(path);
+    const cached = readCacheEntry(cachePath(job));
+    if (cached) {
+      results[i] = cached;
       onDone?.(++done, jobs.length);
     } else missing.push(i);
   });

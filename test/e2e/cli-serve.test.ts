@@ -1,5 +1,5 @@
-// `speck serve` and `speck pack` as a user runs them: the example sites over HTTP with Node's fetch
-// and curl, rebuilding on change, and one clear line with exit code 2 for every mistake.
+// `speck serve` as a user runs it: the example sites over HTTP with Node's fetch and curl, and
+// rebuilding on change while a broken edit keeps the previous build serving.
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -7,7 +7,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { readPack } from "../../src/pack/read.ts";
 import { requireCommands } from "../support/tools.ts";
 
 const SPECK = join(import.meta.dirname, "../../bin/speck.js");
@@ -45,11 +44,6 @@ async function serve(args: string[]): Promise<{ url: string; child: ChildProcess
     check();
   });
   return { url, child, output: () => output };
-}
-
-function run(args: string[]): { status: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(process.execPath, [SPECK, ...args], { env, encoding: "utf8", cwd: work });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 test("speck serve answers the SPA example: client routes get index.html, unknown assets 404", async () => {
@@ -92,59 +86,77 @@ test("speck serve with curl: ranges, compression, conditional requests and HTTP/
   child.kill("SIGTERM");
 });
 
-test("speck serve rebuilds when a file changes and keeps serving on a broken config", async () => {
-  const root = join(work, "live");
-  cpSync(join(EXAMPLES, "hello"), root, { recursive: true });
-  const { url, child, output } = await serve([root]);
-  writeFileSync(join(root, "new.txt"), "fresh\n");
-  let status = 0;
-  for (let i = 0; i < 100 && status !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    status = (await fetch(new URL("/new.txt", url))).status;
+test("speck serve answers the docs example: clean URLs, folders, redirects, 404 page, images", async () => {
+  const { url, child } = await serve([join(EXAMPLES, "docs")]);
+  const get = (path: string) => fetch(new URL(path, url), { redirect: "manual" });
+  const install = await get("/guide/install");
+  assert.equal(install.status, 200);
+  assert.equal(install.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.equal(install.headers.get("cache-control"), "no-cache");
+  assert.equal(install.headers.get("x-content-type-options"), "nosniff");
+  const cases: [string, number, string][] = [
+    ["/guide/install.html", 308, "/guide/install"],
+    ["/guide", 308, "/guide/"],
+    ["/guide/index.html", 308, "/guide/"],
+    ["/getting-started", 308, "/guide/install"],
+    ["/docs/install?x=1", 301, "/guide/install?x=1"],
+  ];
+  for (const [path, status, location] of cases) {
+    const r = await get(path);
+    assert.equal(r.status, status, path);
+    assert.equal(r.headers.get("location"), location, path);
   }
-  assert.equal(status, 200);
-  assert.match(output(), /rebuilt \d+ routes/);
+  const png = await get("/assets/favicon.png");
+  assert.equal(png.headers.get("content-type"), "image/png");
+  assert.deepEqual(
+    Buffer.from(await png.arrayBuffer()),
+    readFileSync(join(EXAMPLES, "docs/assets/favicon.png")),
+  );
+  assert.equal((await get("/assets/logo.svg")).headers.get("content-type"), "image/svg+xml; charset=utf-8");
+  assert.equal((await get("/assets/docs.css")).headers.get("cache-control"), "public, max-age=86400");
+  const missing = await get("/nope");
+  assert.equal(missing.status, 404);
+  assert.match(await missing.text(), /Not found · speck docs/);
   child.kill("SIGTERM");
 });
 
-test("speck pack writes a valid pack", () => {
-  const out = join(work, "docs.pack");
-  const r = run(["pack", join(EXAMPLES, "docs"), "-o", out]);
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /wrote .*docs\.pack: \d+ bytes, \d+ routes/);
-  assert.ok(readPack(readFileSync(out)).routeCount > 10);
+test("speck serve answers the hello example with gzip and brotli as asked", async () => {
+  const { url, child } = await serve([join(EXAMPLES, "hello")]);
+  const body = readFileSync(join(EXAMPLES, "hello/index.html"), "utf8");
+  for (const encoding of ["br", "gzip", "identity"]) {
+    const r = await fetch(url, { headers: { "accept-encoding": encoding } });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), body, encoding);
+  }
+  child.kill("SIGTERM");
 });
 
-test("mistakes get one clear line and exit code 2", () => {
-  const cases: [string[], RegExp][] = [
-    [["serve", join(work, "missing")], /site folder .*missing does not exist/],
-    [
-      ["pack", join(EXAMPLES, "hello"), "--trailing-slash", "sometimes"],
-      /sometimes.*is invalid. Allowed choices are auto, always, never/,
-    ],
-    [["serve", "--bogus"], /unknown option '--bogus'/],
-    [["serve", join(EXAMPLES, "hello"), "--port", "99999"], /--port 99999 is not a port number/],
-    [
-      ["pack", join(EXAMPLES, "hello"), "--spa", "nope.html"],
-      /spa: "nope\.html" is not a file of the site folder/,
-    ],
-    [
-      ["pack", join(EXAMPLES, "hello"), "-o", join(work, "no/such/dir/x.pack")],
-      /cannot write .*x\.pack: ENOENT/,
-    ],
-  ];
-  for (const [args, message] of cases) {
-    const r = run(args);
-    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
-    assert.match(r.stderr, message);
-    assert.equal(
-      r.stderr
-        .trim()
-        .split("\n")
-        .filter((l) => !l.startsWith("(run speck")).length,
-      1,
-      `one line: ${r.stderr}`,
-    );
-    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test("speck serve rebuilds on change, keeps the previous build on a broken config, and recovers", async () => {
+  const root = join(work, "live");
+  cpSync(join(EXAMPLES, "hello"), root, { recursive: true });
+  writeFileSync(join(root, "speck.config.json"), "{}");
+  const { url, child, output } = await serve([root]);
+  writeFileSync(join(root, "new.txt"), "fresh\n");
+  await until(async () => (await fetch(new URL("/new.txt", url))).status === 200, "/new.txt");
+  assert.match(output(), /speck: rebuilt in \d+ ms: \d+ routes, \d+ variants compressed, \d+ from cache/);
+
+  writeFileSync(join(root, "speck.config.json"), '{ "cleanUrl": true }');
+  await until(async () => /still serving the previous build/.test(output()), "the error");
+  assert.match(output(), /cleanUrl: unknown option "cleanUrl"; did you mean "cleanUrls"\?/);
+  assert.equal((await fetch(new URL("/new.txt", url))).status, 200, "the previous pack still serves");
+
+  writeFileSync(join(root, "speck.config.json"), '{ "cleanUrls": true }');
+  await until(
+    async () => (await fetch(new URL("/index.html", url), { redirect: "manual" })).status === 308,
+    "the fixed config",
+  );
+  child.kill("SIGTERM");
 });
