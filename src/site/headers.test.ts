@@ -87,3 +87,30 @@ test("compileHeaderRules() refuses every value with a control character other th
     ),
   );
 });
+
+test("applyRules(): for random rule lists, each header takes the value of the last matching rule that sets it", () => {
+  const name = fc.constantFrom("X-A", "x-a", "X-B", "Cache-Control", "cache-control");
+  const rule = fc.record({
+    source: fc.constantFrom("/**", "/a/**", "/b/**", "/**/*.css", "/a/x.css"),
+    headers: fc.dictionary(name, fc.stringMatching(/^[a-z0-9=, ]{0,8}$/), { maxKeys: 3 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(rule, { maxLength: 6 }),
+      fc.constantFrom("/a/x.css", "/b/y.js", "/c.html"),
+      (list, path) => {
+        const headers = applyRules(defaultHeaders(path.slice(1), "text/css"), rules(list), [path]);
+        const lower = headers.map(([n]) => n.toLowerCase());
+        assert.equal(new Set(lower).size, lower.length, "each header once");
+        for (const header of ["x-a", "x-b", "cache-control"]) {
+          let expected = header === "cache-control" ? "no-cache" : undefined;
+          for (const r of list)
+            if (compileHeaderRules([r])[0]!.matches(path))
+              for (const [n, v] of Object.entries(r.headers))
+                if (n.toLowerCase() === header) expected = v.trim();
+          assert.equal(headers.find(([n]) => n.toLowerCase() === header)?.[1], expected, header);
+        }
+      },
+    ),
+  );
+});
