@@ -22,9 +22,12 @@ export function program(): Command {
     "after",
     `
 Examples:
-  speck serve ./dist                      preview on http://localhost:8080 with the image's exact behaviour
-  speck serve ./dist --spa index.html     single-page app: unknown page paths get index.html
-  speck pack ./dist -o site.pack          write the compiled pack only`,
+  speck serve ./dist                        preview on http://127.0.0.1:8080 with the image's exact behaviour
+  speck serve ./dist --spa index.html       single-page app: unknown page paths get index.html
+  speck serve ./site --clean-urls -p 3000   /about serves about.html, on another port
+  speck pack ./dist -o site.pack            write the compiled pack only
+
+Configuration: speck.config.json or .ts in the site folder, its parent or here (docs/config.md).`,
   );
   serveCommand(cli);
   packCommand(cli);
