@@ -1,0 +1,62 @@
+// The server's global state: one zero-filled block whose address lives in s5 for the whole run
+// (no function writes s5 after start-up, signal handlers included), so every global is one
+// base+offset access away. Offsets are named here once.
+
+import type { ProgramBuilder } from "../ir/builder.ts";
+
+/** Field name → [offset, size]. */
+const FIELDS = {
+  listenFd: 8,
+  epollFd: 8,
+  port: 8,
+  /** Seconds since the epoch, refreshed once per loop turn from CLOCK_REALTIME_COARSE. */
+  now: 8,
+  /** Set by the SIGTERM/SIGINT handler. */
+  stop: 8,
+  /** The second SIGTERM arrived: when the server must be gone. */
+  stopDeadline: 8,
+  openConnections: 8,
+  /** The connection tables (see loop.ts), mapped at start-up. */
+  conns: 8,
+  inbufs: 8,
+  outbufs: 8,
+  /** Start of the mapped pack and its size. */
+  pack: 8,
+  packSize: 8,
+  /** timespec for clock_gettime. */
+  clock: 16,
+  /** sockaddr_in6 for bind. */
+  sockaddr: 32,
+  /** epoll_event for epoll_ctl. */
+  event: 16,
+  /** sigaction for rt_sigaction. */
+  sigaction: 32,
+  /** "Date: <29 bytes>\r\n", rewritten when the second changes. */
+  dateLine: 40,
+  /** The iovec array of one writev. */
+  iov: 16 * 8,
+  /** The response the HTTP layer hands to send (see R in loop.ts). */
+  response: 56,
+} as const;
+
+export type Field = keyof typeof FIELDS;
+
+export const G: Record<Field, number> = (() => {
+  const offsets = {} as Record<Field, number>;
+  let at = 0;
+  for (const [name, size] of Object.entries(FIELDS)) {
+    offsets[name as Field] = at;
+    at += size;
+  }
+  return offsets;
+})();
+
+/** "Date: " + 29 + CRLF. */
+export const DATE_LINE_LENGTH = 37;
+
+export const GLOBALS_SIZE = Object.values(FIELDS).reduce((a, b) => a + b, 0);
+
+/** Declares the globals block. */
+export function emitGlobals(p: ProgramBuilder): void {
+  if (!p.has("globals")) p.bss("globals", GLOBALS_SIZE, 16);
+}
