@@ -45,7 +45,7 @@ export const C = {
 /** The response descriptor the HTTP layer fills in globals (G.response) before calling send(fd). */
 export const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48 } as const;
 /** Bytes of dynamic header data one response may carry (staged per connection on a short write). */
-export const OUTBUF = 4096;
+export const OUTBUF = 36 * 1024;
 export const OPEN = 1;
 export const WRITING = 2;
 export const CLOSE_AFTER = 4;
@@ -236,14 +236,17 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
   });
 
   // readable(fd): read, hand complete requests to http_input, keep what remains
+  // readable(fd, read?): with read = 0, only answers what is already buffered
   p.func("readable", { frame: 16, saves: ["s0", "s1", "s2", "s3"] }, (f) => {
-    f.mov("s0", "a0").call("entry").mov("s1", "a0");
+    f.store(8, "a1", { base: "sp", offset: 8 }).mov("s0", "a0").call("entry").mov("s1", "a0");
     f.load(2, "s2", { base: "s1", offset: C.buffered });
     f.shl("s3", "s0", 13).load(8, "a1", { base: "s5", offset: G.inbufs }).add("s3", "s3", "a1"); // s3: this connection's buffer
     f.br("ne", "s2", 0, "append");
     f.addr("a1", "scratch").mov("a2", INBUF).jmp("read");
     f.label("append").add("a1", "s3", "s2").mov("a2", INBUF).sub("a2", "a2", "s2");
-    f.label("read").mov("a0", "s0").syscall("read");
+    f.label("read").load(8, "a0", { base: "sp", offset: 8 }).br("ne", "a0", 0, "do_read");
+    f.mov("a1", "s3").jmp("parse");
+    f.label("do_read").mov("a0", "s0").syscall("read");
     f.br("eq", "a0", -EAGAIN, "done").br("le", "a0", 0, "close");
     // s2: bytes available; a1: where they start
     f.add("s2", "s2", "a0").br("eq", "s2", "a0", "fresh").mov("a1", "s3").jmp("parse");
@@ -329,8 +332,12 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .load(1, "a1", { base: "a0", offset: C.flags })
       .br("eq", "a1", 0, "step");
     f.and("a1", "a1", WRITING).br("eq", "a1", 0, "read");
-    f.mov("a0", "s2").call("flush").jmp("step");
-    f.label("read").mov("a0", "s2").call("readable");
+    f.mov("a0", "s2").call("flush").br("ne", "a0", 0, "step");
+    // written out: answer requests that were pipelined behind it, without reading
+    f.mov("a0", "s2").call("entry").load(1, "a1", { base: "a0", offset: C.flags }).br("eq", "a1", 0, "step");
+    f.load(2, "a1", { base: "a0", offset: C.buffered }).br("eq", "a1", 0, "step");
+    f.mov("a0", "s2").mov("a1", 0).call("readable").jmp("step");
+    f.label("read").mov("a0", "s2").mov("a1", 1).call("readable");
     f.label("step").add("s1", "s1", 1).br("lt", "s1", "s0", "event");
     f.label("after").load(8, "a0", { base: "s5", offset: G.stop }).br("eq", "a0", 0, "tick");
     // stopping: no new connections; close idle ones; leave when none is left
