@@ -2,6 +2,7 @@
 // shell over the public APIs of config, site, pack and preview.
 
 import { Command } from "commander";
+import { buildCommand } from "./build.ts";
 import { reportError, UsageError } from "./errors.ts";
 import { packCommand } from "./pack.ts";
 import { serveCommand } from "./serve.ts";
@@ -25,11 +26,14 @@ Examples:
   speck serve ./dist                        preview on http://127.0.0.1:8080 with the image's exact behaviour
   speck serve ./dist --spa index.html       single-page app: unknown page paths get index.html
   speck serve ./site --clean-urls -p 3000   /about serves about.html, on another port
+  speck build ./dist -o site.tar            image for docker load (docker run -p 8080:8080 speck-site)
+  speck build ./dist -o site-oci            multi-arch OCI layout (amd64 and arm64)
   speck pack ./dist -o site.pack            write the compiled pack only
 
 Configuration: speck.config.json or .ts in the site folder, its parent or here (docs/config.md).`,
   );
   serveCommand(cli);
+  buildCommand(cli);
   packCommand(cli);
   return cli;
 }

@@ -1,0 +1,129 @@
+// `speck build [folder] --output DIR|FILE.tar`: compiles the site, generates the server for each
+// platform and writes the image as an OCI layout folder or a tarball for `docker load`/`podman load`.
+
+import { extname, resolve } from "node:path";
+import type { Command } from "commander";
+import {
+  buildImage,
+  gitMetadata,
+  parsePlatforms,
+  resolveCreated,
+  writeDockerArchive,
+  writeLayout,
+} from "../image/index.ts";
+import { buildServer } from "../native/server/index.ts";
+import { targetForArch } from "../native/target/index.ts";
+import { readPack } from "../pack/read.ts";
+import { packStats } from "../pack/stats.ts";
+import { buildPack, loadSiteConfig } from "./build-site.ts";
+import { UsageError } from "./errors.ts";
+import { addSiteOptions, type SiteFlags } from "./site-options.ts";
+
+interface BuildFlags extends SiteFlags {
+  output?: string;
+  tag?: string;
+  platform?: string;
+  json?: boolean;
+  source?: string;
+  revision?: string;
+  imageVersion?: string;
+  title?: string;
+}
+
+const HOST_PLATFORM = process.arch === "arm64" ? "linux/arm64" : "linux/amd64";
+
+const kib = (n: number) => (n < 10_000 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+
+export function buildCommand(cli: Command): void {
+  addSiteOptions(
+    cli
+      .command("build")
+      .argument("[folder]", "the site folder (default: the config's root, else the current folder)")
+      .description("build the container image of a site, without Docker")
+      .option("-o, --output <path>", "an OCI layout folder, or FILE.tar for docker load / podman load")
+      .option("-t, --tag <ref>", "image name, e.g. ghcr.io/acme/site:1.4 (default: speck-site:latest)")
+      .option(
+        "--platform <list>",
+        "linux/amd64,linux/arm64 (default: both for a folder, this machine's for a .tar)",
+      )
+      .option("--json", "print the summary as JSON")
+      .option("--source <url>", "org.opencontainers.image.source (default: the git remote)")
+      .option("--revision <sha>", "org.opencontainers.image.revision (default: git HEAD)")
+      .option("--image-version <version>", "org.opencontainers.image.version")
+      .option("--title <title>", "org.opencontainers.image.title"),
+  ).action(async (folder: string | undefined, flags: BuildFlags) => {
+    if (!flags.output)
+      throw new UsageError("speck build needs --output DIR (OCI layout) or --output FILE.tar");
+    const output = resolve(flags.output);
+    const tarball = extname(output) === ".tar";
+    const platforms = parsePlatforms(flags.platform ?? (tarball ? HOST_PLATFORM : "linux/amd64,linux/arm64"));
+    if (tarball && platforms.length > 1)
+      throw new UsageError(
+        "a .tar holds one platform for docker load; give one --platform or write a folder",
+      );
+    const tag = flags.tag ?? "speck-site:latest";
+    const { config } = await loadSiteConfig(folder, flags);
+    const started = Date.now();
+    const { pack, report } = await buildPack(config, Boolean(flags.json));
+    const servers = platforms.map((platform) => ({
+      platform,
+      server: buildServer(targetForArch(platform.architecture)).elf,
+    }));
+    const git = gitMetadata(config.root);
+    const image = await buildImage({
+      platforms: servers,
+      pack,
+      created: resolveCreated(config.root),
+      tag,
+      metadata: {
+        ...git,
+        ...(flags.source ? { source: flags.source } : {}),
+        ...(flags.revision ? { revision: flags.revision } : {}),
+        ...(flags.imageVersion ? { version: flags.imageVersion } : {}),
+        ...(flags.title ? { title: flags.title } : {}),
+      },
+    });
+    if (tarball) await writeDockerArchive(image, output, platforms[0]);
+    else await writeLayout(image, output);
+    const stats = packStats(readPack(pack));
+    const summary = {
+      output,
+      tag,
+      digest: image.summary.digest,
+      platforms: image.summary.platforms.map((p) => ({
+        platform: p.platform,
+        imageSize: p.imageSize,
+        serverBytes: p.serverBytes,
+      })),
+      pack: {
+        bytes: pack.length,
+        routes: report.routes,
+        headers: stats.headers,
+        identity: stats.identity,
+        gzip: stats.gzip,
+        br: stats.br,
+        index: stats.index,
+      },
+      largest: stats.largest,
+      milliseconds: Date.now() - started,
+    };
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      return;
+    }
+    const lines = [
+      `speck: built ${tag} in ${summary.milliseconds} ms → ${flags.output}`,
+      `  digest   ${summary.digest}`,
+      ...summary.platforms.map(
+        (p) => `  ${p.platform.padEnd(14)} image ${kib(p.imageSize)}, server ${kib(p.serverBytes)}`,
+      ),
+      `  pack     ${kib(pack.length)}: ${report.routes} routes; heads ${kib(stats.headers)}, bodies ${kib(stats.identity)}, gzip ${kib(stats.gzip)}, brotli ${kib(stats.br)}, index ${kib(stats.index)}`,
+      `  largest  ${stats.largest.map((l) => `${l.path} (${kib(l.bytes)})`).join(", ")}`,
+      "",
+      tarball
+        ? `next: docker load -i ${flags.output} && docker run --rm -p 8080:8080 ${tag}`
+        : `next: skopeo copy oci:${flags.output} docker://REGISTRY/NAME:TAG, or build a .tar for docker load`,
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  });
+}

@@ -1,0 +1,98 @@
+// `speck build` to a tarball, loaded by a real Docker engine and run hardened: every route of a real
+// multi-page site answers as the preview server does, the server runs as its non-root user, answers
+// --health, and `docker stop` returns well within 2 s. The image size is printed.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { readPack } from "../../src/pack/read.ts";
+import { startPreview } from "../../src/preview/index.ts";
+import { requireCommands } from "../support/tools.ts";
+
+const SPECK = join(import.meta.dirname, "../../bin/speck.js");
+const EXAMPLES = join(import.meta.dirname, "../../examples");
+const work = mkdtempSync(join(tmpdir(), "speck-docker-"));
+const tag = `speck-e2e/docs:${process.pid}`;
+after(() => {
+  spawnSync("docker", ["rmi", "-f", tag], { stdio: "ignore" });
+  rmSync(work, { recursive: true, force: true });
+});
+
+function run(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test("docker load + docker run serve every route of the docs example like the preview, hardened and non-root", async (t) => {
+  if (!requireCommands(t, ["docker"], "apt-get install docker.io (and start dockerd)")) return;
+  const tarball = join(work, "docs.tar");
+  const packFile = join(work, "docs.pack");
+  run(process.execPath, [
+    SPECK,
+    "build",
+    join(EXAMPLES, "docs"),
+    "-o",
+    tarball,
+    "-t",
+    tag,
+    "--platform",
+    "linux/amd64",
+  ]);
+  run(process.execPath, [SPECK, "pack", join(EXAMPLES, "docs"), "-o", packFile]);
+  run("docker", ["load", "-i", tarball]);
+  t.diagnostic(`docker images size: ${run("docker", ["images", tag, "--format", "{{.Size}}"])}`);
+  const id = run("docker", [
+    "run",
+    "-d",
+    "-p",
+    "127.0.0.1::8080",
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    tag,
+  ]);
+  const preview = await startPreview({ pack: readFileSync(packFile), port: 0 });
+  try {
+    const port = run("docker", ["port", id, "8080/tcp"]).split(":").pop()!;
+    let ready = false;
+    for (let i = 0; i < 50 && !ready; i++) {
+      ready = spawnSync("docker", ["exec", id, "/speck", "--health"]).status === 0;
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ready, "the server answers --health");
+    assert.equal(run("docker", ["inspect", id, "--format", "{{.Config.User}}"]), "65532:65532");
+    const routes = readPack(readFileSync(packFile)).routes();
+    assert.ok(routes.length > 15);
+    for (const route of routes) {
+      const path = encodeURI(route.path);
+      const [fromImage, fromPreview] = await Promise.all(
+        [port, String(preview.port)].map((p) =>
+          fetch(`http://127.0.0.1:${p}${path}`, { redirect: "manual" }),
+        ),
+      );
+      assert.equal(fromImage!.status, fromPreview!.status, path);
+      assert.equal(fromImage!.headers.get("content-type"), fromPreview!.headers.get("content-type"), path);
+      assert.equal(fromImage!.headers.get("location"), fromPreview!.headers.get("location"), path);
+      assert.deepEqual(
+        Buffer.from(await fromImage!.arrayBuffer()),
+        Buffer.from(await fromPreview!.arrayBuffer()),
+        path,
+      );
+    }
+    const stopped = Date.now();
+    run("docker", ["stop", id]);
+    const took = Date.now() - stopped;
+    t.diagnostic(`docker stop took ${took} ms`);
+    assert.ok(took < 2000, `docker stop took ${took} ms`);
+    assert.equal(run("docker", ["inspect", id, "--format", "{{.State.ExitCode}}"]), "0");
+  } finally {
+    await preview.close();
+    spawnSync("docker", ["rm", "-f", id], { stdio: "ignore" });
+  }
+});
