@@ -553,19 +553,24 @@ test("x64 loads and stores agree with the interpreter for every size, constant a
   agree(t, sweep(cases));
 });
 
-/** Branches to one far label, `gap` bytes apart, then `tail` bytes before it; s0 counts branches passed. */
-function farBranches(
-  f: FuncBuilder,
-  conds: readonly (Cond | "jmp")[],
-  bad: string,
-  gap: number,
-  tail: number,
-): void {
+/**
+ * Branches to one far label, `gap` bytes apart, then `tail` bytes before it; s0 counts branches
+ * passed. A branch compares s2 with s3, except "add eq"/"add ne", which test s4 = s2 + s3 for zero
+ * on the flags of the add itself.
+ */
+type Far = Cond | "jmp" | "add eq" | "add ne";
+
+function farBranches(f: FuncBuilder, conds: readonly Far[], bad: string, gap: number, tail: number): void {
   const done = `${bad}_done`;
   f.mov("s0", 0);
   for (const cond of conds) {
     if (cond === "jmp") f.jmp(bad);
-    else f.br(cond, "s2", "s3", bad).add("s0", "s0", 1);
+    else if (cond === "add eq" || cond === "add ne")
+      f.mov("s4", "s2")
+        .add("s4", "s4", "s3")
+        .br(cond.slice(4) as Cond, "s4", 0, bad);
+    else f.br(cond, "s2", "s3", bad);
+    if (cond !== "jmp") f.add("s0", "s0", 1);
     filler(f, gap);
   }
   f.jmp(done);
@@ -588,19 +593,58 @@ test("x64 far branches reach their target through a nearby branch with the same 
   );
   assert.equal(jumps[0]!.text, `je ${at(jumps[2]!)}`);
   assert.equal(jumps[1]!.text, `jl ${at(jumps[3]!)}`);
+  // Equal operands also compare less-or-equal, so a far je may land on a jle, and so may a jl.
+  const implied = oneFunction((f) => {
+    farBranches(f, ["eq", "le", "lt", "le"], "bad", 40, 200);
+    return f.ret();
+  });
+  const relayed = listing(implied, "f").filter((l) => /^j/.test(l.text));
+  assert.deepEqual(
+    relayed.map((l) => `${l.text.split(" ")[0]} ${l.bytes}`),
+    ["je 2", "jle 6", "jl 2", "jle 2", "jmp 5"],
+  );
+  // The first jle is near and relays the three others, the last one backwards.
+  assert.deepEqual(
+    [0, 2, 3].map((k) => relayed[k]!.text),
+    [`je ${at(relayed[1]!)}`, `jl ${at(relayed[1]!)}`, `jle ${at(relayed[1]!)}`],
+  );
 });
 
 test("x64 relayed far branches agree with the interpreter", (t) => {
   if (!onX64(t)) return;
   const cases: Parameters<typeof sweep>[0] = [];
-  const sequences: (Cond | "jmp")[][] = [
+  // Each first branch relays onto the one after it when the table of implied conditions allows.
+  const sequences: Far[][] = [
     ["eq", "lt", "eq", "lt", "ltu", "ltu"],
     ["geu", "gt", "geu", "gt", "jmp"],
     ["ne", "le", "le", "ne", "ge", "ge"],
+    ...(
+      [
+        ["eq", "le"],
+        ["eq", "ge"],
+        ["eq", "leu"],
+        ["eq", "geu"],
+        ["lt", "le"],
+        ["lt", "ne"],
+        ["gt", "ge"],
+        ["gt", "ne"],
+        ["ltu", "leu"],
+        ["ltu", "ne"],
+        ["gtu", "geu"],
+        ["gtu", "ne"],
+        ["add eq", "le"],
+        ["add eq", "leu"],
+        ["add eq", "ge"],
+        ["add eq", "geu"],
+        ["add ne", "ne"],
+        ["add ne", "gt"],
+      ] as const
+    ).map((pair) => [...pair]),
   ];
+  const values = [0n, 1n, -1n, 5n, -(1n << 63n)];
   for (const conds of sequences)
-    for (const av of [0n, 1n, -1n, 5n])
-      for (const bv of [0n, 1n, -1n, 5n])
+    for (const av of values)
+      for (const bv of values)
         cases.push({
           name: `${conds.join(",")} with ${av}, ${bv}`,
           emit: (f, label) => {

@@ -19,10 +19,19 @@ type Item =
   | { kind: "label"; name: string }
   /**
    * cc null is an unconditional jmp; the target is a "func.label" or a function name (tail calls).
-   * `via` is the index of a relay: a nearby branch to the same target taken under the same flags,
+   * `via` is the index of a relay: a nearby branch to the same target that is sure to be taken
+   * under the flags this one is taken with (a jmp, or a jcc whose condition code is in `implies`),
    * which a short branch reaches when the target itself is out of rel8 range. A relay never has one.
    */
-  | { kind: "branch"; cc: number | null; target: string; long: boolean; via?: number; relay?: boolean }
+  | {
+      kind: "branch";
+      cc: number | null;
+      implies: readonly number[];
+      target: string;
+      long: boolean;
+      via?: number;
+      relay?: boolean;
+    }
   | { kind: "call"; target: string }
   /** Address of a function: `lea r64, [rip + rel32]`, resolved here. */
   | { kind: "leaFunction"; dst: number; symbol: string; offset: number }
@@ -205,6 +214,26 @@ function lowerStore(insn: Extract<Insn, { op: "store" }>): number[] {
 const SIGNED = new Set(["lt", "le", "gt", "ge"]);
 
 /**
+ * Conditions sure to hold when `cond` holds on the flags of a cmp or test: equal operands also
+ * compare less-or-equal and greater-or-equal both ways, an ordering implies inequality.
+ */
+const IMPLIED_BY_COMPARE: Record<Cond, readonly Cond[]> = {
+  eq: ["eq", "le", "ge", "leu", "geu"],
+  ne: ["ne"],
+  lt: ["lt", "le", "ne"],
+  le: ["le"],
+  gt: ["gt", "ge", "ne"],
+  ge: ["ge"],
+  ltu: ["ltu", "leu", "ne"],
+  leu: ["leu"],
+  gtu: ["gtu", "geu", "ne"],
+  geu: ["geu"],
+};
+
+/** The same after an ALU op whose ZF is reused: only ZF is known (CF, SF and OF are the op's). */
+const IMPLIED_BY_ZERO_FLAG: Record<"eq" | "ne", readonly Cond[]> = { eq: ["eq", "le", "leu"], ne: ["ne"] };
+
+/**
  * Sets the flags for `br cond a, b`; a comparison with 0 is `test a, a` (same flags as `cmp a, 0`).
  * When both sides are known to fit 32 bits (31 for signed conditions) the 32-bit forms compare the
  * same way and need no REX.W byte.
@@ -360,26 +389,37 @@ function lowerFunction(
         return;
       case "jmp":
         if (!fallsThroughTo(func.body, i, insn.target))
-          items.push({ kind: "branch", cc: null, target: local(insn.target), long: false });
+          items.push({ kind: "branch", cc: null, implies: [], target: local(insn.target), long: false });
         return;
-      case "br":
+      case "br": {
         if (fallsThroughTo(func.body, i, insn.target)) return;
         // eq/ne against 0 right after an ALU op on the same register: its ZF is the answer.
-        if (!(zeroFlag === insn.a && insn.b === 0n && (insn.cond === "eq" || insn.cond === "ne")))
-          bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
-        items.push({ kind: "branch", cc: x.CC[insn.cond], target: local(insn.target), long: false });
+        const reuse = zeroFlag === insn.a && insn.b === 0n && (insn.cond === "eq" || insn.cond === "ne");
+        if (!reuse) bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
+        const implied = reuse
+          ? IMPLIED_BY_ZERO_FLAG[insn.cond as "eq" | "ne"]
+          : IMPLIED_BY_COMPARE[insn.cond];
+        items.push({
+          kind: "branch",
+          cc: x.CC[insn.cond],
+          implies: implied.map((c) => x.CC[c]),
+          target: local(insn.target),
+          long: false,
+        });
         return;
+      }
       case "call":
         if (tailCall(i)) {
           // Nothing can point into the frame (sp is only ever a memory base), so it can go first.
           bytes(exitSequence.slice(0, -1));
-          items.push({ kind: "branch", cc: null, target: insn.fn, long: false });
+          items.push({ kind: "branch", cc: null, implies: [], target: insn.fn, long: false });
         } else items.push({ kind: "call", target: insn.fn });
         return;
       case "ret":
         if (tailCall(i - 1)) return;
         if (exitSequence.length <= 2) bytes(exitSequence);
-        else if (exitPlaced) items.push({ kind: "branch", cc: null, target: sharedExit, long: false });
+        else if (exitPlaced)
+          items.push({ kind: "branch", cc: null, implies: [], target: sharedExit, long: false });
         else {
           items.push({ kind: "label", name: sharedExit });
           bytes(exitSequence);
@@ -463,9 +503,8 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
         ? undefined
         : byTarget.get(item.target)!.find((j) => {
             const relay = items[j] as Extract<Item, { kind: "branch" }>;
-            return (
-              j !== i && relay.via === undefined && (relay.cc === null || relay.cc === item.cc) && reaches(j)
-            );
+            const taken = relay.cc === null || item.implies.includes(relay.cc);
+            return j !== i && relay.via === undefined && taken && reaches(j);
           });
       if (item.via !== undefined) (items[item.via] as Extract<Item, { kind: "branch" }>).relay = true;
       else {
