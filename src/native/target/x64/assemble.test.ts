@@ -9,7 +9,7 @@ import { arch, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { requireCommands } from "../../../../test/support/tools.ts";
-import { type FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
+import { type FuncBuilder, type FuncOptions, ProgramBuilder } from "../../ir/builder.ts";
 import { interpret } from "../../ir/interpret.ts";
 import { streamSyscalls } from "../../ir/streams.ts";
 import { BIN_OPS, CONDS, type Cond, type Program, REGS, type Reg, type Size } from "../../ir/types.ts";
@@ -65,14 +65,11 @@ function listing(program: Program, name: string): Line[] {
 }
 
 /** A program whose entry exits at once and whose function `f` has the given body. */
-function oneFunction(
-  body: (f: FuncBuilder) => void,
-  options: { frame?: number; saves?: Reg[] } = {},
-): Program {
+function oneFunction(body: (f: FuncBuilder) => void, options: FuncOptions = {}): Program {
   const p = new ProgramBuilder();
   p.bss("data", 64);
   p.func("main", {}, (f) => f.call("f").mov("a0", 0).syscall("exit_group"));
-  p.func("f", options as never, (f) => body(f));
+  p.func("f", options, (f) => body(f));
   p.func("g", {}, (f) => f.ret());
   return p.build("main");
 }
