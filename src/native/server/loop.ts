@@ -25,6 +25,7 @@ export const INBUF = 8192;
 export const IDLE_SECONDS = 60;
 export const HEADER_SECONDS = 10;
 const EVENTS = 64;
+const SHUT_WR = 1;
 const CLOCK_REALTIME_COARSE = 5;
 
 /** Connection entry: 64 bytes at conns + fd * 64. */
@@ -106,8 +107,18 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .ret();
   });
 
-  // close_conn(fd): forget the entry and close the socket
+  // close_conn(fd): forget the entry and close the socket. The response (if any) goes out first:
+  // shutdown sends FIN, and input still queued is read away, since closing a socket with unread
+  // input makes the kernel send RST, which can destroy the response before the client reads it.
   p.func("close_conn", { saves: ["s0"] }, (f) => {
+    f.mov("s0", "a0").mov("a1", SHUT_WR).syscall("shutdown");
+    f.label("drain")
+      .mov("a0", "s0")
+      .addr("a1", "scratch")
+      .mov("a2", INBUF)
+      .syscall("read")
+      .br("gt", "a0", 0, "drain");
+    f.mov("a0", "s0");
     f.mov("s0", "a0")
       .call("entry")
       .store(4, 0, { base: "a0", offset: C.flags })

@@ -18,6 +18,12 @@ const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack o
 
 /** "PORT=" as a little-endian word, to find the variable with one load and compare. */
 const PORT_WORD = 0x3d54524f50n;
+/** "SPECK_WO" and "RKERS=" as little-endian words. */
+const WORKERS_WORD_1 = BigInt.asUintN(
+  64,
+  new DataView(new TextEncoder().encode("SPECK_WO").buffer).getBigUint64(0, true),
+);
+const WORKERS_WORD_2 = new DataView(new TextEncoder().encode("RKERS=\0\0").buffer).getBigUint64(0, true);
 
 /** Emits `sigaction_set(signo, handler)`, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {
@@ -105,6 +111,83 @@ function emitHealth(p: ProgramBuilder): void {
   });
 }
 
+const SIGCHLD = 17;
+const SIGKILL = 9;
+const PR_SET_PDEATHSIG = 1;
+const ECHILD = 10;
+export const MAX_WORKERS = 256;
+
+/**
+ * Emits `supervise(n)`: forks n workers and returns 0 in each of them; the supervisor itself never
+ * returns: it forwards SIGTERM/SIGINT to the workers, replaces a worker that dies while not stopping,
+ * and exits 0 once every worker has exited.
+ */
+function emitSupervisor(p: ProgramBuilder): void {
+  p.bss("worker_pids", MAX_WORKERS * 8, 8);
+  // spawn(slot) → 0 in the new worker, non-zero in the supervisor
+  p.func("spawn", { saves: ["s0"] }, (f) => {
+    f.mov("s0", "a0").mov("a0", SIGCHLD).mov("a1", 0).mov("a2", 0).mov("a3", 0).mov("a4", 0).syscall("clone");
+    f.br("ne", "a0", 0, "parent");
+    f.mov("a0", PR_SET_PDEATHSIG).mov("a1", SIGKILL).syscall("prctl").mov("a0", 0).ret();
+    f.label("parent")
+      .addr("a1", "worker_pids")
+      .store(8, "a0", { base: "a1", index: "s0", scale: 8 })
+      .mov("a0", 1)
+      .ret();
+  });
+  p.func("supervise", { frame: 16, saves: ["s0", "s1", "s2"] }, (f) => {
+    f.mov("s0", "a0").mov("s1", 0).store(8, 0, { base: "sp", offset: 0 }); // [sp]: forwarded
+    f.label("start").mov("a0", "s1").call("spawn").br("eq", "a0", 0, "worker");
+    f.add("s1", "s1", 1).br("ltu", "s1", "s0", "start");
+    f.label("wait")
+      .mov("a0", -1n)
+      .add("a1", "s5", G.clock)
+      .mov("a2", 0)
+      .mov("a3", 0)
+      .syscall("wait4")
+      .mov("s2", "a0");
+    // forward a stop request once
+    f.load(8, "a0", { base: "s5", offset: G.stop }).br("eq", "a0", 0, "reap");
+    f.load(8, "a0", { base: "sp", offset: 0 }).br("ne", "a0", 0, "reap");
+    f.store(8, 1, { base: "sp", offset: 0 }).mov("s1", 0);
+    f.label("forward")
+      .addr("a1", "worker_pids")
+      .load(8, "a0", { base: "a1", index: "s1", scale: 8 })
+      .br("eq", "a0", 0, "next");
+    f.mov("a1", SIGTERM).syscall("kill");
+    f.label("next").add("s1", "s1", 1).br("ltu", "s1", "s0", "forward");
+    f.label("reap").br("eq", "s2", -ECHILD, "done").br("lt", "s2", 0, "wait");
+    // a worker exited: forget it, and replace it unless stopping
+    f.mov("s1", 0);
+    f.label("find")
+      .addr("a1", "worker_pids")
+      .load(8, "a0", { base: "a1", index: "s1", scale: 8 })
+      .br("eq", "a0", "s2", "found");
+    f.add("s1", "s1", 1).br("ltu", "s1", "s0", "find").jmp("wait");
+    f.label("found").store(8, 0, { base: "a1", index: "s1", scale: 8 });
+    f.load(8, "a0", { base: "s5", offset: G.stop }).br("ne", "a0", 0, "wait");
+    f.mov("a0", "s1").call("spawn").br("ne", "a0", 0, "wait");
+    f.label("worker").mov("a0", 0).ret();
+    f.label("done").mov("a0", 0).syscall("exit_group");
+  });
+  // cpu_count() → CPUs this process may run on (sched_getaffinity), at least 1
+  p.bss("cpu_mask", 128, 8);
+  p.func("cpu_count", {}, (f) => {
+    f.mov("a0", 0).mov("a1", 128).addr("a2", "cpu_mask").syscall("sched_getaffinity").mov("a3", 0);
+    f.br("le", "a0", 0, "one").mov("a1", 0);
+    f.label("byte").load(1, "a4", { base: "a2", index: "a1" });
+    f.label("bit")
+      .br("eq", "a4", 0, "next")
+      .sub("a5", "a4", 1)
+      .and("a4", "a4", "a5")
+      .add("a3", "a3", 1)
+      .jmp("bit");
+    f.label("next").add("a1", "a1", 1).br("ltu", "a1", "a0", "byte").br("ne", "a3", 0, "done");
+    f.label("one").mov("a3", 1);
+    f.label("done").mov("a0", "a3").ret();
+  });
+}
+
 /** Emits `_start` and everything the worker needs except the HTTP layer (`http_input`, `http_timeout`). */
 export function emitServerShell(p: ProgramBuilder, target: Target): void {
   emitGlobals(p);
@@ -113,6 +196,14 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
   emitLoop(p, target);
   emitMapPack(p, target);
   emitHealth(p);
+  emitSupervisor(p);
+  // parse_uint(ptr) → the decimal number at ptr (stops at the first non-digit)
+  p.func("parse_uint", {}, (f) => {
+    f.mov("a1", 0);
+    f.label("digit").load(1, "a2", "a0").sub("a2", "a2", 48).br("gtu", "a2", 9, "done");
+    f.mul("a1", "a1", 10).add("a1", "a1", "a2").add("a0", "a0", 1).jmp("digit");
+    f.label("done").mov("a0", "a1").ret();
+  });
   p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
   p.data("date_template", new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
@@ -128,12 +219,14 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
     f.label("args_done");
     // envp: skip argc and argv (a0 → argc, argv[argc] is null)
     f.load(8, "a1", "a0").add("a1", "a1", 2).shl("a1", "a1", 3).add("s0", "a0", "a1");
-    f.mov("s1", DEFAULT_PORT);
+    f.mov("s1", DEFAULT_PORT).mov("s4", 0);
     f.label("env").load(8, "a1", "s0").br("eq", "a1", 0, "env_done").add("s0", "s0", 8);
-    f.load(8, "a2", "a1").and("a2", "a2", 0xffffffffff).br("ne", "a2", PORT_WORD, "env");
-    f.add("a1", "a1", 5).mov("s1", 0);
-    f.label("digit").load(1, "a2", "a1").sub("a2", "a2", 48).br("gtu", "a2", 9, "env");
-    f.mul("s1", "s1", 10).add("s1", "s1", "a2").add("a1", "a1", 1).jmp("digit");
+    f.load(8, "a2", "a1").and("a3", "a2", 0xffffffffff).br("eq", "a3", PORT_WORD, "port");
+    f.br("ne", "a2", WORKERS_WORD_1, "env")
+      .load(8, "a2", { base: "a1", offset: 8 })
+      .and("a2", "a2", 0xffffffffffff);
+    f.br("ne", "a2", WORKERS_WORD_2, "env").add("a0", "a1", 14).call("parse_uint").mov("s4", "a0").jmp("env");
+    f.label("port").add("a0", "a1", 5).call("parse_uint").mov("s1", "a0").jmp("env");
     f.label("env_done").store(8, "s1", { base: "s5", offset: G.port });
     f.br("eq", "s3", 0, "serve_pack").call("health");
     f.label("serve_pack").mov("a0", "s2").call("map_pack").br("eq", "a0", 0, "pack_ok");
@@ -151,6 +244,14 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
     f.mov("a0", SIGPIPE).mov("a1", SIG_IGN).call("sigaction_set");
     f.mov("a0", SIGTERM).addr("a1", "on_stop").call("sigaction_set");
     f.mov("a0", SIGINT).addr("a1", "on_stop").call("sigaction_set");
+    // workers: SPECK_WORKERS, else one per usable CPU; with one, this process serves
+    f.br("ne", "s4", 0, "workers").call("cpu_count").mov("s4", "a0");
+    f.label("workers")
+      .br("leu", "s4", 1, "single")
+      .br("leu", "s4", MAX_WORKERS, "fork")
+      .mov("s4", MAX_WORKERS);
+    f.label("fork").mov("a0", "s4").call("supervise");
+    f.label("single");
     f.call("map_tables").br("ne", "a0", 0, "fail");
     f.call("open_listener").br("lt", "a0", 0, "fail").store(8, "a0", { base: "s5", offset: G.listenFd });
     f.mov("a0", 0).syscall("epoll_create1").store(8, "a0", { base: "s5", offset: G.epollFd });
