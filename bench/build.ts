@@ -107,7 +107,7 @@ const wall = (xs: Timing[]) => median(xs.map((x) => x.wall));
 const cpu = (xs: Timing[]) => median(xs.map((x) => x.cpu));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const loadAverage = loadavg()[0]!.toFixed(1);
-const table = `Site: \`${site}\` ${site === DEFAULT_SITE ? " (Debian python3.11-doc)" : ""}: ${files.length} files, ${(totalBytes / 1e6).toFixed(1)} MB, ${compressible.length} compressed (compressible types of at least ${config.compression.minSize} bytes).
+const table = `Site: \`${site}\`${site === DEFAULT_SITE ? " (Debian python3.11-doc)" : ""}: ${files.length} files, ${(totalBytes / 1e6).toFixed(1)} MB, ${compressible.length} compressed (compressible types of at least ${config.compression.minSize} bytes).
 Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${availableParallelism()} CPUs, shared with other work (load average ${loadAverage} at the end). Medians of ${rounds} interleaved rounds.
 
 | | wall time | vs floor | CPU time | vs floor |
@@ -116,9 +116,10 @@ Machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${availableParallelism()} CPUs, s
 | \`speck\` cold build (scan, hash, gzip + brotli, routes, pack) | ${seconds(wall(cold))} | ${(wall(cold) / wall(floor)).toFixed(2)}x | ${seconds(cpu(cold))} | ${(cpu(cold) / cpu(floor)).toFixed(2)}x |
 | \`speck\` unchanged rebuild (compression cache warm) | ${seconds(wall(warm))} | | ${seconds(cpu(warm))} | |
 
+Rounds (wall time, floor / speck / rebuild): ${floor.map((f, i) => `${seconds(f.wall)} / ${seconds(cold[i]!.wall)} / ${seconds(warm[i]!.wall)}`).join("; ")}.
+
 Goal: within 1.3x of the floor, unchanged rebuild under 2 s. On a shared machine the wall times
-swing with the neighbours' load (each round is printed to stderr); CPU time, the work done, is the
-steadier comparison.
+swing with the neighbours' load; CPU time, the work done, is the steadier comparison.
 Reproduce: \`apt-get install python3.11-doc brotli && node --import tsx bench/build.ts --rounds 3 --write\`.`;
 console.log(table);
 if (args.includes("--write")) {
