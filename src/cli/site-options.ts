@@ -12,6 +12,7 @@ export interface SiteFlags {
   trailingSlash?: "auto" | "always" | "never";
   index?: string;
   exclude?: string[];
+  precompressed?: boolean;
   etag?: boolean;
   lastModified?: boolean;
   compress?: boolean;
@@ -38,6 +39,7 @@ export function addSiteOptions(command: Command): Command {
     )
     .option("--index <names>", "directory index file names, comma-separated (default: index.html)")
     .option("--exclude <glob>", "leave out files matching this glob (repeatable)", collect)
+    .option("--precompressed", "use a.js.gz and a.js.br next to a.js as its variants")
     .option("--no-etag", "do not send ETags")
     .option("--no-last-modified", "do not send Last-Modified")
     .option("--no-compress", "build no gzip or brotli variants");
@@ -52,6 +54,7 @@ export function overridesFrom(flags: SiteFlags): SpeckConfigInput {
     trailingSlash: flags.trailingSlash,
     index: flags.index === undefined ? undefined : flags.index.split(",").map((name) => name.trim()),
     exclude: flags.exclude,
+    precompressed: flags.precompressed,
     etag: flags.etag === false ? false : undefined,
     lastModified: flags.lastModified === false ? false : undefined,
     compression: flags.compress === false ? { encodings: [] } : undefined,

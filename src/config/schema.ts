@@ -126,6 +126,11 @@ export const configSchema = z
         .array(nonEmpty("a glob"), { error: GLOBS })
         .default([])
         .describe("Globs (relative to the site folder) of files to leave out, applied after include."),
+      precompressed: bool()
+        .default(false)
+        .describe(
+          "Use a file's .gz and .br siblings (a.js.gz, a.js.br) as its variants instead of compressing it, and do not serve them as files.",
+        ),
       mimeTypes: z
         .record(
           z

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
-import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { validateConfig } from "../config/load.ts";
 import type { SpeckConfigInput } from "../config/schema.ts";
@@ -219,4 +219,44 @@ test("compileSite() is deterministic; SOURCE_DATE_EPOCH replaces file times", as
 test("compileSite() refuses empty and missing folders", async () => {
   await assert.rejects(compile(site({})), /has no files to serve/);
   await assert.rejects(compile(join(work, "absent")), /site folder .*absent does not exist/);
+});
+
+test("compileSite() with precompressed uses the site's .gz and .br siblings and does not serve them", async () => {
+  const js = "export const answer = 42;\n".repeat(200);
+  const root = site({
+    "app.js": js,
+    "app.js.gz": gzipSync(js, { level: 1 }),
+    "app.js.br": brotliCompressSync(Buffer.from(js)),
+    "orphan.txt.gz": gzipSync("no original"),
+    "style.css": "a { color: red }\n".repeat(100),
+  });
+  const input = await compile(root, { precompressed: true });
+  assert.deepEqual(
+    input.routes.map((r) => r.path),
+    ["/app.js", "/orphan.txt.gz", "/style.css"],
+  );
+  const app = resource(input, "/app.js");
+  assert.deepEqual(
+    app.variants.map((v) => v.encoding),
+    ["identity", "gzip", "br"],
+  );
+  assert.deepEqual(
+    Buffer.from(app.variants[1]!.body),
+    gzipSync(js, { level: 1 }),
+    "the site's own gzip bytes",
+  );
+  assert.equal(
+    resource(input, "/style.css").variants.length,
+    3,
+    "files without siblings are compressed as usual",
+  );
+  const without = await compile(root);
+  assert.ok(route(without, "/app.js.gz"), "without the option the siblings are plain files");
+  writeFileSync(join(root, "app.js.gz"), gzipSync("something else"));
+  await assert.rejects(
+    compile(root, { precompressed: true }),
+    /app\.js\.gz does not decompress to app\.js; rebuild it or remove it/,
+  );
+  writeFileSync(join(root, "app.js.gz"), "not gzip");
+  await assert.rejects(compile(root, { precompressed: true }), /app\.js\.gz is not gzip data/);
 });

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { SpeckConfig } from "../config/schema.ts";
 import type { ErrorStatus, PackInput, PrefixRedirect, Resource, Route, Variant } from "../pack/model.ts";
 import {
+  type Coding,
   type CompressionJob,
   type CompressionStats,
   compressAll,
@@ -16,8 +17,9 @@ import { contentType, isCompressible } from "./content-type.ts";
 import { errorPages } from "./error-pages.ts";
 import { SiteError } from "./errors.ts";
 import { applyRules, compileHeaderRules, defaultHeaders } from "./headers.ts";
+import { readSibling, splitPrecompressed } from "./precompressed.ts";
 import { planRoutes } from "./routes.ts";
-import { scanSite } from "./scan.ts";
+import { type SiteFile, scanSite } from "./scan.ts";
 
 export interface CompileOptions {
   /** Compression cache folder; null disables the cache. Default: defaultCacheDir(). */
@@ -69,7 +71,10 @@ export async function compileSite(
     throw new SiteError(`site folder ${config.root} does not exist`);
   }
   if (!rootStats.isDirectory()) throw new SiteError(`site folder ${config.root} is not a folder`);
-  const files = scanSite(config.root, config.include, config.exclude);
+  const scanned = scanSite(config.root, config.include, config.exclude);
+  const { files, siblings } = config.precompressed
+    ? splitPrecompressed(scanned)
+    : { files: scanned, siblings: new Map<number, Partial<Record<Coding, SiteFile>>>() };
   if (files.length === 0) throw new SiteError(`site folder ${config.root} has no files to serve`);
   const epoch = sourceDateEpoch();
   const headerRules = compileHeaderRules(config.headers);
@@ -83,21 +88,29 @@ export async function compileSite(
   const types = files.map((f) => contentType(f.relative, config.mimeTypes));
 
   const jobs: CompressionJob[] = [];
-  const owners: { file: number; coding: "gzip" | "br" }[] = [];
+  const owners: { file: number; coding: Coding }[] = [];
   files.forEach((_, i) => {
     if (!isCompressible(types[i]!) || contents[i]!.length < config.compression.minSize) return;
     for (const coding of [...new Set(config.compression.encodings)].sort()) {
+      if (siblings.get(i)?.[coding]) continue;
       jobs.push({ bytes: contents[i]!, hash: hashes[i]!, coding, text: isText(types[i]!) });
       owners.push({ file: i, coding });
     }
   });
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const { results, stats } = await compressAll(jobs, cacheDir, options.onProgress);
-  const kept = files.map(() => new Map<"gzip" | "br", Uint8Array>());
+  const kept = files.map(() => new Map<Coding, Uint8Array>());
   owners.forEach(({ file, coding }, j) => {
     if (savesEnough(contents[file]!.length, results[j]!.length, config.compression.minSaving))
       kept[file]!.set(coding, results[j]!);
   });
+  // the user's own variants are kept whenever they are smaller at all
+  for (const [i, found] of siblings)
+    for (const coding of Object.keys(found) as Coding[]) {
+      if (!config.compression.encodings.includes(coding)) continue;
+      const bytes = readSibling(found[coding]!, coding, contents[i]!, files[i]!.relative);
+      if (bytes.length < contents[i]!.length) kept[i]!.set(coding, bytes);
+    }
 
   // Header rules match every URL path a response is served at, and the file's own path.
   const urls = files.map((f) => [`/${f.relative}`]);
