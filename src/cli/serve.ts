@@ -95,10 +95,6 @@ export function serveCommand(cli: Command): void {
         ? (e) => process.stdout.write(`${e.status} ${e.method} ${e.target} ${e.bytes}\n`)
         : undefined,
     });
-    process.stdout.write(
-      `speck: serving ${shortPath(config.root)} (${first.report.routes} routes, built in ${Date.now() - started} ms) on ${server.url}\n`,
-    );
-
     const watchers: FSWatcher[] = [];
     if (flags.watch) {
       const rebuild = debounced(async () => {
@@ -122,6 +118,10 @@ export function serveCommand(cli: Command): void {
           watch(dirname(file), (_, name) => name === file.slice(dirname(file).length + 1) && rebuild()),
         );
     }
+    // Announced only once the watchers are in place, so a change made right after is never missed.
+    process.stdout.write(
+      `speck: serving ${shortPath(config.root)} (${first.report.routes} routes, built in ${Date.now() - started} ms) on ${server.url}\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         for (const w of watchers) w.close();
