@@ -15,9 +15,12 @@ export function program(): Command {
     // commander's own error output is replaced by reportError's single line
     .configureOutput({ outputError: () => {} })
     .exitOverride((error) => {
-      throw error.exitCode === 0
-        ? error
-        : new UsageError(`${error.message.replace(/^error: /, "")} (see speck --help)`);
+      if (error.exitCode === 0) throw error;
+      // commander puts its suggestion on a second line; keep the message to one
+      const message = error.message
+        .replace(/^error: /, "")
+        .replace(/\s*\(Did you mean (.+)\?\)/, "; did you mean $1?");
+      throw new UsageError(`${message} (see speck --help)`);
     });
   cli.addHelpText(
     "after",

@@ -111,6 +111,8 @@ test("mistakes get one clear line and exit code 2", async () => {
     ],
     [["serve", "--bogus"], /^speck: unknown option '--bogus' \(see speck --help\)$/],
     [["bogus"], /^speck: unknown command 'bogus'/],
+    [["serv"], /^speck: unknown command 'serv'; did you mean serve\? \(see speck --help\)$/],
+    [["serve", "--sap", "x"], /^speck: unknown option '--sap'; did you mean --spa\? \(see speck --help\)$/],
     [["serve", join(EXAMPLES, "hello"), "--port", "99999"], /^speck: --port 99999 is not a port number/],
     [
       ["serve", join(EXAMPLES, "hello"), "--port", busyPort],
