@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -147,11 +147,20 @@ test("speck serve rebuilds on change, keeps the previous build on a broken confi
   writeFileSync(join(root, "new.txt"), "fresh\n");
   await until(async () => (await fetch(new URL("/new.txt", url))).status === 200, "/new.txt");
   assert.match(output(), /speck: rebuilt in \d+ ms: \d+ routes, \d+ variants compressed, \d+ from cache/);
+  mkdirSync(join(root, "deep/er"), { recursive: true });
+  writeFileSync(join(root, "deep/er/page.html"), "<p>deep</p>");
+  await until(async () => (await fetch(new URL("/deep/er/page.html", url))).status === 200, "a new folder");
+  rmSync(join(root, "new.txt"));
+  await until(async () => (await fetch(new URL("/new.txt", url))).status === 404, "a removed file");
 
   writeFileSync(join(root, "speck.config.json"), '{ "cleanUrl": true }');
   await until(async () => /still serving the previous build/.test(output()), "the error");
   assert.match(output(), /cleanUrl: unknown option "cleanUrl"; did you mean "cleanUrls"\?/);
-  assert.equal((await fetch(new URL("/new.txt", url))).status, 200, "the previous pack still serves");
+  assert.equal(
+    (await fetch(new URL("/deep/er/page.html", url))).status,
+    200,
+    "the previous pack still serves",
+  );
 
   writeFileSync(join(root, "speck.config.json"), '{ "cleanUrls": true }');
   await until(
