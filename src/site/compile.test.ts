@@ -260,3 +260,22 @@ test("compileSite() with precompressed uses the site's .gz and .br siblings and 
   writeFileSync(join(root, "app.js.gz"), "not gzip");
   await assert.rejects(compile(root, { precompressed: true }), /app\.js\.gz is not gzip data/);
 });
+
+test("compileSite() warns about header rules that match nothing", async () => {
+  const root = site({ "assets/a.css": "a{}", "index.html": HTML });
+  const { report } = await compileSite(
+    validateConfig(
+      {
+        headers: [
+          { source: "/asset/**", headers: { "X-A": "1" } },
+          { source: "/assets/**", headers: { "X-B": "1" } },
+          { source: "/", headers: { "X-C": "1" } },
+        ],
+      },
+      "test",
+      root,
+    ),
+    { cacheDir: null },
+  );
+  assert.deepEqual(report.warnings, ["headers[0] (/asset/**) matches no path of the site"]);
+});

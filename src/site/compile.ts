@@ -155,6 +155,14 @@ export async function compileSite(
     headers: [],
   }));
 
+  const everyPath = [...new Set([...routes.map((r) => r.path), ...urls.flat()])];
+  const warnings = [
+    ...plan.warnings,
+    ...headerRules
+      .filter((rule) => !everyPath.some((path) => rule.matches(path)))
+      .map((rule) => `${rule.where} matches no path of the site`),
+  ];
+
   const byRelative = new Map(files.map((f, i) => [f.relative, i]));
   const fileResource = (name: string, option: string): Resource => {
     const i = byRelative.get(name.replace(/^\/+/, ""));
@@ -178,7 +186,7 @@ export async function compileSite(
       redirects: routes.filter((r) => r.response.kind === "redirect").length + prefixRedirects.length,
       compression: stats,
       variants: variantsKept,
-      warnings: plan.warnings,
+      warnings,
     },
   };
 }

@@ -247,3 +247,25 @@ test("random sites: every file is reachable in at most one redirect, and redirec
     { numRuns: 500 },
   );
 });
+
+test("planRoutes() warns about exact redirects to paths the site does not serve", () => {
+  const files = ["guide/install.html", "index.html"];
+  const redirects = [
+    { source: "/start", destination: "/guide/install.html" },
+    { source: "/typo", destination: "/guide/instal.html?x=1" },
+    { source: "/far", destination: "https://example.com/" },
+    { source: "/old/*", destination: "/guide/:splat" },
+    { source: "/covered", destination: "/old/thing" },
+    { source: "/page", destination: "/client/route" },
+  ];
+  const warnings = plan(files, { redirects }).warnings;
+  assert.deepEqual(warnings, [
+    "redirects[1] (/typo) leads to /guide/instal.html?x=1, which the site does not serve (/typo will end in a 404)",
+    "redirects[5] (/page) leads to /client/route, which the site does not serve (/page will end in a 404)",
+  ]);
+  assert.deepEqual(
+    plan(files, { redirects, spa: "index.html" }).warnings,
+    [warnings[0]],
+    "the SPA serves page paths",
+  );
+});

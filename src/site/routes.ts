@@ -31,13 +31,22 @@ export interface RoutePlan {
   warnings: string[];
 }
 
-export type RoutingOptions = Pick<SpeckConfig, "index" | "cleanUrls" | "trailingSlash" | "redirects">;
+export type RoutingOptions = Pick<SpeckConfig, "index" | "cleanUrls" | "trailingSlash" | "redirects" | "spa">;
 
 const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 function split(relative: string): { dir: string; base: string } {
   const slash = relative.lastIndexOf("/");
   return { dir: slash < 0 ? "" : relative.slice(0, slash), base: relative.slice(slash + 1) };
+}
+
+/** The decoded path of a local Location, without its query or fragment; undefined if malformed. */
+function localPath(location: string): string | undefined {
+  try {
+    return decodeURIComponent(location.replace(/[?#].*$/, ""));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Each folder's index file: the first name of `index` present in it. */
@@ -159,6 +168,17 @@ export function planRoutes(files: readonly string[], options: RoutingOptions): R
   });
 
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length || bytewise(a.prefix, b.prefix));
+  for (const [source, route] of routes) {
+    if (route.kind !== "redirect" || route.generated || !route.location.startsWith("/")) continue;
+    const target = localPath(route.location);
+    const served =
+      target !== undefined && (routes.has(target) || prefixes.some((p) => target.startsWith(p.prefix)));
+    const pageLike = target !== undefined && !target.slice(target.lastIndexOf("/") + 1).includes(".");
+    if (!served && !(options.spa !== undefined && pageLike))
+      warnings.push(
+        `${route.origin} leads to ${route.location}, which the site does not serve (${source} will end in a 404)`,
+      );
+  }
   return {
     routes: [...routes.entries()].sort(([a], [b]) => bytewise(a, b)),
     prefixRedirects: prefixes,
