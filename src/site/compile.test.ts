@@ -245,6 +245,9 @@ test("compileSite() with precompressed uses the site's .gz and .br siblings and 
     gzipSync(js, { level: 1 }),
     "the site's own gzip bytes",
   );
+  const [id, gz] = app.variants.map((v) => v.etag!);
+  assert.match(gz!, /^"[0-9a-f]{16}-gz"$/);
+  assert.notEqual(gz, id!.replace(/"$/, '-gz"'), "the sibling's tag comes from its own bytes");
   assert.equal(
     resource(input, "/style.css").variants.length,
     3,

@@ -100,6 +100,8 @@ export async function compileSite(
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const { results, stats } = await compressAll(jobs, cacheDir, options.onProgress);
   const kept = files.map(() => new Map<Coding, Uint8Array>());
+  /** Variants from the site's own siblings: their ETags come from their own bytes, which speck does not choose. */
+  const ownTags = files.map(() => new Map<Coding, string>());
   owners.forEach(({ file, coding }, j) => {
     if (savesEnough(contents[file]!.length, results[j]!.length, config.compression.minSaving))
       kept[file]!.set(coding, results[j]!);
@@ -109,7 +111,10 @@ export async function compileSite(
     for (const coding of Object.keys(found) as Coding[]) {
       if (!config.compression.encodings.includes(coding)) continue;
       const bytes = readSibling(found[coding]!, coding, contents[i]!, files[i]!.relative);
-      if (bytes.length < contents[i]!.length) kept[i]!.set(coding, bytes);
+      if (bytes.length < contents[i]!.length) {
+        kept[i]!.set(coding, bytes);
+        ownTags[i]!.set(coding, contentHash(bytes).slice(0, 16));
+      }
     }
 
   // Header rules match every URL path a response is served at, and the file's own path.
@@ -119,12 +124,13 @@ export async function compileSite(
   const variantsKept = { gzip: 0, br: 0 };
   const resources = files.map((f, i): Resource => {
     const tag = hashes[i]!.slice(0, 16);
-    const etag = (suffix: string) => (config.etag ? { etag: `"${tag}${suffix}"` } : {});
-    const variants: Variant[] = [{ encoding: "identity", body: contents[i]!, ...etag("") }];
+    const etag = (coding: Coding | undefined, suffix: string) =>
+      config.etag ? { etag: `"${(coding && ownTags[i]!.get(coding)) ?? tag}${suffix}"` } : {};
+    const variants: Variant[] = [{ encoding: "identity", body: contents[i]!, ...etag(undefined, "") }];
     const gzip = kept[i]!.get("gzip");
     const br = kept[i]!.get("br");
-    if (gzip) variants.push({ encoding: "gzip", body: gzip, ...etag("-gz") });
-    if (br) variants.push({ encoding: "br", body: br, ...etag("-br") });
+    if (gzip) variants.push({ encoding: "gzip", body: gzip, ...etag("gzip", "-gz") });
+    if (br) variants.push({ encoding: "br", body: br, ...etag("br", "-br") });
     if (gzip) variantsKept.gzip++;
     if (br) variantsKept.br++;
     const headers = applyRules(defaultHeaders(f.relative, types[i]!), headerRules, urls[i]!);
