@@ -201,6 +201,19 @@ test("loadConfig() finds the config in the site folder's parent, and takes root 
   assert.equal(fromRoot.config.root, join(project, "dist"));
 });
 
+test("loadConfig() reads a speck.config.ts written with defineConfig() and its imports", async () => {
+  const site = join(work, "define-site");
+  mkdirSync(site);
+  const schema = join(import.meta.dirname, "schema.ts");
+  writeFileSync(
+    join(site, "speck.config.ts"),
+    `import { defineConfig } from ${JSON.stringify(schema)};\nexport default defineConfig({ spa: "app.html", redirects: [{ source: "/a", destination: "/b" }] });\n`,
+  );
+  const { config } = await loadConfig({ folder: site });
+  assert.equal(config.spa, "app.html");
+  assert.deepEqual(config.redirects, [{ source: "/a", destination: "/b", status: 308 }]);
+});
+
 test("loadConfig() reads .mjs configs and refuses files without a default export", async () => {
   const site = join(work, "mjs-site");
   mkdirSync(site);
