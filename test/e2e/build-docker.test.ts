@@ -1,4 +1,4 @@
-// `speck build` to a tarball, loaded by a real Docker engine and run hardened: every route of a real
+// `speck build` to a tarball, loaded by a real Docker engine (and podman) and run hardened: every route of a real
 // multi-page site answers as the preview server does, the server runs as its non-root user, answers
 // --health, and `docker stop` returns well within 2 s. The image size is printed.
 
@@ -94,5 +94,54 @@ test("docker load + docker run serve every route of the docs example like the pr
   } finally {
     await preview.close();
     spawnSync("docker", ["rm", "-f", id], { stdio: "ignore" });
+  }
+});
+
+test("podman load + podman run serve the hello example, hardened, and stop cleanly", async (t) => {
+  if (!requireCommands(t, ["podman"], "apt-get install podman")) return;
+  const tarball = join(work, "hello.tar");
+  const name = `speck-e2e/hello:${process.pid}`;
+  run(process.execPath, [
+    SPECK,
+    "build",
+    join(EXAMPLES, "hello"),
+    "-o",
+    tarball,
+    "-t",
+    name,
+    "--platform",
+    "linux/amd64",
+  ]);
+  const loaded = run("podman", ["load", "-i", tarball]);
+  const image = /Loaded image: (\S+)/.exec(loaded)?.[1] ?? name;
+  const id = run("podman", [
+    "run",
+    "-d",
+    "-p",
+    "127.0.0.1::8080",
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    image,
+  ]);
+  try {
+    const port = run("podman", ["port", id, "8080/tcp"]).split(":").pop()!;
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await fetch(`http://127.0.0.1:${port}/`)
+        .then((r) => r.status)
+        .catch(() => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 200);
+    const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    assert.equal(body, readFileSync(join(EXAMPLES, "hello/index.html"), "utf8"));
+    run("podman", ["stop", id]);
+    assert.equal(run("podman", ["inspect", id, "--format", "{{.State.ExitCode}}"]), "0");
+  } finally {
+    spawnSync("podman", ["rm", "-f", id], { stdio: "ignore" });
+    spawnSync("podman", ["rmi", "-f", image], { stdio: "ignore" });
   }
 });
