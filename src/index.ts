@@ -1,4 +1,5 @@
-// speck as a library: configuration, the site compiler, the pack format and the preview server.
+// speck as a library: configuration, the site compiler, the pack format, the preview server, the
+// native server generator and the image writer.
 // `import { defineConfig } from "speck"` types a speck.config.ts; the rest builds and serves packs
 // from code, as the CLI does.
 
@@ -13,6 +14,18 @@ export {
   type SpeckConfigInput,
   validateConfig,
 } from "./config/index.ts";
+export {
+  buildImage,
+  ImageError,
+  parsePlatforms,
+  parseReference,
+  readLayout,
+  resolveCreated,
+  writeDockerArchive,
+  writeLayout,
+} from "./image/index.ts";
+export { buildServer, serverProgram } from "./native/server/index.ts";
+export { TARGETS, targetForArch } from "./native/target/index.ts";
 export {
   type Encoding,
   ERROR_STATUSES,
