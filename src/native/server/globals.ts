@@ -16,6 +16,8 @@ const FIELDS = {
   /** The second SIGTERM arrived: when the server must be gone. */
   stopDeadline: 8,
   openConnections: 8,
+  /** While out of descriptors: the second at which accepting resumes (0: accepting). */
+  acceptPaused: 8,
   /** The connection tables (see loop.ts), mapped at start-up. */
   conns: 8,
   inbufs: 8,

@@ -10,6 +10,7 @@ import { emitGlobals, G } from "./globals.ts";
 import {
   EAGAIN,
   EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
   EPOLL_CTL_MOD,
   EPOLLIN,
   EPOLLOUT,
@@ -26,6 +27,8 @@ export const IDLE_SECONDS = 60;
 export const HEADER_SECONDS = 10;
 const EVENTS = 64;
 const SHUT_WR = 1;
+const EMFILE = 24;
+const ENFILE = 23;
 const CLOCK_REALTIME_COARSE = 5;
 
 /** Connection entry: 64 bytes at conns + fd * 64. */
@@ -151,7 +154,17 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .call("watch")
       .jmp("next");
     f.label("refuse").mov("a0", "s0").syscall("close").jmp("next");
-    f.label("done").ret();
+    // out of descriptors (EMFILE/ENFILE): stop watching the listener for a second instead of spinning
+    f.label("done").br("eq", "a0", -EMFILE, "pause").br("ne", "a0", -ENFILE, "out");
+    f.label("pause")
+      .load(8, "a0", { base: "s5", offset: G.listenFd })
+      .mov("a1", 0)
+      .mov("a2", EPOLL_CTL_DEL)
+      .call("watch");
+    f.load(8, "a0", { base: "s5", offset: G.now })
+      .add("a0", "a0", 1)
+      .store(8, "a0", { base: "s5", offset: G.acceptPaused });
+    f.label("out").ret();
   });
 
   // send(fd): writes the response described by G.response (head, dynamic bytes, body, close);
@@ -355,11 +368,12 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.load(8, "a0", { base: "s5", offset: G.listenFd }).br("lt", "a0", 0, "drain");
     f.syscall("close").store(8, -1, { base: "s5", offset: G.listenFd }).call("sweep");
     f.label("drain").load(8, "a0", { base: "s5", offset: G.openConnections }).br("eq", "a0", 0, "leave");
-    f.label("tick")
-      .load(8, "a0", { base: "sp", offset: 8 })
-      .br("eq", "a0", 0, "turn")
-      .call("sweep")
-      .jmp("turn");
+    f.label("tick").load(8, "a0", { base: "sp", offset: 8 }).br("eq", "a0", 0, "turn").call("sweep");
+    // resume accepting after an EMFILE/ENFILE pause
+    f.load(8, "a1", { base: "s5", offset: G.acceptPaused }).br("eq", "a1", 0, "turn");
+    f.load(8, "a0", { base: "s5", offset: G.now }).br("ltu", "a0", "a1", "turn");
+    f.store(8, 0, { base: "s5", offset: G.acceptPaused }).load(8, "a0", { base: "s5", offset: G.listenFd });
+    f.mov("a1", EPOLLIN).mov("a2", EPOLL_CTL_ADD).call("watch").jmp("turn");
     f.label("leave").ret();
   });
 }

@@ -1,0 +1,74 @@
+// Out of file descriptors: with a low RLIMIT_NOFILE and a flood of connections, the native server
+// pauses accepting instead of spinning on the listener (it stays nearly idle in CPU time), and serves
+// again once the flood is gone.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { buildServer } from "../../src/native/server/index.ts";
+import { TARGETS } from "../../src/native/target/index.ts";
+import { writePack } from "../../src/pack/write.ts";
+import { CORPUS_SITE } from "../corpus/site.ts";
+import { requireCommands } from "../support/tools.ts";
+
+const work = mkdtempSync(join(tmpdir(), "speck-emfile-"));
+const flood: Socket[] = [];
+after(() => {
+  for (const s of flood) s.destroy();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** User plus system CPU time of a process, in clock ticks (from /proc/PID/stat). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+test("x64: out of descriptors, the server pauses accepting instead of spinning, then recovers", async (t) => {
+  if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+  writeFileSync(join(work, "site.pack"), writePack(CORPUS_SITE));
+  const binary = join(work, "speck");
+  writeFileSync(binary, buildServer(TARGETS.x64).elf);
+  chmodSync(binary, 0o755);
+  const server = spawn("prlimit", ["--nofile=32", binary, join(work, "site.pack")], {
+    env: { PORT: String(port), SPECK_WORKERS: "1" },
+    stdio: "ignore",
+  });
+  try {
+    const ok = () =>
+      fetch(`http://127.0.0.1:${port}/about`, { signal: AbortSignal.timeout(3000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    for (let i = 0; i < 50 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 60; i++) {
+      const s = connect(port, "127.0.0.1");
+      s.on("error", () => {});
+      flood.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const before = cpuTicks(server.pid!);
+    await new Promise((r) => setTimeout(r, 1500));
+    const spent = cpuTicks(server.pid!) - before;
+    assert.ok(spent < 50, `the server used ${spent} ticks of CPU in 1.5 s while out of descriptors`);
+    for (const s of flood.splice(0)) s.destroy();
+    let served = false;
+    for (let i = 0; i < 40 && !served; i++) {
+      served = await ok();
+      if (!served) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(served, "serves again after the flood");
+  } finally {
+    server.kill("SIGKILL");
+  }
+});
