@@ -3,11 +3,11 @@
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { PEERS, startServer, stopServer } from "../../bench/peers.ts";
+import { freePort } from "../support/net.ts";
 import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-bench-smoke-"));
@@ -21,17 +21,6 @@ const files: Record<string, Buffer> = {
 for (const [path, body] of Object.entries(files)) {
   mkdirSync(join(root, path, ".."), { recursive: true });
   writeFileSync(join(root, path), body);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 for (const peer of PEERS) {

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -17,6 +16,7 @@ import { startPreview } from "../../src/preview/index.ts";
 import { CORPUS } from "../corpus/requests.ts";
 import { recordCorpus } from "../corpus/run.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { freePort } from "../support/net.ts";
 import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-native-server-"));
@@ -28,15 +28,6 @@ after(() => {
   for (const c of children) c.kill("SIGKILL");
   rmSync(work, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const written = new Set<string>();
 function command(target: Target): string[] {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -13,6 +13,7 @@ import { buildServer } from "../../src/native/server/index.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { freePort } from "../support/net.ts";
 import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-emfile-"));
@@ -30,12 +31,7 @@ function cpuTicks(pid: number): number {
 
 test("x64: out of descriptors, the server pauses accepting instead of spinning, then recovers", async (t) => {
   if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   writeFileSync(join(work, "site.pack"), writePack(CORPUS_SITE));
   const binary = join(work, "speck");
   writeFileSync(binary, buildServer(TARGETS.x64).elf);

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -18,6 +17,7 @@ import { startPreview } from "../../src/preview/index.ts";
 import { CORPUS } from "../corpus/requests.ts";
 import { exchange } from "../corpus/run.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { freePort } from "../support/net.ts";
 
 const RUNS = Number(process.env.SPECK_FUZZ_RUNS ?? 1000);
 const work = mkdtempSync(join(tmpdir(), "speck-fuzz-"));
@@ -73,12 +73,7 @@ const request = fc
   });
 
 test(`x64: ${RUNS} mutated requests get the preview's exact answers from the native server`, async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const pack = writePack(CORPUS_SITE);
   writeFileSync(join(work, "site.pack"), pack);
   const binary = join(work, "speck");

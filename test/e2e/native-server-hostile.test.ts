@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -14,6 +14,7 @@ import { TARGETS } from "../../src/native/target/index.ts";
 import type { PackInput } from "../../src/pack/model.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { freePort } from "../support/net.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-hostile-"));
 const sockets: Socket[] = [];
@@ -47,12 +48,7 @@ function open(port: number): Promise<Socket> {
 }
 
 test("x64: idle, byte-at-a-time and vanishing clients do not deny service to a normal client", async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   writeFileSync(join(work, "site.pack"), writePack(site));
   const binary = join(work, "speck");
   writeFileSync(binary, buildServer(TARGETS.x64).elf);

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -12,6 +11,7 @@ import { buildServer } from "../../src/native/server/index.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { freePort } from "../support/net.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-process-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -34,12 +34,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string): P
 }
 
 test("x64: SPECK_WORKERS workers under a supervisor; a SIGKILLed worker is replaced; SIGTERM exits 0", async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const binary = join(work, "speck");
   writeFileSync(binary, buildServer(TARGETS.x64).elf);
   chmodSync(binary, 0o755);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -14,6 +14,7 @@ import type { Program } from "../../src/native/ir/types.ts";
 import { link } from "../../src/native/link.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import type { Target } from "../../src/native/target/types.ts";
+import { freePort } from "../support/net.ts";
 import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-syscalls-"));
@@ -116,15 +117,6 @@ function write(program: Program, target: Target, name: string): string[] {
   const path = join(work, `${name}-${target.name}`);
   writeExecutable(path, link(program, target).elf);
   return target.name === "a64" ? ["qemu-aarch64-static", path] : [path];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function gate(t: import("node:test").TestContext, target: Target): boolean {

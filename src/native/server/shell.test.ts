@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { CORPUS_SITE } from "../../../test/corpus/site.ts";
+import { freePort } from "../../../test/support/net.ts";
 import { requireCommands } from "../../../test/support/tools.ts";
 import { writePack } from "../../pack/write.ts";
 import { ProgramBuilder } from "../ir/builder.ts";
@@ -59,15 +60,6 @@ function program(target: Target) {
       .ret();
   });
   return p.build("_start");
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function startServer(target: Target, port: number) {
