@@ -27,7 +27,7 @@ const FIELDS = {
   packSize: 8,
   /** timespec for clock_gettime. */
   clock: 16,
-  /** sockaddr_in6 for bind. */
+  /** sockaddr_in6 for bind, connect and getpeername (28 bytes), then a socklen_t. */
   sockaddr: 32,
   /** epoll_event for epoll_ctl. */
   event: 16,
@@ -38,7 +38,18 @@ const FIELDS = {
   /** The iovec array of one writev. */
   iov: 16 * 8,
   /** The response the HTTP layer hands to send (see R in loop.ts). */
-  response: 56,
+  response: 64,
+  /** The end of the input http_input is working on: the access log reads request lines up to it. */
+  inputEnd: 8,
+  /** The access log template (log.ts), or 0 when not logging; bytes waiting in the log buffer. */
+  log: 8,
+  logLength: 8,
+  /** The bind address (SPECK_ADDR) as 16 IPv6 bytes, IPv4 as ::ffff:a.b.c.d; all zero: any. */
+  bindAddress: 16,
+  /** SPECK_WORKERS, or 0 for one per usable CPU. */
+  workers: 8,
+  /** The environment strings start.ts reads (PORT=..., SPECK_WORKERS=..., ...), or 0. */
+  env: 32,
 } as const;
 
 export type Field = keyof typeof FIELDS;

@@ -47,7 +47,17 @@ export const C = {
 } as const;
 
 /** The response descriptor the HTTP layer fills in globals (G.response) before calling send(fd). */
-export const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48 } as const;
+export const R = {
+  head: 0,
+  headLen: 8,
+  dyn: 16,
+  dynLen: 24,
+  body: 32,
+  bodyLen: 40,
+  close: 48,
+  /** Where the request head being answered starts, or 0: the access log shows its first line. */
+  line: 56,
+} as const;
 /** Bytes of dynamic header data one response may carry (staged per connection on a short write). */
 export const OUTBUF = 36 * 1024;
 export const OPEN = 1;
@@ -171,7 +181,11 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
   // returns 0 when all was written, 1 when output is pending. Dynamic bytes that could not be
   // written are copied to the connection's staging area, since the scratch is reused.
   p.func("send", { saves: ["s0", "s1"] }, (f) => {
-    f.mov("s0", "a0").call("entry").mov("s1", "a0");
+    f.mov("s0", "a0")
+      .load(8, "a1", { base: "s5", offset: G.log })
+      .br("eq", "a1", 0, "logged")
+      .call("log_request");
+    f.label("logged").mov("a0", "s0").call("entry").mov("s1", "a0");
     f.add("a0", "s5", G.response);
     f.load(8, "a1", { base: "a0", offset: R.close }).br("eq", "a1", 0, "keep");
     f.load(1, "a1", { base: "s1", offset: C.flags })
@@ -276,7 +290,11 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.add("s2", "s2", "a0").br("eq", "s2", "a0", "fresh").mov("a1", "s3").jmp("parse");
     f.label("fresh").addr("a1", "scratch");
     f.label("parse").store(8, "a1", { base: "sp", offset: 0 });
-    f.mov("a0", "s0").mov("a2", "s2").call("http_input");
+    f.add("a0", "a1", "s2").store(8, "a0", { base: "s5", offset: G.inputEnd });
+    f.mov("a0", "s0")
+      .mov("a2", "s2")
+      .call("http_input")
+      .store(8, 0, { base: "s5", offset: G.response + R.line });
     // a0: bytes consumed; the connection may have been closed by send
     f.load(1, "a1", { base: "s1", offset: C.flags }).br("eq", "a1", 0, "done");
     f.sub("s2", "s2", "a0").store(2, "s2", { base: "s1", offset: C.buffered });
@@ -363,7 +381,8 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.mov("a0", "s2").mov("a1", 0).call("readable").jmp("step");
     f.label("read").mov("a0", "s2").mov("a1", 1).call("readable");
     f.label("step").add("s1", "s1", 1).br("lt", "s1", "s0", "event");
-    f.label("after").load(8, "a0", { base: "s5", offset: G.stop }).br("eq", "a0", 0, "tick");
+    f.label("after").call("log_flush");
+    f.load(8, "a0", { base: "s5", offset: G.stop }).br("eq", "a0", 0, "tick");
     // stopping: no new connections; close idle ones; leave when none is left
     f.load(8, "a0", { base: "s5", offset: G.listenFd }).br("lt", "a0", 0, "drain");
     f.syscall("close").store(8, -1, { base: "s5", offset: G.listenFd }).call("sweep");

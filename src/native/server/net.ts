@@ -1,5 +1,5 @@
-// Sockets in the IR: the listener (IPv6 dual-stack on [::], falling back to 0.0.0.0 where IPv6 is
-// unavailable; SO_REUSEPORT so every worker has its own; TCP_NODELAY inherited by connections)
+// Sockets in the IR: the listener (IPv6 dual-stack on [::] or SPECK_ADDR, falling back to IPv4 where
+// IPv6 is unavailable; SO_REUSEPORT so every worker has its own; TCP_NODELAY inherited by connections)
 // and the accept loop that registers new connections with epoll.
 
 import type { ProgramBuilder } from "../ir/builder.ts";
@@ -26,10 +26,81 @@ export const EPOLL_CTL_DEL = 2;
 export const EPOLL_CTL_MOD = 3;
 export const EAGAIN = 11;
 
-/** Emits `open_listener()`: a listening socket fd on G.port, or a negative errno. */
+/**
+ * Emits `sockaddr(family)` → a1: G.sockaddr filled for G.port and G.bindAddress in that family
+ * (AF_INET takes the address's last four bytes, its IPv4-mapped part), a2: its length.
+ */
+function emitSockaddr(p: ProgramBuilder): void {
+  p.func("sockaddr", {}, (f) => {
+    f.add("a1", "s5", G.sockaddr).store(2, "a0", "a1").store(4, 0, { base: "a1", offset: 4 });
+    f.load(8, "a2", { base: "s5", offset: G.port })
+      .shr("a3", "a2", 8)
+      .and("a2", "a2", 0xff)
+      .shl("a2", "a2", 8)
+      .or("a2", "a2", "a3")
+      .store(2, "a2", { base: "a1", offset: 2 });
+    f.add("a3", "s5", G.bindAddress).br("ne", "a0", AF_INET6, "v4");
+    f.load(8, "a2", "a3").store(8, "a2", { base: "a1", offset: 8 });
+    f.load(8, "a2", { base: "a3", offset: 8 }).store(8, "a2", { base: "a1", offset: 16 });
+    f.store(4, 0, { base: "a1", offset: 24 }).mov("a2", 28).ret();
+    f.label("v4").load(4, "a2", { base: "a3", offset: 12 }).store(4, "a2", { base: "a1", offset: 4 });
+    f.mov("a2", 16).ret();
+  });
+}
+
+/**
+ * Emits `parse_address(text)` → 0 with G.bindAddress set, or 1: an IPv4 dotted quad (stored as
+ * ::ffff:a.b.c.d, which a dual-stack socket binds as IPv4) or an IPv6 address in RFC 4291 text
+ * form with at most one "::" (without an embedded dotted quad).
+ */
+function emitParseAddress(p: ProgramBuilder): void {
+  p.func("parse_address", { saves: ["s0", "s1", "s2"] }, (f) => {
+    f.mov("s0", "a0").add("s2", "s5", G.bindAddress);
+    // a '.' before the end means IPv4
+    f.label("scan").load(1, "a1", "a0").add("a0", "a0", 1).br("eq", "a1", 46, "v4").br("ne", "a1", 0, "scan");
+    f.mov("s1", 0).mov("a5", -1n).load(2, "a0", "s0").br("ne", "a0", 0x3a3a, "group");
+    f.mov("a5", 0).add("s0", "s0", 2).load(1, "a0", "s0").br("eq", "a0", 0, "place");
+    // one group: 1 to 4 hex digits, stored big-endian at s2 + 2 × s1
+    f.label("group").mov("a0", 0).mov("a1", 0);
+    f.label("hex").load(1, "a2", "s0").sub("a4", "a2", 48).br("ltu", "a4", 10, "digit");
+    f.or("a3", "a2", 0x20).sub("a4", "a3", 87).sub("a3", "a4", 10).br("gtu", "a3", 5, "end");
+    f.label("digit").shl("a0", "a0", 4).or("a0", "a0", "a4").add("a1", "a1", 1).add("s0", "s0", 1).jmp("hex");
+    f.label("end").sub("a1", "a1", 1).br("gtu", "a1", 3, "bad").br("eq", "s1", 8, "bad");
+    f.shl("a3", "s1", 1).add("a3", "a3", "s2").store(1, "a0", { base: "a3", offset: 1 }).shr("a0", "a0", 8);
+    f.store(1, "a0", "a3").add("s1", "s1", 1).br("eq", "a2", 0, "place").br("ne", "a2", 58, "bad");
+    f.add("s0", "s0", 1).load(1, "a2", "s0").br("ne", "a2", 58, "group");
+    // "::": remember where the zeros go
+    f.br("ne", "a5", -1n, "bad").mov("a5", "s1").add("s0", "s0", 1).load(1, "a2", "s0");
+    f.br("ne", "a2", 0, "group");
+    // move the groups after "::" to the end, zeros in between
+    f.label("place").br("eq", "a5", -1n, "full").br("eq", "s1", 8, "bad");
+    f.shl("a0", "s1", 1).mov("a1", 16).shl("a5", "a5", 1);
+    f.label("move").br("eq", "a0", "a5", "zero").sub("a0", "a0", 1).sub("a1", "a1", 1);
+    f.load(1, "a2", { base: "s2", index: "a0" }).store(1, "a2", { base: "s2", index: "a1" }).jmp("move");
+    f.label("zero").br("eq", "a0", "a1", "ok").store(1, 0, { base: "s2", index: "a0" }).add("a0", "a0", 1);
+    f.jmp("zero");
+    f.label("full").br("ne", "s1", 8, "bad").jmp("ok");
+    // IPv4: four decimal octets joined by '.'
+    f.label("v4").store(4, 0xffff0000n, { base: "s2", offset: 8 }).add("s2", "s2", 12).mov("s1", 0);
+    f.label("octet")
+      .mov("a0", "s0")
+      .call("parse_uint")
+      .br("eq", "a1", "s0", "bad")
+      .br("gtu", "a0", 255, "bad");
+    f.store(1, "a0", { base: "s2", index: "s1" }).add("s1", "s1", 1).load(1, "a2", "a1").add("s0", "a1", 1);
+    f.br("eq", "s1", 4, "last").br("eq", "a2", 46, "octet").jmp("bad");
+    f.label("last").br("ne", "a2", 0, "bad");
+    f.label("ok").mov("a0", 0).ret();
+    f.label("bad").mov("a0", 1).ret();
+  });
+}
+
+/** Emits `open_listener()`: a listening socket fd on G.port and G.bindAddress, or a negative errno. */
 export function emitListener(p: ProgramBuilder): void {
   if (p.has("open_listener")) return;
   emitGlobals(p);
+  emitSockaddr(p);
+  emitParseAddress(p);
   p.rodata("int_one", new Uint8Array([1, 0, 0, 0]), 4);
   p.rodata("int_zero", new Uint8Array(4), 4);
   // set_flag(fd, level, name, value_address): setsockopt with a 4-byte int
@@ -47,21 +118,14 @@ export function emitListener(p: ProgramBuilder): void {
     f.mov("a1", SOL_SOCKET).mov("a2", SO_REUSEADDR).addr("a3", "int_one").call("set_flag");
     f.mov("a0", "s0").mov("a1", SOL_SOCKET).mov("a2", SO_REUSEPORT).addr("a3", "int_one").call("set_flag");
     f.mov("a0", "s0").mov("a1", IPPROTO_TCP).mov("a2", TCP_NODELAY).addr("a3", "int_one").call("set_flag");
-    // sockaddr: family, port in network order, then the wildcard address (zeros)
-    f.add("a1", "s5", G.sockaddr)
-      .store(8, 0, { base: "a1", offset: 8 })
-      .store(8, 0, { base: "a1", offset: 16 });
-    f.store(8, 0, { base: "a1", offset: 24 }).store(2, "s1", "a1");
-    f.load(8, "a2", { base: "s5", offset: G.port })
-      .shr("a3", "a2", 8)
-      .and("a2", "a2", 0xff)
-      .shl("a2", "a2", 8)
-      .or("a2", "a2", "a3");
-    f.store(2, "a2", { base: "a1", offset: 2 }).store(4, 0, { base: "a1", offset: 4 });
     f.br("ne", "s1", AF_INET6, "bind");
     f.mov("a0", "s0").mov("a1", IPPROTO_IPV6).mov("a2", IPV6_V6ONLY).addr("a3", "int_zero").call("set_flag");
-    f.add("a1", "s5", G.sockaddr);
-    f.label("bind").mov("a0", "s0").mov("a2", 28).syscall("bind").br("ne", "a0", 0, "retry");
+    f.label("bind")
+      .mov("a0", "s1")
+      .call("sockaddr")
+      .mov("a0", "s0")
+      .syscall("bind")
+      .br("ne", "a0", 0, "retry");
     f.mov("a0", "s0").mov("a1", BACKLOG).syscall("listen").br("ne", "a0", 0, "retry");
     f.mov("a0", "s0").ret();
     f.label("retry").mov("a0", "s0").syscall("close");

@@ -5,8 +5,9 @@ import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { DATE_LINE_LENGTH, emitGlobals, G } from "./globals.ts";
-import { emitLoop } from "./loop.ts";
-import { emitListener } from "./net.ts";
+import { emitLog } from "./log.ts";
+import { emitLoop, MAX_FD } from "./loop.ts";
+import { AF_INET, AF_INET6, emitListener } from "./net.ts";
 
 const SIGINT = 2;
 const SIGPIPE = 13;
@@ -15,15 +16,6 @@ const SIG_IGN = 1;
 const SA_RESTORER = 0x04000000;
 const DEFAULT_PORT = 8080;
 const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack of this version\n";
-
-/** "PORT=" as a little-endian word, to find the variable with one load and compare. */
-const PORT_WORD = 0x3d54524f50n;
-/** "SPECK_WO" and "RKERS=" as little-endian words. */
-const WORKERS_WORD_1 = BigInt.asUintN(
-  64,
-  new DataView(new TextEncoder().encode("SPECK_WO").buffer).getBigUint64(0, true),
-);
-const WORKERS_WORD_2 = new DataView(new TextEncoder().encode("RKERS=\0\0").buffer).getBigUint64(0, true);
 
 /** Emits `sigaction_set(signo, handler)`, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {
@@ -54,6 +46,8 @@ const MAP_PRIVATE = 2;
 const PACK_MAGIC = new TextEncoder().encode("speck\0pk");
 const PACK_FILE_SIZE_AT = H.fileSize;
 const HEALTH_REQUEST = "GET / HTTP/1.0\r\n\r\n";
+/** Bytes 8 to 15 of ::ffff:127.0.0.1, little-endian: where --health connects when listening on any address. */
+const LOOPBACK_MAPPED = 0x0100007fffff0000n;
 
 /** Emits `map_pack(path)` → 0 with G.pack and G.packSize set, or 1 when the file is missing or not a pack. */
 function emitMapPack(p: ProgramBuilder, target: Target): void {
@@ -80,25 +74,27 @@ function emitMapPack(p: ProgramBuilder, target: Target): void {
   });
 }
 
-/** Emits `health()`: GET / from 127.0.0.1:PORT; exits 0 on a 2xx or 3xx status line, 1 otherwise. */
+/**
+ * Emits `health()`: GET / from the server's own address (loopback when it listens on every
+ * address), over IPv6 or else IPv4; exits 0 on a 2xx or 3xx status line, 1 otherwise.
+ */
 function emitHealth(p: ProgramBuilder): void {
   p.rodata("health_request", HEALTH_REQUEST);
-  p.func("health", { saves: ["s0"] }, (f) => {
-    f.mov("a0", 2)
+  p.func("health", { saves: ["s0", "s1"] }, (f) => {
+    f.add("a1", "s5", G.bindAddress)
+      .load(8, "a0", "a1")
+      .load(8, "a2", { base: "a1", offset: 8 })
+      .or("a0", "a0", "a2");
+    f.br("ne", "a0", 0, "address").store(8, LOOPBACK_MAPPED, { base: "a1", offset: 8 });
+    f.label("address").mov("s1", AF_INET6);
+    f.label("family")
+      .mov("a0", "s1")
       .mov("a1", 1 | 0o2000000)
       .mov("a2", 0)
-      .syscall("socket")
-      .mov("s0", "a0");
-    f.add("a1", "s5", G.sockaddr).store(2, 2, "a1");
-    f.load(8, "a2", { base: "s5", offset: G.port })
-      .shr("a3", "a2", 8)
-      .and("a2", "a2", 0xff)
-      .shl("a2", "a2", 8)
-      .or("a2", "a2", "a3");
-    f.store(2, "a2", { base: "a1", offset: 2 })
-      .store(4, 0x0100007f, { base: "a1", offset: 4 })
-      .store(8, 0, { base: "a1", offset: 8 });
-    f.mov("a0", "s0").mov("a2", 16).syscall("connect").br("ne", "a0", 0, "sick");
+      .syscall("socket");
+    f.br("ge", "a0", 0, "connect").br("ne", "s1", AF_INET6, "sick").mov("s1", AF_INET).jmp("family");
+    f.label("connect").mov("s0", "a0").mov("a0", "s1").call("sockaddr").mov("a0", "s0").syscall("connect");
+    f.br("ne", "a0", 0, "sick");
     f.mov("a0", "s0").addr("a1", "health_request").mov("a2", HEALTH_REQUEST.length).syscall("write");
     f.mov("a0", "s0").add("a1", "s5", G.clock).mov("a2", 12).syscall("read").br("lt", "a0", 12, "sick");
     // "HTTP/1.x 2" or "3" at byte 9
@@ -188,6 +184,92 @@ function emitSupervisor(p: ProgramBuilder): void {
   });
 }
 
+/** The variables the server reads, in the order of G.env's slots. */
+const ENV_NAMES = ["PORT=", "SPECK_WORKERS=", "SPECK_LOG=", "SPECK_ADDR="] as const;
+const BAD_SETTING = "speck: cannot use the environment variable ";
+/** SPECK_LOG values as little-endian words of their first bytes, with the terminating NUL. */
+const word = (text: string): bigint =>
+  [...new TextEncoder().encode(text)].reduceRight((w, byte) => (w << 8n) | BigInt(byte), 0n);
+const RLIMIT_NOFILE = 7;
+
+/**
+ * Emits `read_environment(envp)`: PORT (1 to 65535, default 8080), SPECK_WORKERS (1 to 256),
+ * SPECK_LOG (off, clf or json) and SPECK_ADDR (an IP address to listen on) into the globals; a bad
+ * value ends the process with one line naming it and exit code 2. Also `raise_file_limit()`.
+ */
+function emitEnvironment(p: ProgramBuilder): void {
+  p.rodata("env_names", `${ENV_NAMES.join("\0")}\0\0`).rodata("bad_setting", BAD_SETTING);
+  // env_bad(string): prints the offending NAME=value and exits 2
+  p.func("env_bad", { saves: ["s0"] }, (f) => {
+    f.mov("s0", "a0").mov("a0", 2).addr("a1", "bad_setting").mov("a2", BAD_SETTING.length).syscall("write");
+    f.mov("a2", 0);
+    f.label("length")
+      .load(1, "a1", { base: "s0", index: "a2" })
+      .br("eq", "a1", 0, "print")
+      .add("a2", "a2", 1);
+    f.jmp("length");
+    f.label("print").mov("a0", 2).mov("a1", "s0").syscall("write");
+    // the newline that ends the bad-pack message
+    f.mov("a0", 2)
+      .addr("a1", "bad_pack", BAD_PACK.length - 1)
+      .mov("a2", 1)
+      .syscall("write");
+    f.mov("a0", 2).syscall("exit_group");
+  });
+  // env_number(string, nameLength, max) → the number after the name, when it is 1 to max
+  p.func("env_number", { saves: ["s0", "s1"] }, (f) => {
+    f.mov("s0", "a0").mov("s1", "a2").add("a0", "a0", "a1").call("parse_uint");
+    f.load(1, "a2", "a1")
+      .br("ne", "a2", 0, "bad")
+      .br("eq", "a0", 0, "bad")
+      .br("gtu", "a0", "s1", "bad")
+      .ret();
+    f.label("bad").mov("a0", "s0").call("env_bad").ret();
+  });
+  p.func("read_environment", { saves: ["s0", "s1"] }, (f) => {
+    f.mov("s0", "a0");
+    // each NAME=value string whose name is listed goes into its slot
+    f.label("string").load(8, "a0", "s0").br("eq", "a0", 0, "read").add("s0", "s0", 8);
+    f.addr("a1", "env_names").add("a3", "s5", G.env);
+    f.label("name").mov("a2", "a0").load(1, "a4", "a1").br("eq", "a4", 0, "string");
+    f.label("compare").load(1, "a4", "a1").add("a1", "a1", 1).br("eq", "a4", 0, "match");
+    f.load(1, "a5", "a2").add("a2", "a2", 1).br("eq", "a4", "a5", "compare");
+    f.label("skip").load(1, "a4", "a1").add("a1", "a1", 1).br("ne", "a4", 0, "skip");
+    f.add("a3", "a3", 8).jmp("name");
+    f.label("match").store(8, "a0", "a3").jmp("string");
+    f.label("read")
+      .mov("a0", DEFAULT_PORT)
+      .load(8, "s1", { base: "s5", offset: G.env })
+      .br("eq", "s1", 0, "port");
+    f.mov("a0", "s1").mov("a1", ENV_NAMES[0].length).mov("a2", 65535).call("env_number");
+    f.label("port").store(8, "a0", { base: "s5", offset: G.port });
+    f.load(8, "s1", { base: "s5", offset: G.env + 8 }).br("eq", "s1", 0, "log");
+    f.mov("a0", "s1").mov("a1", ENV_NAMES[1].length).mov("a2", MAX_WORKERS).call("env_number");
+    f.store(8, "a0", { base: "s5", offset: G.workers });
+    f.label("log")
+      .load(8, "s1", { base: "s5", offset: G.env + 16 })
+      .br("eq", "s1", 0, "address");
+    f.load(8, "a1", { base: "s1", offset: ENV_NAMES[2].length }).mov("a0", 1).and("a2", "a1", 0xffffffff);
+    f.br("eq", "a2", word("clf\0"), "start_log").br("eq", "a2", word("off\0"), "address");
+    f.and("a2", "a1", 0xff).br("eq", "a2", 0, "address").mov("a0", 2).and("a2", "a1", 0xffffffffff);
+    f.br("ne", "a2", word("json\0"), "bad");
+    f.label("start_log").call("log_start");
+    f.label("address")
+      .load(8, "s1", { base: "s5", offset: G.env + 24 })
+      .br("eq", "s1", 0, "done");
+    f.add("a0", "s1", ENV_NAMES[3].length).call("parse_address").br("ne", "a0", 0, "bad");
+    f.label("done").ret();
+    f.label("bad").mov("a0", "s1").call("env_bad").ret();
+  });
+  // raise_file_limit(): the soft limit on descriptors up to the hard one (the table holds MAX_FD)
+  p.func("raise_file_limit", {}, (f) => {
+    f.mov("a0", 0).mov("a1", RLIMIT_NOFILE).mov("a2", 0).add("a3", "s5", G.clock).syscall("prlimit64");
+    f.load(8, "a2", { base: "a3", offset: 8 }).br("leu", "a2", MAX_FD, "set").mov("a2", MAX_FD);
+    f.label("set").store(8, "a2", "a3").mov("a0", 0).mov("a1", RLIMIT_NOFILE).mov("a2", "a3").mov("a3", 0);
+    f.syscall("prlimit64").ret();
+  });
+}
+
 /** Emits `_start` and everything the worker needs except the HTTP layer (`http_input`, `http_timeout`). */
 export function emitServerShell(p: ProgramBuilder, target: Target): void {
   emitGlobals(p);
@@ -197,13 +279,15 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
   emitMapPack(p, target);
   emitHealth(p);
   emitSupervisor(p);
-  // parse_uint(ptr) → the decimal number at ptr (stops at the first non-digit)
+  emitLog(p);
+  // parse_uint(ptr) → a0: the decimal number at ptr, a1: the first byte after its digits
   p.func("parse_uint", {}, (f) => {
-    f.mov("a1", 0);
-    f.label("digit").load(1, "a2", "a0").sub("a2", "a2", 48).br("gtu", "a2", 9, "done");
-    f.mul("a1", "a1", 10).add("a1", "a1", "a2").add("a0", "a0", 1).jmp("digit");
-    f.label("done").mov("a0", "a1").ret();
+    f.mov("a1", "a0").mov("a0", 0);
+    f.label("digit").load(1, "a2", "a1").sub("a2", "a2", 48).br("gtu", "a2", 9, "done");
+    f.mul("a0", "a0", 10).add("a0", "a0", "a2").add("a1", "a1", 1).jmp("digit");
+    f.label("done").ret();
   });
+  emitEnvironment(p);
   p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
   p.data("date_template", new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
@@ -218,16 +302,11 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
     f.label("path").mov("s2", "a1");
     f.label("args_done");
     // envp: skip argc and argv (a0 → argc, argv[argc] is null)
-    f.load(8, "a1", "a0").add("a1", "a1", 2).shl("a1", "a1", 3).add("s0", "a0", "a1");
-    f.mov("s1", DEFAULT_PORT).mov("s4", 0);
-    f.label("env").load(8, "a1", "s0").br("eq", "a1", 0, "env_done").add("s0", "s0", 8);
-    f.load(8, "a2", "a1").and("a3", "a2", 0xffffffffff).br("eq", "a3", PORT_WORD, "port");
-    f.br("ne", "a2", WORKERS_WORD_1, "env")
-      .load(8, "a2", { base: "a1", offset: 8 })
-      .and("a2", "a2", 0xffffffffffff);
-    f.br("ne", "a2", WORKERS_WORD_2, "env").add("a0", "a1", 14).call("parse_uint").mov("s4", "a0").jmp("env");
-    f.label("port").add("a0", "a1", 5).call("parse_uint").mov("s1", "a0").jmp("env");
-    f.label("env_done").store(8, "s1", { base: "s5", offset: G.port });
+    f.load(8, "a1", "a0")
+      .add("a1", "a1", 2)
+      .shl("a1", "a1", 3)
+      .add("a0", "a0", "a1")
+      .call("read_environment");
     f.br("eq", "s3", 0, "serve_pack").call("health");
     f.label("serve_pack").mov("a0", "s2").call("map_pack").br("eq", "a0", 0, "pack_ok");
     f.mov("a0", 2)
@@ -245,17 +324,15 @@ export function emitServerShell(p: ProgramBuilder, target: Target): void {
     f.mov("a0", SIGTERM).addr("a1", "on_stop").call("sigaction_set");
     f.mov("a0", SIGINT).addr("a1", "on_stop").call("sigaction_set");
     // workers: SPECK_WORKERS, else one per usable CPU; with one, this process serves
-    f.br("ne", "s4", 0, "workers").call("cpu_count").mov("s4", "a0");
-    f.label("workers")
-      .br("leu", "s4", 1, "single")
-      .br("leu", "s4", MAX_WORKERS, "fork")
-      .mov("s4", MAX_WORKERS);
-    f.label("fork").mov("a0", "s4").call("supervise");
+    f.load(8, "s4", { base: "s5", offset: G.workers }).br("ne", "s4", 0, "workers");
+    f.call("cpu_count").mov("s4", "a0");
+    f.label("workers").call("raise_file_limit").br("leu", "s4", 1, "single");
+    f.mov("a0", "s4").call("supervise");
     f.label("single");
     f.call("map_tables").br("ne", "a0", 0, "fail");
     f.call("open_listener").br("lt", "a0", 0, "fail").store(8, "a0", { base: "s5", offset: G.listenFd });
     f.mov("a0", 0).syscall("epoll_create1").store(8, "a0", { base: "s5", offset: G.epollFd });
-    f.call("serve").mov("a0", 0).syscall("exit_group");
+    f.call("serve").call("log_flush").mov("a0", 0).syscall("exit_group");
     f.label("fail").mov("a0", 1).syscall("exit_group");
   });
 }

@@ -31,6 +31,7 @@ export const SYSCALLS: Record<string, readonly [number | null, number | null]> =
   bind: [49, 200],
   listen: [50, 201],
   getsockname: [51, 204],
+  getpeername: [52, 205],
   setsockopt: [54, 208],
   getsockopt: [55, 209],
   clone: [56, 220],

@@ -9,7 +9,7 @@ import { emitHttp, type ShellInterface } from "./index.ts";
 import { S } from "./state.ts";
 
 /** A stand-in for the shell's globals: the same fields the HTTP layer reads, at offsets of its own. */
-const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48 };
+const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48, line: 56 };
 export const TEST_SHELL: ShellInterface = { pack: 0, dateLine: 8, dateLineLength: 37, response: 48, R };
 const G = TEST_SHELL;
 

@@ -29,6 +29,8 @@ export interface ShellInterface {
     body: number;
     bodyLen: number;
     close: number;
+    /** Where the request head being answered starts (for the access log). */
+    line: number;
   };
 }
 
@@ -313,7 +315,8 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface): void {
     f.store(4, "a2", { base: "a0", offset: 8 }).br("ne", "a2", 0, "out");
     f.label("request").sub("a1", "s2", "s1").br("eq", "a1", 0, "out").br("ltu", "a1", 2, "parse");
     f.load(2, "a2", "s1").br("ne", "a2", 0x0a0d, "parse").add("s1", "s1", 2).jmp("request");
-    f.label("parse").mov("a0", "s1").call("head").br("eq", "a0", 0, "out").br("lt", "a0", 0, "bad");
+    f.label("parse").store(8, "s1", { base: "s5", offset: shell.response + R.line });
+    f.mov("a0", "s1").call("head").br("eq", "a0", 0, "out").br("lt", "a0", 0, "bad");
     f.add("s1", "s1", "a0").mov("a0", "s0").call("entry");
     f.load(8, "a1", { base: "s4", offset: S.contentLength }).store(4, "a1", { base: "a0", offset: 8 });
     f.call("answer").load(8, "a1", { base: "s4", offset: S.close }).br("ne", "a1", 0, "all");
