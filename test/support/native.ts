@@ -35,12 +35,12 @@ export interface NativeOptions {
 }
 
 /**
- * Starts the server of `target` over `site` with `env` (PORT must be in it). Does not wait for the
+ * Starts the server of `target` over `site` (a pack's input, or its bytes) with `env` (PORT must be in it). Does not wait for the
  * port: see `waitForPort`.
  */
 export function startNative(
   target: Target,
-  site: PackInput,
+  site: PackInput | Uint8Array,
   env: Record<string, string>,
   options: NativeOptions = {},
 ): NativeServer {
@@ -49,7 +49,7 @@ export function startNative(
   const pack = join(work, "site.pack");
   writeFileSync(binary, buildServer(target).elf);
   chmodSync(binary, 0o755);
-  writeFileSync(pack, writePack(site));
+  writeFileSync(pack, site instanceof Uint8Array ? site : writePack(site));
   const [command, ...rest] = [...(options.wrap ?? []), ...runCommand(target, binary)];
   const child = spawn(command!, [...rest, ...(options.args ? options.args(pack) : [pack])], {
     env,
