@@ -15,6 +15,7 @@ import {
   type Index,
   type Manifest,
   MEDIA_TYPE,
+  type RunConfig,
   rfc3339,
 } from "./oci.ts";
 import { type Platform, parsePlatform, platformName } from "./platform.ts";
@@ -142,6 +143,26 @@ function metadataAnnotations(metadata: ImageMetadata, created: string): Record<s
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => Boolean(entry[1])));
 }
 
+/** How a container of the image runs: the same for every platform (a Dockerfile can say it too). */
+export function runConfig(options: {
+  port: number;
+  user: string;
+  labels: Readonly<Record<string, string>>;
+  healthcheck?: Healthcheck | false;
+}): RunConfig {
+  const { port, user, labels, healthcheck } = options;
+  return {
+    User: user,
+    ExposedPorts: { [`${port}/tcp`]: {} },
+    Env: [`PORT=${port}`],
+    Entrypoint: [`/${SERVER_PATH}`, `/${PACK_PATH}`],
+    WorkingDir: "/",
+    StopSignal: "SIGTERM",
+    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
+    ...(healthcheck === false ? {} : { Healthcheck: healthcheck ?? DEFAULT_HEALTHCHECK }),
+  };
+}
+
 /**
  * Builds the image: compresses the layers (the pack once, whatever the number of platforms) and
  * derives configs, manifests and the index. Nothing is written to disk; pass the result to
@@ -192,16 +213,7 @@ export async function buildImage(options: BuildOptions): Promise<Image> {
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant ? { variant: platform.variant } : {}),
-      config: {
-        User: user,
-        ExposedPorts: { [`${port}/tcp`]: {} },
-        Env: [`PORT=${port}`],
-        Entrypoint: [`/${SERVER_PATH}`, `/${PACK_PATH}`],
-        WorkingDir: "/",
-        StopSignal: "SIGTERM",
-        ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
-        ...(options.healthcheck === false ? {} : { Healthcheck: options.healthcheck ?? DEFAULT_HEALTHCHECK }),
-      },
+      config: runConfig({ port, user, labels, healthcheck: options.healthcheck }),
       rootfs: { type: "layers", diff_ids: [serverLayer.diffId, packLayer.diffId] },
       history: [
         {

@@ -12,10 +12,13 @@ export {
   type Image,
   type ImageMetadata,
   type ImageSummary,
+  PACK_MODE,
   PACK_PATH,
   type PlatformSummary,
+  runConfig,
   SERVER_PATH,
 } from "./build.ts";
+export { dockerfile } from "./dockerfile.ts";
 export { ImageError } from "./errors.ts";
 export { writeLayout } from "./layout.ts";
 export { gitMetadata, resolveCreated } from "./metadata.ts";
