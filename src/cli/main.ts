@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { buildCommand } from "./build.ts";
 import { reportError, UsageError } from "./errors.ts";
+import { inspectCommand } from "./inspect.ts";
 import { packCommand } from "./pack.ts";
 import { serveCommand } from "./serve.ts";
 import { VERSION } from "./version.ts";
@@ -32,12 +33,15 @@ Examples:
   speck build ./dist -o site.tar            image for docker load (docker run -p 8080:8080 speck-site)
   speck build ./dist -o site-oci            multi-arch OCI layout (amd64 and arm64)
   speck pack ./dist -o site.pack            write the compiled pack only
+  speck pack ./dist -o image/               pack, server and a Dockerfile FROM scratch for docker build
+  speck inspect --server                    the native server's bytes per function
 
 Configuration: speck.config.json or .ts in the site folder, its parent or here (docs/config.md).`,
   );
   serveCommand(cli);
   buildCommand(cli);
   packCommand(cli);
+  inspectCommand(cli);
   return cli;
 }
 
