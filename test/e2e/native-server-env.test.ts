@@ -89,6 +89,33 @@ test("SPECK_LOG=json: one JSON object per response, over IPv4 and IPv6", async (
   }
 });
 
+test("two workers sharing stdout: every line whole, long request lines cut at 600 bytes", async () => {
+  const port = await freePort();
+  const server = startNative(x64, CORPUS_SITE, { PORT: String(port), SPECK_WORKERS: "2", SPECK_LOG: "json" });
+  try {
+    await waitForPort(port);
+    const long = `/about?${"q".repeat(3000)}`;
+    const batch = `GET ${long} HTTP/1.1\r\nHost: a\r\n\r\n`.repeat(20);
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        exchange(port, `${batch}GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`),
+      ),
+    );
+    await until(() => server.stdout().split("\n").length > 420, "420 log lines");
+    const lines = server
+      .stdout()
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    assert.equal(lines.length, 420);
+    const cut = lines.filter((l) => l.request.startsWith("GET /about?"));
+    assert.equal(cut.length, 400);
+    for (const l of cut) assert.equal(l.request, `GET ${long}`.slice(0, 600));
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test("the access log never blocks serving: with nobody reading stdout, requests are still answered", async () => {
   const port = await freePort();
   const server = startNative(x64, CORPUS_SITE, { PORT: String(port), SPECK_WORKERS: "1", SPECK_LOG: "json" });

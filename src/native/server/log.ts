@@ -1,6 +1,7 @@
 // The access log in the IR: one line per response, in Common Log Format or JSON (SPECK_LOG=clf or
 // json), appended to a per-worker buffer and written to stdout once per loop turn. Stdout is made
-// non-blocking, and what it cannot take at once is dropped: a slow log reader never stalls serving.
+// non-blocking: what it cannot take stays buffered, and lines are dropped only when the buffer is
+// full, so a slow log reader never stalls serving.
 //
 // A line is rendered from a template: literal bytes, bytes of the current Date line (0x80 + offset)
 // and field codes below 8, so both formats share one small interpreter.
@@ -11,8 +12,10 @@ import { R } from "./loop.ts";
 
 /** Bytes buffered per worker before a flush is forced mid-turn. */
 export const LOG_BUFFER = 64 * 1024;
-/** Bytes of a request line that are logged; longer lines are cut (a head may be 8 KiB). */
-export const LOG_LINE_MAX = 2048;
+/** Pipe writes up to this size are atomic, so workers sharing stdout never tear each other's lines. */
+const PIPE_BUF = 4096;
+/** Bytes of a request line that are logged, so that a whole log line fits in PIPE_BUF. */
+export const LOG_LINE_MAX = 600;
 /** The most one log line can take: the request line escaped at 6 bytes a byte, plus the rest. */
 const LOG_ENTRY_MAX = LOG_LINE_MAX * 6 + 256;
 
@@ -89,11 +92,23 @@ export function emitLog(p: ProgramBuilder): void {
     f.mov("a0", 1).mov("a1", F_SETFL).mov("a2", O_NONBLOCK).syscall("fcntl").ret();
   });
 
-  // log_flush(): one write of what is buffered; whatever stdout does not take now is dropped
-  p.func("log_flush", {}, (f) => {
-    f.load(8, "a2", { base: "s5", offset: G.logLength }).br("eq", "a2", 0, "done");
-    f.mov("a0", 1).addr("a1", "log_buffer").syscall("write");
-    f.store(8, 0, { base: "s5", offset: G.logLength });
+  // log_flush(): writes what is buffered in whole lines of at most PIPE_BUF bytes per write; what
+  // stdout does not take now stays buffered for the next turn
+  p.func("log_flush", { saves: ["s0", "s1"] }, (f) => {
+    f.addr("s0", "log_buffer").load(8, "s1", { base: "s5", offset: G.logLength }).add("s1", "s1", "s0");
+    f.label("chunk").sub("a2", "s1", "s0").br("eq", "a2", 0, "keep").br("leu", "a2", PIPE_BUF, "write");
+    f.mov("a2", PIPE_BUF);
+    f.label("back").sub("a2", "a2", 1).load(1, "a1", { base: "s0", index: "a2" }).br("ne", "a1", 10, "back");
+    f.add("a2", "a2", 1);
+    f.label("write").mov("a0", 1).mov("a1", "s0").syscall("write").br("le", "a0", 0, "keep");
+    f.add("s0", "s0", "a0").jmp("chunk");
+    // move what is left to the front of the buffer
+    f.label("keep")
+      .addr("a1", "log_buffer")
+      .sub("a2", "s1", "s0")
+      .store(8, "a2", { base: "s5", offset: G.logLength });
+    f.label("move").br("eq", "s0", "s1", "done").load(1, "a3", "s0").store(1, "a3", "a1").add("s0", "s0", 1);
+    f.add("a1", "a1", 1).jmp("move");
     f.label("done").ret();
   });
 
@@ -147,6 +162,8 @@ export function emitLog(p: ProgramBuilder): void {
   p.func("log_request", { saves: ["s0", "s1", "s2", "s3", "s4"] }, (f) => {
     f.mov("s2", "a0").load(8, "a0", { base: "s5", offset: G.logLength });
     f.br("ltu", "a0", LOG_BUFFER - LOG_ENTRY_MAX, "room").call("log_flush");
+    // stdout is still too far behind: this line is dropped
+    f.load(8, "a0", { base: "s5", offset: G.logLength }).br("geu", "a0", LOG_BUFFER - LOG_ENTRY_MAX, "full");
     f.label("room")
       .addr("s0", "log_buffer")
       .load(8, "a0", { base: "s5", offset: G.logLength })
@@ -188,6 +205,6 @@ export function emitLog(p: ProgramBuilder): void {
       .addr("a0", "log_buffer")
       .sub("a0", "s0", "a0")
       .store(8, "a0", { base: "s5", offset: G.logLength });
-    f.ret();
+    f.label("full").ret();
   });
 }
