@@ -35,8 +35,6 @@ const FIELDS = {
   sigaction: 32,
   /** "Date: <29 bytes>\r\n", rewritten when the second changes. */
   dateLine: 40,
-  /** The iovec array of one writev. */
-  iov: 16 * 8,
   /** The response the HTTP layer hands to send (see R in loop.ts). */
   response: 64,
   /** The end of the input http_input is working on: the access log reads request lines up to it. */

@@ -31,7 +31,7 @@ const EMFILE = 24;
 const ENFILE = 23;
 const CLOCK_REALTIME_COARSE = 5;
 
-/** Connection entry: 64 bytes at conns + fd * 64. */
+/** Connection entry: 64 bytes at conns + fd * 64; from headPtr on, three iovecs (head, dynamic, body). */
 export const C = {
   deadline: 0,
   flags: 4,
@@ -192,13 +192,13 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .or("a1", "a1", CLOSE_AFTER)
       .store(1, "a1", { base: "s1", offset: C.flags });
     f.label("keep");
-    // stage all three parts in the entry, with the dynamic bytes still in the shared scratch
-    f.load(8, "a1", { base: "a0", offset: R.head }).store(8, "a1", { base: "s1", offset: C.headPtr });
-    f.load(8, "a1", { base: "a0", offset: R.headLen }).store(8, "a1", { base: "s1", offset: C.headLen });
-    f.load(8, "a1", { base: "a0", offset: R.dyn }).store(8, "a1", { base: "s1", offset: C.dynPtr });
-    f.load(8, "a1", { base: "a0", offset: R.dynLen }).store(8, "a1", { base: "s1", offset: C.dynLen });
-    f.load(8, "a1", { base: "a0", offset: R.body }).store(8, "a1", { base: "s1", offset: C.bodyPtr });
-    f.load(8, "a1", { base: "a0", offset: R.bodyLen }).store(8, "a1", { base: "s1", offset: C.bodyLen });
+    // stage the three parts (head, dynamic bytes still in the shared scratch, body) in the entry:
+    // R's first six words and the entry's from C.headPtr are both three iovecs
+    f.mov("a2", 0);
+    f.label("stage")
+      .load(8, "a1", { base: "a0", index: "a2" })
+      .store(8, "a1", { base: "s1", index: "a2", offset: C.headPtr });
+    f.add("a2", "a2", 8).br("ltu", "a2", 48, "stage");
     f.mov("a0", "s0").call("flush").br("eq", "a0", 0, "done");
     // pending: move the unwritten dynamic bytes out of the scratch
     f.load(8, "a2", { base: "s1", offset: C.dynLen }).br("eq", "a2", 0, "pending");
@@ -219,39 +219,20 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
   // flush(fd) → 0 when the entry's pending output is all written (or the connection was closed), 1 when pending
   p.func("flush", { saves: ["s0", "s1"] }, (f) => {
     f.mov("s0", "a0").call("entry").mov("s1", "a0");
-    f.label("again");
-    f.add("a1", "s5", G.iov);
-    for (const [i, [ptr, len]] of [
-      [C.headPtr, C.headLen],
-      [C.dynPtr, C.dynLen],
-      [C.bodyPtr, C.bodyLen],
-    ].entries()) {
-      f.load(8, "a2", { base: "s1", offset: ptr }).store(8, "a2", { base: "a1", offset: i * 16 });
-      f.load(8, "a2", { base: "s1", offset: len }).store(8, "a2", { base: "a1", offset: i * 16 + 8 });
-    }
-    f.mov("a0", "s0").mov("a2", 3).syscall("writev");
+    // the entry's three (pointer, length) pairs are the iovecs of one writev
+    f.label("again").mov("a0", "s0").add("a1", "s1", C.headPtr).mov("a2", 3).syscall("writev");
     f.br("lt", "a0", 0, "error");
-    // advance the three parts by the bytes written
-    for (const [ptr, len] of [
-      [C.headPtr, C.headLen],
-      [C.dynPtr, C.dynLen],
-      [C.bodyPtr, C.bodyLen],
-    ] as const) {
-      const next = f.newLabel("part");
-      f.load(8, "a1", { base: "s1", offset: len })
-        .mov("a2", "a0")
-        .br("leu", "a2", "a1", next)
-        .mov("a2", "a1");
-      f.label(next).sub("a1", "a1", "a2").store(8, "a1", { base: "s1", offset: len });
-      f.load(8, "a3", { base: "s1", offset: ptr })
-        .add("a3", "a3", "a2")
-        .store(8, "a3", { base: "s1", offset: ptr });
-      f.sub("a0", "a0", "a2");
-    }
-    f.load(8, "a1", { base: "s1", offset: C.headLen })
-      .load(8, "a2", { base: "s1", offset: C.dynLen })
-      .or("a1", "a1", "a2");
-    f.load(8, "a2", { base: "s1", offset: C.bodyLen }).or("a1", "a1", "a2").br("ne", "a1", 0, "again");
+    // advance the three parts by the bytes written; a4 collects what is left
+    f.add("a1", "s1", C.headPtr).mov("a4", 0).add("a5", "s1", C.size);
+    f.label("part").load(8, "a2", { base: "a1", offset: 8 }).mov("a3", "a0").br("leu", "a3", "a2", "fits");
+    f.mov("a3", "a2");
+    f.label("fits").sub("a2", "a2", "a3").store(8, "a2", { base: "a1", offset: 8 }).or("a4", "a4", "a2");
+    f.load(8, "a2", "a1")
+      .add("a2", "a2", "a3")
+      .store(8, "a2", "a1")
+      .sub("a0", "a0", "a3")
+      .add("a1", "a1", 16);
+    f.br("ne", "a1", "a5", "part").br("ne", "a4", 0, "again");
     // all written
     f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", CLOSE_AFTER).br("ne", "a2", 0, "close");
     f.and("a2", "a1", WRITING).br("eq", "a2", 0, "done");
