@@ -171,6 +171,22 @@ test("x64 lowering picks the shortest forms", (t) => {
       ],
     },
     {
+      name: "branch on a dead loaded byte",
+      body: (f) =>
+        f.load(1, "a1", { base: "a0", offset: 3 }).br("lt", "a1", 0x80, "x").mov("a0", 0).label("x"),
+      want: ["cmp BYTE PTR [rdi+0x3],0x80", "jb @8", "xor edi,edi"],
+    },
+    {
+      name: "branch on a dead loaded qword and a register",
+      body: (f) => f.load(8, "a1", "s4").br("gt", "a1", "a2", "x").mov("a0", 0).label("x"),
+      want: ["cmp QWORD PTR [r14],rdx", "jg @7", "xor edi,edi"],
+    },
+    {
+      name: "branch on a loaded byte still read later",
+      body: (f) => f.load(1, "a1", "a0").br("eq", "a1", 0, "x").mov("a0", "a1").label("x"),
+      want: ["movzx esi,BYTE PTR [rdi]", "test esi,esi", "je @9", "mov edi,esi"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -744,5 +760,42 @@ test("x64 branches on the zero flag of the op before agree with the interpreter"
             });
           }
       }
+  agree(t, sweep(cases));
+});
+
+test("x64 branches on a dead loaded value compare memory directly and agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const stored = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x8000n, 0xffffn, 0x80000000n, 0xffffffffn, -1n, 1n << 40n];
+  const imms = [
+    0n,
+    1n,
+    0x7fn,
+    0x80n,
+    0xffn,
+    0x100n,
+    0xffffn,
+    0x7fffffffn,
+    0x80000000n,
+    0xffffffffn,
+    -1n,
+    -129n,
+  ];
+  for (const size of [1, 2, 4, 8] as const)
+    for (const v of stored)
+      for (const cond of CONDS)
+        for (const b of [...imms, "a2" as const, "a3" as const]) {
+          cases.push({
+            name: `load${size * 8} ${v}; br ${cond} a1, ${b}`,
+            emit: (f, label) => {
+              const taken = label("taken");
+              // a2 is narrow (loaded at the same size), a3 a full 64-bit value.
+              f.addr("s1", "scratch").mov("a3", v).store(8, "a3", "s1").mov("a3", 0x7f7fn);
+              f.store(8, "a3", { base: "s1", offset: 8 }).load(size, "a2", { base: "s1", offset: 8 });
+              f.mov("a3", -2).mov("a0", 1).load(size, "a1", { base: "s1", index: "a0", offset: -1 });
+              f.br(cond, "a1", b, taken).mov("a0", 0).label(taken).mov("a1", 0).mov("s1", 0);
+            },
+          });
+        }
   agree(t, sweep(cases));
 });

@@ -4,6 +4,7 @@
 // own bytes, so the size report can attribute every byte to an instruction kind; the only context
 // is what the straight-line code before proves about register widths and whether a0 is read next.
 
+import { analyzeLiveness, type Liveness, regBit } from "../../ir/liveness.ts";
 import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
@@ -251,39 +252,41 @@ function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths): number[] {
   return [...movImm(RAX, v), ...x.aluRegReg("cmp", ra, RAX)];
 }
 
-/** Whether `insn` reads `reg`, writes it without reading it, or neither; control flow counts as a read. */
-function useOf(insn: Insn, reg: Reg): "read" | "write" | null {
-  const is = (s: Src | undefined) => s === reg;
-  const inMem = (m: Mem) => m.base === reg || m.index === reg;
-  switch (insn.op) {
-    case "mov":
-      return is(insn.src) ? "read" : insn.dst === reg ? "write" : null;
-    case "bin":
-      return insn.a === reg || is(insn.b) ? "read" : insn.dst === reg ? "write" : null;
-    case "un":
-      return insn.a === reg ? "read" : insn.dst === reg ? "write" : null;
-    case "load":
-      return inMem(insn.mem) ? "read" : insn.dst === reg ? "write" : null;
-    case "store":
-      return is(insn.src) || inMem(insn.mem) ? "read" : null;
-    case "addr":
-      return insn.dst === reg ? "write" : null;
-    case "ret":
-      // Callers see only a0 (the result) and the s-registers after a return.
-      return reg === "a0" || reg.startsWith("s") ? "read" : "write";
-    default:
-      // Labels, jumps, calls and syscalls: the register may be read after or through them.
-      return "read";
-  }
-}
+const UNSIGNED: Record<Cond, Cond> = {
+  eq: "eq",
+  ne: "ne",
+  lt: "ltu",
+  le: "leu",
+  gt: "gtu",
+  ge: "geu",
+  ltu: "ltu",
+  leu: "leu",
+  gtu: "gtu",
+  geu: "geu",
+};
 
-/** True when `reg` is written before it is read after instruction `i` (within straight-line code). */
-function deadAfter(body: readonly Insn[], i: number, reg: Reg): boolean {
-  for (let j = i + 1; j < body.length; j++) {
-    const use = useOf(body[j]!, reg);
-    if (use !== null) return use === "write";
+/**
+ * `load r, [mem]` followed by `br cond r, b` where r is dead afterwards: the branch can compare the
+ * memory operand directly. A narrower access compares zero-extended values, which are never
+ * negative, so signed conditions become unsigned ones; `b` must fit the access size. Returns the
+ * compare and the condition to branch on, or null when the pair does not fuse.
+ */
+function fusedLoadCompare(
+  load: Extract<Insn, { op: "load" }>,
+  br: Extract<Insn, { op: "br" }>,
+  widths: Widths,
+): { bytes: number[]; cond: Cond } | null {
+  if (br.a !== load.dst || br.b === load.dst) return null;
+  const m = mem(load.mem);
+  const cond = load.size === 8 ? br.cond : UNSIGNED[br.cond];
+  if (typeof br.b === "bigint") {
+    const v = BigInt.asIntN(64, br.b);
+    if (load.size === 8) return x.isInt32(v) ? { bytes: x.cmpMemImm(8, m, v), cond } : null;
+    if (v < 0n || v >= 1n << BigInt(load.size * 8)) return null;
+    return { bytes: x.cmpMemImm(load.size, m, v), cond };
   }
-  return false;
+  if (widthOf(widths, br.b) > load.size * 8) return null;
+  return { bytes: x.cmpMemReg(load.size, m, phys(br.b)), cond };
 }
 
 /** True when only labels lie between instruction `i` and label `target`: a jump there is a no-op. */
@@ -331,6 +334,7 @@ function lowerFunction(
   isEntry: boolean,
   syscalls: Record<string, number>,
   functions: ReadonlySet<string>,
+  liveness: Liveness,
 ): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const bytes = (b: number[]) => {
@@ -344,16 +348,23 @@ function lowerFunction(
   const tailCall = (i: number) =>
     func.body[i]?.op === "call" && func.body[i + 1]?.op === "ret" && exitSequence.length <= 2;
   let exitPlaced = false;
+  /** Whether `reg` may be read after instruction `i`. */
+  const liveAfter = (i: number, reg: Reg) => (liveness.after(func.name, i) & regBit(reg)) !== 0;
   // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
-  if (isEntry && !deadAfter(func.body, -1, "a0")) bytes(x.movRegReg(A0, RSP));
+  if (isEntry && liveness.entry(func.name) & regBit("a0")) bytes(x.movRegReg(A0, RSP));
   bytes(prologue(frame));
 
   const widths: Widths = new Map();
   /** The register whose zero-ness ZF holds after the instruction just lowered, if any. */
   let zeroFlagOf: Reg | null = null;
+  /** The condition a fused load-and-compare leaves for the branch after it. */
+  let fusedCond: Cond | null = null;
   const isData = (symbol: string) => !functions.has(symbol);
-  /** `zeroFlag`: the register whose zero-ness ZF holds before `insn`, if any. */
-  const lower = (insn: Insn, i: number, zeroFlag: Reg | null): void => {
+  /**
+   * `zeroFlag`: the register whose zero-ness ZF holds before `insn`, if any; `compared`: the
+   * condition to branch on when the load before `insn` already set the flags for it.
+   */
+  const lower = (insn: Insn, i: number, zeroFlag: Reg | null, compared: Cond | null): void => {
     switch (insn.op) {
       case "mov":
         if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
@@ -362,7 +373,7 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin": {
-        const lowered = lowerBinary(insn, !deadAfter(func.body, i, "a2"));
+        const lowered = lowerBinary(insn, liveAfter(i, "a2"));
         bytes(lowered);
         if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
         return;
@@ -370,9 +381,18 @@ function lowerFunction(
       case "un":
         bytes([...movReg(phys(insn.dst), phys(insn.a)), ...x.unaryReg(insn.kind, phys(insn.dst))]);
         return;
-      case "load":
-        bytes(x.load(insn.size, phys(insn.dst), mem(insn.mem)));
+      case "load": {
+        const next = func.body[i + 1];
+        const fused =
+          next?.op === "br" && !liveAfter(i + 1, insn.dst) && !fallsThroughTo(func.body, i + 1, next.target)
+            ? fusedLoadCompare(insn, next, widths)
+            : null;
+        if (fused) {
+          bytes(fused.bytes);
+          fusedCond = fused.cond;
+        } else bytes(x.load(insn.size, phys(insn.dst), mem(insn.mem)));
         return;
+      }
       case "store":
         bytes(lowerStore(insn));
         return;
@@ -393,15 +413,15 @@ function lowerFunction(
         return;
       case "br": {
         if (fallsThroughTo(func.body, i, insn.target)) return;
+        // The load before compared its memory operand already (see fusedLoadCompare).
+        const cond = compared ?? insn.cond;
         // eq/ne against 0 right after an ALU op on the same register: its ZF is the answer.
-        const reuse = zeroFlag === insn.a && insn.b === 0n && (insn.cond === "eq" || insn.cond === "ne");
-        if (!reuse) bytes(lowerCompare(insn.cond, insn.a, insn.b, widths));
-        const implied = reuse
-          ? IMPLIED_BY_ZERO_FLAG[insn.cond as "eq" | "ne"]
-          : IMPLIED_BY_COMPARE[insn.cond];
+        const reuse = zeroFlag === insn.a && insn.b === 0n && (cond === "eq" || cond === "ne");
+        if (!reuse && compared === null) bytes(lowerCompare(cond, insn.a, insn.b, widths));
+        const implied = reuse ? IMPLIED_BY_ZERO_FLAG[cond as "eq" | "ne"] : IMPLIED_BY_COMPARE[cond];
         items.push({
           kind: "branch",
-          cc: x.CC[insn.cond],
+          cc: x.CC[cond],
           implies: implied.map((c) => x.CC[c]),
           target: local(insn.target),
           long: false,
@@ -434,15 +454,17 @@ function lowerFunction(
           );
         bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
-        if (!NO_RETURN_SYSCALLS.has(insn.name) && !deadAfter(func.body, i, "a0")) bytes(x.xchgRax(A0));
+        if (!NO_RETURN_SYSCALLS.has(insn.name) && liveAfter(i, "a0")) bytes(x.xchgRax(A0));
         return;
       }
     }
   };
   func.body.forEach((insn, i) => {
     const flags = zeroFlagOf;
+    const compared = fusedCond;
     zeroFlagOf = null;
-    lower(insn, i, flags);
+    fusedCond = null;
+    lower(insn, i, flags, compared);
     trackWidths(insn, widths, isData);
   });
   return items;
@@ -471,7 +493,10 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
     a.name === program.entry ? -1 : b.name === program.entry ? 1 : 0,
   );
   const functions = new Set(program.funcs.map((f) => f.name));
-  const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls, functions));
+  const liveness = analyzeLiveness(program);
+  const items = ordered.flatMap((f) =>
+    lowerFunction(f, f.name === program.entry, syscalls, functions, liveness),
+  );
 
   // Relaxation: lay out, then give every short branch whose target is out of rel8 range a relay in
   // range or else the near form, and repeat. Branches only grow and distances with them, so a relay

@@ -141,6 +141,20 @@ function cases(): Case[] {
     for (const size of [1, 2, 4, 8] as const)
       for (const v of size === 1 ? [0n, 255n] : size === 2 ? [0n, 0xffffn] : [0n, -1n, 0x7fffffffn])
         c.push({ asm: `mov ${SIZE_PTR[size]} ptr ${mt}, ${v}`, bytes: x.storeImm(size, v, m) });
+    for (const r of [0, 6, 7, 8, 15]) {
+      c.push({ asm: `cmp byte ptr ${mt}, ${R8[r]}`, bytes: x.cmpMemReg(1, m, r) });
+      c.push({ asm: `cmp word ptr ${mt}, ${R16[r]}`, bytes: x.cmpMemReg(2, m, r) });
+      c.push({ asm: `cmp dword ptr ${mt}, ${R32[r]}`, bytes: x.cmpMemReg(4, m, r) });
+      c.push({ asm: `cmp qword ptr ${mt}, ${R[r]}`, bytes: x.cmpMemReg(8, m, r) });
+    }
+    for (const [size, values] of [
+      [1, [0n, 1n, 127n, 128n, 255n]],
+      [2, [0n, 127n, 128n, 0xff80n, 0xffffn, -1n]],
+      [4, [0n, 127n, 128n, 0xffffff80n, 0xffffffffn, -129n]],
+      [8, [0n, -1n, 127n, -128n, 128n, 0x7fffffffn, -0x80000000n]],
+    ] as const)
+      for (const v of values)
+        c.push({ asm: `cmp ${SIZE_PTR[size]} ptr ${mt}, ${v}`, bytes: x.cmpMemImm(size, m, v) });
   }
   for (const [name, cc] of Object.entries({
     je: 4,
@@ -196,6 +210,8 @@ test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.aluReg32Imm("and", 0, 1n << 32n), /does not fit/);
   assert.throws(() => x.pushImm32(1n << 31n), /does not fit/);
   assert.throws(() => x.xchgRax(x.RAX), /nop/);
+  assert.throws(() => x.cmpMemImm(1, { base: 0, disp: 0 }, 256n), /does not fit/);
+  assert.throws(() => x.cmpMemImm(8, { base: 0, disp: 0 }, 1n << 31n), /does not fit/);
   assert.throws(() => x.shiftRegImm("shl", 0, 64), /outside/);
   assert.throws(() => x.jccShort(4, 128), /rel8/);
   assert.throws(() => x.load(8, 0, { base: 0, index: x.RSP, disp: 0 }), /index/);

@@ -287,6 +287,28 @@ export function storeImm(size: 1 | 2 | 4 | 8, value: bigint, m: X64Mem): number[
   }
 }
 
+/**
+ * `cmp size ptr [mem], imm`: `value` is the immediate's bit pattern at the access size; word and
+ * dword compares take the sign-extended imm8 form when the pattern allows, like GNU as.
+ */
+export function cmpMemImm(size: 1 | 2 | 4 | 8, m: X64Mem, value: bigint): number[] {
+  const bits = size * 8;
+  const fits = size === 8 ? isInt32(value) : value >= -(1n << BigInt(bits - 1)) && value < 1n << BigInt(bits);
+  if (!fits) throw new Error(`x64: ${value} does not fit a ${bits}-bit compare`);
+  const imm = BigInt.asIntN(Math.min(bits, 32), value);
+  const prefix = size === 2 ? [0x66] : [];
+  if (size === 1) return [...memRex(false, 0, m), 0x80, ...modrmMem(7, m), ...le(imm, 1)];
+  if (isInt8(imm)) return [...prefix, ...memRex(size === 8, 0, m), 0x83, ...modrmMem(7, m), ...le(imm, 1)];
+  return [...prefix, ...memRex(size === 8, 0, m), 0x81, ...modrmMem(7, m), ...le(imm, size === 2 ? 2 : 4)];
+}
+
+/** `cmp size ptr [mem], reg`: flags of the memory operand minus the register's low `size` bytes. */
+export function cmpMemReg(size: 1 | 2 | 4 | 8, m: X64Mem, reg: number): number[] {
+  const prefix = size === 2 ? [0x66] : [];
+  const force = size === 1 && reg >= 4 && reg <= 7;
+  return [...prefix, ...memRex(size === 8, reg, m, force), size === 1 ? 0x38 : 0x39, ...modrmMem(reg, m)];
+}
+
 /** `lea r64, [mem]`. */
 export function leaRegMem(dst: number, m: X64Mem): number[] {
   return [...memRex(true, dst, m), 0x8d, ...modrmMem(dst, m)];

@@ -1,0 +1,233 @@
+// Which registers hold a value some later instruction may still read, after every instruction of
+// every function: a backward dataflow over each function's control flow, with a call reading what
+// its callee reads before writing (a fixpoint over the call graph) and clobbering a0..a5. Lowering
+// uses it to skip work for dead values; the optimizer to drop instructions whose result nobody reads.
+
+import { type Insn, type Mem, type Program, REGS, type Reg, SAVED_REGS, type Src } from "./types.ts";
+
+/** A set of IR registers as a bit mask, bit i standing for REGS[i]. */
+export type RegSet = number;
+
+const BIT = Object.fromEntries(REGS.map((r, i) => [r, 1 << i])) as Record<Reg, number>;
+
+/** The set holding only `reg`. */
+export const regBit = (reg: Reg): RegSet => BIT[reg];
+
+const ARGS: RegSet = 0b111111;
+const SAVED: RegSet = SAVED_REGS.reduce((set, r) => set | BIT[r], 0);
+
+/** Syscalls after which control never continues. */
+export const NO_RETURN_SYSCALLS: ReadonlySet<string> = new Set(["exit", "exit_group", "rt_sigreturn"]);
+
+/**
+ * Arguments each Linux syscall reads (its C signature); a syscall not listed is taken to read all
+ * six argument registers.
+ */
+const SYSCALL_ARGS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(["getpid", "getppid", "fork", "rt_sigreturn"].map((n) => [n, 0])),
+  ...Object.fromEntries(["close", "exit", "exit_group", "epoll_create1"].map((n) => [n, 1])),
+  ...Object.fromEntries(
+    [
+      "fstat",
+      "munmap",
+      "nanosleep",
+      "shutdown",
+      "listen",
+      "kill",
+      "getrlimit",
+      "setrlimit",
+      "clock_gettime",
+      "pipe2",
+    ].map((n) => [n, 2]),
+  ),
+  ...Object.fromEntries(
+    [
+      "read",
+      "write",
+      "open",
+      "mprotect",
+      "readv",
+      "writev",
+      "madvise",
+      "socket",
+      "connect",
+      "bind",
+      "getsockname",
+      "getpeername",
+      "fcntl",
+      "sched_getaffinity",
+      "dup3",
+      "getrandom",
+    ].map((n) => [n, 3]),
+  ),
+  ...Object.fromEntries(
+    [
+      "rt_sigaction",
+      "rt_sigprocmask",
+      "sendfile",
+      "wait4",
+      "epoll_wait",
+      "epoll_ctl",
+      "openat",
+      "accept4",
+      "prlimit64",
+    ].map((n) => [n, 4]),
+  ),
+  ...Object.fromEntries(["setsockopt", "getsockopt", "clone", "prctl", "ppoll"].map((n) => [n, 5])),
+};
+
+const srcSet = (s: Src): RegSet => (typeof s === "bigint" ? 0 : BIT[s]);
+const memSet = (m: Mem): RegSet => (m.base === "sp" ? 0 : BIT[m.base]) | (m.index ? BIT[m.index] : 0);
+
+/** Registers `insn` writes: a call clobbers every argument register. */
+export function defsOf(insn: Insn): RegSet {
+  switch (insn.op) {
+    case "mov":
+    case "bin":
+    case "un":
+    case "load":
+    case "addr":
+      return BIT[insn.dst];
+    case "call":
+      return ARGS;
+    case "syscall":
+      return BIT.a0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Registers `insn` reads; `callee` gives what a called function reads before writing, `returned`
+ * whether some caller reads the result of the function `insn` is in.
+ */
+function usesOf(insn: Insn, callee: (name: string) => RegSet, returned: boolean): RegSet {
+  switch (insn.op) {
+    case "mov":
+      return srcSet(insn.src);
+    case "bin":
+      return BIT[insn.a] | srcSet(insn.b);
+    case "un":
+      return BIT[insn.a];
+    case "load":
+      return memSet(insn.mem);
+    case "store":
+      return memSet(insn.mem) | srcSet(insn.src);
+    case "br":
+      return BIT[insn.a] | srcSet(insn.b);
+    case "call":
+      return callee(insn.fn);
+    case "syscall":
+      return (1 << (SYSCALL_ARGS[insn.name] ?? 6)) - 1;
+    case "ret":
+      // The saved registers are restored and the others never written: only the result matters.
+      return returned ? BIT.a0 : 0;
+    default:
+      return 0;
+  }
+}
+
+/** Indexes of the instructions control may go to after instruction `i`. */
+export function successors(body: readonly Insn[], i: number, labels: ReadonlyMap<string, number>): number[] {
+  const insn = body[i]!;
+  const next = i + 1 < body.length ? [i + 1] : [];
+  switch (insn.op) {
+    case "jmp":
+      return [labels.get(insn.target)!];
+    case "br":
+      return [...next, labels.get(insn.target)!];
+    case "ret":
+      return [];
+    case "syscall":
+      return NO_RETURN_SYSCALLS.has(insn.name) ? [] : next;
+    default:
+      return next;
+  }
+}
+
+/** Index of every label in a body. */
+export function labelIndexes(body: readonly Insn[]): Map<string, number> {
+  const at = new Map<string, number>();
+  body.forEach((insn, i) => {
+    if (insn.op === "label") at.set(insn.name, i);
+  });
+  return at;
+}
+
+/** Live-out sets of one function's instructions, plus its live-in (what it reads before writing). */
+function analyzeBody(
+  body: readonly Insn[],
+  callee: (name: string) => RegSet,
+  returned: boolean,
+  alwaysLive: RegSet,
+): { liveOut: RegSet[]; liveIn: RegSet } {
+  const labels = labelIndexes(body);
+  const succ = body.map((_, i) => successors(body, i, labels));
+  const uses = body.map((insn) => usesOf(insn, callee, returned));
+  const defs = body.map(defsOf);
+  const liveIn = new Array<RegSet>(body.length).fill(0);
+  const liveOut = new Array<RegSet>(body.length).fill(0);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = body.length - 1; i >= 0; i--) {
+      let out = alwaysLive;
+      for (const s of succ[i]!) out |= liveIn[s]!;
+      const into = uses[i]! | (out & ~defs[i]!);
+      if (out !== liveOut[i] || into !== liveIn[i]) {
+        liveOut[i] = out;
+        liveIn[i] = into;
+        changed = true;
+      }
+    }
+  }
+  return { liveOut, liveIn: body.length > 0 ? liveIn[0]! : 0 };
+}
+
+/** Liveness of a whole program: per function, the registers live after each instruction. */
+export interface Liveness {
+  /** Registers live after instruction `i` of function `func`. */
+  after(func: string, i: number): RegSet;
+  /** Registers live when function `func` starts. */
+  entry(func: string): RegSet;
+}
+
+/**
+ * Computes liveness for every function of a verified program. Saved registers a signal handler
+ * (any function whose address is taken) reads stay live everywhere, since it may run anywhere; a
+ * function's result is live at its `ret` only when some caller reads a0 after calling it. Both
+ * grow from nothing to a fixpoint, so what is found live is what some path may read.
+ */
+export function analyzeLiveness(program: Program): Liveness {
+  const liveIn = new Map<string, RegSet>(program.funcs.map((f) => [f.name, 0]));
+  const callee = (name: string) => liveIn.get(name) ?? ARGS | SAVED;
+  const handlers = new Set(
+    program.funcs.flatMap((f) => f.body.flatMap((insn) => (insn.op === "addr" ? [insn.symbol] : []))),
+  );
+  const returned = new Set<string>();
+  let results = new Map<string, RegSet[]>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    let alwaysLive = 0;
+    for (const name of handlers) alwaysLive |= (liveIn.get(name) ?? 0) & SAVED;
+    results = new Map();
+    for (const func of program.funcs) {
+      const { liveOut, liveIn: into } = analyzeBody(func.body, callee, returned.has(func.name), alwaysLive);
+      results.set(func.name, liveOut);
+      const merged = into | liveIn.get(func.name)!;
+      if (merged !== liveIn.get(func.name)) {
+        liveIn.set(func.name, merged);
+        changed = true;
+      }
+      func.body.forEach((insn, i) => {
+        if (insn.op === "call" && liveOut[i]! & BIT.a0 && !returned.has(insn.fn)) {
+          returned.add(insn.fn);
+          changed = true;
+        }
+      });
+    }
+  }
+  return {
+    after: (func, i) => results.get(func)?.[i] ?? ARGS | SAVED,
+    entry: (func) => liveIn.get(func) ?? ARGS | SAVED,
+  };
+}
