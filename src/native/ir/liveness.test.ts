@@ -39,3 +39,12 @@ test("liveness keeps what a signal handler reads live everywhere and returns onl
   assert.deepEqual(names(live.after("f", 1)), ["s1", "s4"], "a1 is dead: only a0 is returned");
   assert.deepEqual(names(live.entry("f")), ["a0", "s4"]);
 });
+
+test("liveness keeps an argument register a caller reads after the call live at the callee's ret", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("two").mov("a0", "a2").syscall("exit_group"));
+  p.func("two", {}, (f) => f.mov("a2", 28).mov("a1", 3).ret());
+  const live = analyzeLiveness(p.build("main"));
+  assert.deepEqual(names(live.after("two", 0)), ["a2"]);
+  assert.deepEqual(names(live.after("two", 1)), ["a2"], "a1 is never read");
+});

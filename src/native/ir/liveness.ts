@@ -99,9 +99,9 @@ export function defsOf(insn: Insn): RegSet {
 
 /**
  * Registers `insn` reads; `callee` gives what a called function reads before writing, `returned`
- * whether some caller reads the result of the function `insn` is in.
+ * the argument registers some caller of the function `insn` is in reads after the call.
  */
-function usesOf(insn: Insn, callee: (name: string) => RegSet, returned: boolean): RegSet {
+function usesOf(insn: Insn, callee: (name: string) => RegSet, returned: RegSet): RegSet {
   switch (insn.op) {
     case "mov":
       return srcSet(insn.src);
@@ -120,8 +120,9 @@ function usesOf(insn: Insn, callee: (name: string) => RegSet, returned: boolean)
     case "syscall":
       return (1 << (SYSCALL_ARGS[insn.name] ?? 6)) - 1;
     case "ret":
-      // The saved registers are restored and the others never written: only the result matters.
-      return returned ? BIT.a0 : 0;
+      // The saved registers are restored and the others never written: only what callers read
+      // after the call matters (a0, the result, and in IR that relies on it, an untouched a1..a5).
+      return returned;
     default:
       return 0;
   }
@@ -158,7 +159,7 @@ export function labelIndexes(body: readonly Insn[]): Map<string, number> {
 function analyzeBody(
   body: readonly Insn[],
   callee: (name: string) => RegSet,
-  returned: boolean,
+  returned: RegSet,
   alwaysLive: RegSet,
 ): { liveOut: RegSet[]; liveIn: RegSet } {
   const labels = labelIndexes(body);
@@ -193,8 +194,8 @@ export interface Liveness {
 
 /**
  * Computes liveness for every function of a verified program. Saved registers a signal handler
- * (any function whose address is taken) reads stay live everywhere, since it may run anywhere; a
- * function's result is live at its `ret` only when some caller reads a0 after calling it. Both
+ * (any function whose address is taken) reads stay live everywhere, since it may run anywhere; at
+ * a `ret`, the argument registers some caller reads after the call are live (a0 normally). Both
  * grow from nothing to a fixpoint, so what is found live is what some path may read.
  */
 export function analyzeLiveness(program: Program): Liveness {
@@ -203,7 +204,7 @@ export function analyzeLiveness(program: Program): Liveness {
   const handlers = new Set(
     program.funcs.flatMap((f) => f.body.flatMap((insn) => (insn.op === "addr" ? [insn.symbol] : []))),
   );
-  const returned = new Set<string>();
+  const returned = new Map<string, RegSet>();
   let results = new Map<string, RegSet[]>();
   for (let changed = true; changed; ) {
     changed = false;
@@ -211,7 +212,12 @@ export function analyzeLiveness(program: Program): Liveness {
     for (const name of handlers) alwaysLive |= (liveIn.get(name) ?? 0) & SAVED;
     results = new Map();
     for (const func of program.funcs) {
-      const { liveOut, liveIn: into } = analyzeBody(func.body, callee, returned.has(func.name), alwaysLive);
+      const { liveOut, liveIn: into } = analyzeBody(
+        func.body,
+        callee,
+        returned.get(func.name) ?? 0,
+        alwaysLive,
+      );
       results.set(func.name, liveOut);
       const merged = into | liveIn.get(func.name)!;
       if (merged !== liveIn.get(func.name)) {
@@ -219,8 +225,11 @@ export function analyzeLiveness(program: Program): Liveness {
         changed = true;
       }
       func.body.forEach((insn, i) => {
-        if (insn.op === "call" && liveOut[i]! & BIT.a0 && !returned.has(insn.fn)) {
-          returned.add(insn.fn);
+        if (insn.op !== "call") return;
+        const before = returned.get(insn.fn) ?? 0;
+        const after = before | (liveOut[i]! & ARGS);
+        if (after !== before) {
+          returned.set(insn.fn, after);
           changed = true;
         }
       });
