@@ -3,6 +3,7 @@
 // get a "did you mean" when a known key at the same level is close.
 
 import type { z } from "zod";
+import { authRuleSchema, ipRuleSchema, proxyRuleSchema } from "./access-schema.ts";
 import { compressionSchema, configSchema, headerRuleSchema, redirectSchema } from "./schema.ts";
 
 /** A mistake in the user's configuration or options: the CLI prints its message and exits 2. */
@@ -14,7 +15,16 @@ const KNOWN_KEYS: Record<string, string[]> = {
   compression: Object.keys(compressionSchema.shape),
   redirects: Object.keys(redirectSchema.shape),
   headers: Object.keys(headerRuleSchema.shape),
+  auth: Object.keys(authRuleSchema.shape),
+  "auth.usersFrom": ["env", "file"],
+  ipRules: Object.keys(ipRuleSchema.shape),
+  proxy: Object.keys(proxyRuleSchema.shape),
 };
+
+/** Values never repeated in messages: a user's hash, or a password pasted where a hash belongs. */
+function isSecret(path: readonly PropertyKey[]): boolean {
+  return path[0] === "auth" && path[2] === "users" && path.length > 3;
+}
 
 /** A value as it appears in a message: JSON, shortened. */
 export function describeValue(value: unknown): string {
@@ -76,6 +86,7 @@ export function closestKey(word: string, candidates: readonly string[]): string 
 function issueLines(issue: z.core.$ZodIssue, input: unknown): string[] {
   const where = keyPath(issue.path) || "the configuration";
   const value = valueAt(input, issue.path);
+  const shown = isSecret(issue.path) ? "the value (not shown)" : describeValue(value);
   switch (issue.code) {
     case "unrecognized_keys": {
       const level = issue.path.filter((k) => typeof k !== "number").join(".");
@@ -88,7 +99,7 @@ function issueLines(issue: z.core.$ZodIssue, input: unknown): string[] {
     }
     case "invalid_value":
       return [
-        `${where}: ${describeValue(value)} is not accepted; use one of ${issue.values.map((v) => describeValue(v)).join(", ")}`,
+        `${where}: ${shown} is not accepted; use one of ${issue.values.map((v) => describeValue(v)).join(", ")}`,
       ];
     case "invalid_key":
       return [
@@ -98,7 +109,7 @@ function issueLines(issue: z.core.$ZodIssue, input: unknown): string[] {
       return [
         value === undefined
           ? `${where}: missing; use ${issue.message}`
-          : `${where}: ${describeValue(value)} is not accepted; use ${issue.message}`,
+          : `${where}: ${shown} is not accepted; use ${issue.message}`,
       ];
   }
 }

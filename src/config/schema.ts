@@ -4,6 +4,7 @@
 // puts after the key and the bad value.
 
 import { z } from "zod";
+import { accessKeys } from "./access-schema.ts";
 
 const PATH = 'a path starting with "/"';
 const FILE = 'a file path inside the site folder, e.g. "index.html"';
@@ -145,6 +146,7 @@ export const configSchema = z
         .describe(
           'Content-Type by file extension (without the dot), over mime-db: { "md": "text/markdown" }.',
         ),
+      ...accessKeys,
     },
     { error: 'an object of options, e.g. { "spa": "index.html" }' },
   )
