@@ -3,7 +3,9 @@
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 
 export interface PeerOptions {
   /** Folder to serve. */
@@ -87,6 +89,8 @@ const h2o: Peer = {
   host: 127.0.0.1
   port: ${o.port}
 num-threads: 1
+max-connections: 16384
+http1-request-timeout: 65
 pid-file: ${o.work}/h2o.pid
 error-log: ${o.work}/h2o-error.log
 file.send-compressed: ON
@@ -119,6 +123,8 @@ server.max-worker = 0
 server.max-connections = 16384
 server.max-fds = 32768
 server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = 65
+server.max-read-idle = 65
 server.network-backend = "sendfile"
 index-file.names = ( "index.html" )
 include_shell "/usr/share/lighttpd/create-mime.conf.pl"
@@ -174,47 +180,89 @@ func main() {
 }
 `;
 
+/** Builds Go's http.FileServer (static, stripped: no libc needed, as in a FROM scratch image) into `work`. */
+export function buildGoFileServer(work: string): string {
+  const source = writeConfig({ root: "", port: 0, work }, "fileserver.go", GO_FILE_SERVER);
+  const binary = join(work, "fileserver");
+  execFileSync("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", binary, source], {
+    env: {
+      ...process.env,
+      CGO_ENABLED: "0",
+      GOCACHE: join(work, "gocache"),
+      GOPATH: join(work, "gopath"),
+    },
+    stdio: "ignore",
+  });
+  return binary;
+}
+
 const goFileServer: Peer = {
   name: "go-fileserver",
   commands: ["go"],
   install: "apt-get install golang-go",
   version: () => firstLine("go", ["version"]).split(" ")[2]!,
-  command(o) {
-    const source = writeConfig(o, "fileserver.go", GO_FILE_SERVER);
-    const binary = join(o.work, "fileserver");
-    execFileSync("go", ["build", "-o", binary, source], {
-      env: { ...process.env, GOCACHE: join(o.work, "gocache"), GOPATH: join(o.work, "gopath") },
-      stdio: "ignore",
-    });
-    return [binary, `127.0.0.1:${o.port}`, o.root];
-  },
+  command: (o) => [buildGoFileServer(o.work), `127.0.0.1:${o.port}`, o.root],
 };
 
 /** Every peer, in the order tables list them. */
 export const PEERS: readonly Peer[] = [nginx, h2o, lighttpd, caddy, busybox, goFileServer];
 
-/** Starts a server command (pinned with taskset when `cpus` is given) and resolves once its port answers. */
-export async function startServer(command: string[], options: PeerOptions): Promise<ChildProcess> {
+/** Resolves once 127.0.0.1:`port` answers an HTTP request with a status line; rejects on any error. */
+function answers(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.setTimeout(1000, () => socket.destroy(new Error("timeout")));
+    socket.once("connect", () =>
+      socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+    );
+    socket.once("data", (chunk: Buffer) => {
+      socket.destroy();
+      if (chunk.subarray(0, 7).toString() === "HTTP/1.") resolve();
+      else reject(new Error("not HTTP"));
+    });
+    socket.once("error", reject);
+    socket.once("close", () => reject(new Error("closed")));
+  });
+}
+
+/** A started server and how long it took from spawn to its first answered request. */
+export interface StartedServer {
+  child: ChildProcess;
+  /** Milliseconds from spawning the process to the first HTTP answer. */
+  startup: number;
+}
+
+/**
+ * Starts a server command (pinned with taskset when `cpus` is given) and resolves once its port
+ * answers an HTTP request, polling about every millisecond so the start-up time is measured finely.
+ */
+export async function startServerTimed(command: string[], options: PeerOptions): Promise<StartedServer> {
   mkdirSync(options.work, { recursive: true });
   const argv = options.cpus ? ["taskset", "-c", options.cpus, ...command] : command;
+  const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], cwd: options.work });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  const deadline = started + 15_000;
+  while (performance.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`${command[0]} exited with ${child.exitCode}: ${stderr.trim()}`);
     try {
-      await fetch(`http://127.0.0.1:${options.port}/`, { signal: AbortSignal.timeout(500) });
-      return child;
+      await answers(options.port);
+      return { child, startup: performance.now() - started };
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
   child.kill("SIGKILL");
   throw new Error(`${command[0]} did not answer on port ${options.port} within 15 s: ${stderr.trim()}`);
+}
+
+/** Starts a server command (see {@link startServerTimed}) and resolves once its port answers. */
+export async function startServer(command: string[], options: PeerOptions): Promise<ChildProcess> {
+  return (await startServerTimed(command, options)).child;
 }
 
 /** Stops a server and waits for it to exit. */

@@ -1,0 +1,152 @@
+// Image sizes and image build times: speck's images of a hello-world page and of a real site against
+// images built in the same run with `docker build` FROM scratch, holding either Debian's static BusyBox
+// (httpd, as the lipanski/docker-static-website recipe does) or Go's http.FileServer built static,
+// plus sizes other projects publish. Sizes are what `docker image inspect` reports.
+
+import { execFileSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { buildGoFileServer } from "./peers.ts";
+
+const CLI = fileURLToPath(new URL("../bin/speck.js", import.meta.url));
+
+/** A size someone else published, with where it comes from. */
+export interface PublishedSize {
+  name: string;
+  bytes: number;
+  what: string;
+  source: string;
+}
+
+/** Published sizes of the images people compare with (not rebuilt here: they need the network). */
+export const PUBLISHED: readonly PublishedSize[] = [
+  {
+    name: "asmttpd (FROM scratch, assembly server + one page)",
+    bytes: 6_320,
+    what: "smallest container image serving a file, 2021",
+    source: "https://devopsdirective.com/posts/2021/04/tiny-container-image/",
+  },
+  {
+    name: "lipanski/docker-static-website (BusyBox httpd built with only httpd)",
+    bytes: 80_000,
+    what: "“~80KB” per its README",
+    source: "https://github.com/lipanski/docker-static-website",
+  },
+];
+
+/** One image built in this run. */
+export interface BuiltImage {
+  name: string;
+  site: string;
+  /** Bytes as `docker image inspect --format {{.Size}}` reports them. */
+  bytes: number;
+}
+
+/** Wall-clock build times in milliseconds. */
+export interface ImageBuildTimes {
+  speckCold: number[];
+  speckWarm: number[];
+  dockerCold: number[];
+  dockerWarm: number[];
+}
+
+function docker(args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+function imageSize(tag: string): number {
+  return Number(docker(["image", "inspect", "--format", "{{.Size}}", tag]));
+}
+
+function speckBuild(site: string, tar: string, tag: string, cacheDir: string): void {
+  execFileSync(process.execPath, [CLI, "build", site, "-o", tar, "-t", tag, "--platform", "linux/amd64"], {
+    env: { ...process.env, SPECK_CACHE_DIR: cacheDir },
+    stdio: "pipe",
+  });
+}
+
+/** Writes a build context holding `binary` as /server and the site as /www, with its Dockerfile. */
+function scratchContext(dir: string, binary: string, site: string, entrypoint: string[]): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(realpathSync(binary), join(dir, "server"));
+  cpSync(site, join(dir, "www"), { recursive: true, dereference: true });
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    `FROM scratch\nCOPY server /server\nCOPY www /www\nEXPOSE 8080\nENTRYPOINT ${JSON.stringify(entrypoint)}\n`,
+  );
+}
+
+const BUSYBOX_ENTRY = ["/server", "httpd", "-f", "-p", "8080", "-h", "/www"];
+const GO_ENTRY = ["/server", ":8080", "/www"];
+
+function timed(action: () => void): number {
+  const started = performance.now();
+  action();
+  return performance.now() - started;
+}
+
+/**
+ * Builds and measures every image: for each site (name → folder) speck's, BusyBox's and Go's; then
+ * times `rounds` cold and warm builds of the site named `timedSite` with speck and with docker build
+ * (BusyBox). Removes the images it made.
+ */
+export function measureImages(
+  sites: Record<string, string>,
+  timedSite: string,
+  work: string,
+  rounds: number,
+  log: (line: string) => void,
+): { images: BuiltImage[]; times: ImageBuildTimes } {
+  mkdirSync(work, { recursive: true });
+  const busybox = execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim();
+  const go = buildGoFileServer(join(work, "go"));
+  const images: BuiltImage[] = [];
+  const tags: string[] = [];
+  try {
+    for (const [site, folder] of Object.entries(sites).sort()) {
+      const speckTag = `speck-bench/speck-${site}:latest`;
+      const tar = join(work, `speck-${site}.tar`);
+      speckBuild(folder, tar, speckTag, join(work, "cache"));
+      docker(["load", "-i", tar]);
+      tags.push(speckTag);
+      images.push({ name: "speck", site, bytes: imageSize(speckTag) });
+      for (const [name, binary, entry] of [
+        ["busybox-httpd", busybox, BUSYBOX_ENTRY],
+        ["go-fileserver", go, GO_ENTRY],
+      ] as const) {
+        const context = join(work, `${name}-${site}`);
+        const tag = `speck-bench/${name}-${site}:latest`;
+        scratchContext(context, binary, folder, [...entry]);
+        docker(["build", "-q", "-t", tag, context]);
+        tags.push(tag);
+        images.push({ name, site, bytes: imageSize(tag) });
+      }
+      log(`images: ${site} built`);
+    }
+    const times: ImageBuildTimes = { speckCold: [], speckWarm: [], dockerCold: [], dockerWarm: [] };
+    const folder = sites[timedSite]!;
+    const context = join(work, `busybox-httpd-${timedSite}`);
+    const tag = `speck-bench/busybox-httpd-${timedSite}:latest`;
+    for (let round = 0; round < rounds; round++) {
+      const cache = join(work, `cache-${round}`);
+      const tar = join(work, "timed.tar");
+      times.speckCold.push(timed(() => speckBuild(folder, tar, "speck-bench/timed:latest", cache)));
+      times.speckWarm.push(timed(() => speckBuild(folder, tar, "speck-bench/timed:latest", cache)));
+      rmSync(cache, { recursive: true, force: true });
+      times.dockerCold.push(timed(() => docker(["build", "-q", "--no-cache", "-t", tag, context])));
+      times.dockerWarm.push(timed(() => docker(["build", "-q", "-t", tag, context])));
+      log(`images: build-time round ${round + 1}/${rounds}`);
+    }
+    return { images, times };
+  } finally {
+    if (tags.length > 0) execFileSync("docker", ["rmi", "-f", ...tags], { stdio: "ignore" });
+  }
+}
+
+/** docker's version line, e.g. "20.10.24". */
+export function dockerVersion(): string {
+  return docker(["version", "--format", "{{.Server.Version}}"]);
+}

@@ -1,0 +1,376 @@
+// Turns one run's results into the markdown sections of docs/benchmarks.md and the SVG charts of
+// docs/charts/: prints them, and with `write` replaces the sections (through replaceSection, leaving
+// the other scripts' sections alone), writes the charts and saves the raw results to bench/results.json.
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PUBLISHED } from "./images.ts";
+import { replaceSection } from "./report.ts";
+import { type MemoryResult, median, type Results, spread } from "./results.ts";
+import { barChart, compact } from "./svg.ts";
+
+export const SERVER_SECTION = "Throughput, latency, memory";
+export const IMAGE_SECTION = "Image size";
+/** The headline of issue 4: speck against these three, 64 keep-alive connections. */
+const HEADLINE_PEERS = ["nginx", "h2o", "lighttpd"];
+const HEADLINE_CELLS = ["ka64-90B", "ka64-10KB", "ka64-300KB"];
+
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
+const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const ms = (value: number) =>
+  value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(2);
+const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "–");
+const bytesLabel = (bytes: number) =>
+  bytes >= 1e6 ? megabytes(bytes) : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`;
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+function requestsPerSecond(r: Results, cell: string, server: string): number[] {
+  return (r.load[cell]?.[server] ?? []).map((x) => x.requestsPerSecond);
+}
+
+const rps = (r: Results, cell: string, server: string) => median(requestsPerSecond(r, cell, server));
+
+function table(header: string[], rows: string[][], align: string[]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${align.join("|")}|`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+}
+
+function machine(r: Results): string {
+  const m = r.machine;
+  const rows = Object.entries(r.versions).map(([name, version]) => [name, version]);
+  return `Run: ${r.mode} mode, started ${r.started.slice(0, 16).replace("T", " ")} UTC. Machine: **${m.cpus} CPUs** (\`nproc\`),
+${m.model}, Linux ${m.kernel}, shared with other work (load average ${m.loadBefore.toFixed(1)} before,
+${m.loadAfter.toFixed(1)} after). With only two cores, every server runs on one core (\`taskset -c ${r.pinning.server}\`,
+one worker or thread: nginx \`worker_processes 1\`, h2o \`num-threads: 1\`, Go and Caddy see one CPU,
+speck \`SPECK_WORKERS=1\`) and the load generator (wrk or h2load, one thread) with this harness on the
+other (\`taskset -c ${r.pinning.client}\`). On a machine this small the load generator's one core can
+be the limit for the fastest servers, which narrows the ratios between them.
+
+Rounds are interleaved: each round starts every server in turn (a different one first each round),
+warms it up for 1 s and runs every load for ${r.duration} s. Figures are medians of ${r.rounds} rounds; ± is
+half the range between the slowest and the fastest round.
+
+${table(["server", "version"], rows, ["---", "---"])}
+
+Configurations: \`bench/peers.ts\` (nginx: sendfile, tcp_nopush, open_file_cache, access_log off,
+gzip_static; h2o: file.send-compressed; Caddy: file_server precompressed br gzip; lighttpd and
+BusyBox httpd and Go's http.FileServer as shipped). The site (\`bench/site.ts\`): speck's docs example
+plus a 90 B text file, a 10 KB HTML page, a 300 KB script and a 5 MB video, with \`.gz\` and \`.br\`
+siblings of the two compressible files (speck packs them with \`--precompressed\`).`;
+}
+
+function headline(r: Results): string {
+  const peers = HEADLINE_PEERS.filter((p) => r.versions[p]);
+  const rows = HEADLINE_CELLS.filter((cell) => r.load[cell]?.speck).map((cell) => {
+    const speck = rps(r, cell, "speck");
+    const ratios = peers.map((p) => speck / rps(r, cell, p));
+    const goal =
+      cell === "ka64-90B"
+        ? { text: "≥ 1.3x nginx, ≥ 1.0x h2o", met: ratios[0]! >= 1.3 && ratios[1]! >= 1.0 }
+        : { text: "≥ 1.0x the fastest", met: Math.min(...ratios) >= 1.0 };
+    const file = r.cells.find((c) => c.id === cell)!.file;
+    return [
+      file,
+      compact(speck),
+      ...peers.map((p) => compact(rps(r, cell, p))),
+      ...ratios.map(ratio),
+      goal.text,
+      goal.met ? "yes" : "**no**",
+    ];
+  });
+  const speckMemory = r.memory.speck;
+  let memory = "Memory: not measured in this run.";
+  if (speckMemory && "rest" in speckMemory) {
+    const tenK = speckMemory.idle.find((i) => i.connections === 10_000);
+    memory = `Memory (goal: under 100 KiB per idle worker, 10,000 idle keep-alive connections in under 8 MB):
+speck's one worker holds ${kilobytes(speckMemory.rest.rss)} resident at rest (${kilobytes(speckMemory.rest.anon)} of it private)${
+      tenK
+        ? ` and ${megabytes(tenK.resident.rss)} with ${tenK.open.toLocaleString("en-US")} idle connections open: ${perConnection(speckMemory, tenK.connections)} per connection`
+        : ""
+    }.`;
+  }
+  return `### Headline: speck against nginx, h2o and lighttpd (issue 4)
+
+One core each, 64 keep-alive connections (wrk), requests per second, medians:
+
+${table(["file", "speck", ...peers, ...peers.map((p) => `speck / ${p}`), "goal", "met"], rows, [
+  "---",
+  ...Array(1 + peers.length * 2).fill("---:"),
+  "---",
+  "---",
+])}
+
+${memory}`;
+}
+
+function perConnection(m: MemoryResult, connections: number): string {
+  const held = m.idle.find((i) => i.connections === connections);
+  if (!held || held.open === 0) return "–";
+  return `${Math.round((held.resident.rss - m.rest.rss) / held.open).toLocaleString("en-US")} B`;
+}
+
+function throughputTables(r: Results): string {
+  const servers = Object.keys(r.versions);
+  const requests = r.cells.map((cell) => [
+    cell.title,
+    ...servers.map((s) => {
+      const xs = requestsPerSecond(r, cell.id, s);
+      return xs.length ? `${compact(median(xs))} ±${(spread(xs) * 100).toFixed(0)}%` : "–";
+    }),
+  ]);
+  const latency = r.cells.map((cell) => [
+    cell.title,
+    ...servers.map((s) => {
+      const xs = r.load[cell.id]?.[s] ?? [];
+      return xs.length ? `${ms(median(xs.map((x) => x.p50)))} / ${ms(median(xs.map((x) => x.p99)))}` : "–";
+    }),
+  ]);
+  const encodings = r.cells
+    .filter((cell) => /^(gzip|br)/.test(cell.id))
+    .map((cell) => [
+      cell.title,
+      ...servers.map((s) => {
+        const probe = r.probes[cell.id]?.[s];
+        return probe ? `${probe.encoding}, ${bytesLabel(probe.bytes)}` : "–";
+      }),
+    ]);
+  const errors = r.cells.flatMap((cell) =>
+    servers.flatMap((s) => {
+      const n = (r.load[cell.id]?.[s] ?? []).reduce((sum, x) => sum + x.errors, 0);
+      return n > 0 ? [`${s} on "${cell.title}": ${n}`] : [];
+    }),
+  );
+  const align = ["---", ...servers.map(() => "---:")];
+  return `### Requests per second
+
+![requests per second by file size](charts/requests-by-size.svg)
+
+![requests per second for the 90 B file by connection pattern](charts/requests-by-connections.svg)
+
+${table(["load", ...servers], requests, align)}
+
+### Latency, p50 / p99 (ms)
+
+${table(["load", ...servers], latency, align)}
+
+### What each server sent when compression was offered
+
+A server that cannot serve the precompressed file answers with the whole file (identity), so its
+requests per second in those rows move more bytes and are not comparable.
+
+${table(["load", ...servers], encodings, align)}
+
+${errors.length ? `Errors and non-2xx answers during the loads: ${errors.join("; ")}.` : "No load saw an error or a non-2xx answer."}`;
+}
+
+function memoryTable(r: Results): string {
+  const servers = Object.keys(r.versions);
+  const counts = [
+    ...new Set(Object.values(r.memory).flatMap((m) => ("idle" in m ? m.idle.map((i) => i.connections) : []))),
+  ].sort((a, b) => a - b);
+  const rows = servers.map((s) => {
+    const m = r.memory[s];
+    if (!m) return [s, "not measured", ...counts.map(() => ""), ""];
+    if ("skipped" in m) return [s, `not measured: ${m.skipped}`, ...counts.map(() => ""), ""];
+    return [
+      s,
+      `${megabytes(m.rest.rss)} (${megabytes(m.rest.anon)} private)`,
+      ...counts.map((c) => {
+        const held = m.idle.find((i) => i.connections === c)!;
+        return `${megabytes(held.resident.rss)}${held.open < c ? ` (${held.open.toLocaleString("en-US")} stayed open)` : ""}`;
+      }),
+      perConnection(m, counts.at(-1)!),
+    ];
+  });
+  return `### Memory
+
+Resident memory (VmRSS, summed over the server's processes) right after start and one request, then
+while a client holds idle keep-alive connections, each having fetched the 90 B file once
+(\`bench/memory.ts\`). Per idle connection: (memory with ${counts.at(-1)?.toLocaleString("en-US")} − at rest) / connections open.
+
+![memory by idle connections](charts/memory.svg)
+
+${table(
+  ["server", "at rest", ...counts.map((c) => `${c.toLocaleString("en-US")} idle`), "per idle connection"],
+  rows,
+  ["---", "---:", ...counts.map(() => "---:"), "---:"],
+)}`;
+}
+
+function startupTable(r: Results): string {
+  const rows = Object.keys(r.versions)
+    .filter((s) => r.startup[s]?.length)
+    .map((s) => {
+      const xs = r.startup[s]!;
+      return [s, ms(median(xs)), `${ms(Math.min(...xs))} – ${ms(Math.max(...xs))}`, String(xs.length)];
+    });
+  return `### Start-up
+
+Milliseconds from spawning the server to its first answered HTTP request (polled about every
+millisecond), over every start of this run.
+
+${table(["server", "median ms", "range", "starts"], rows, ["---", "---:", "---:", "---:"])}`;
+}
+
+function imageSection(r: Results): string {
+  const images = r.images;
+  if (!images) return `Not measured in this run${r.failures.length ? ` (${r.failures.join("; ")})` : ""}.`;
+  const speckOf = (site: string) => images.built.find((b) => b.name === "speck" && b.site === site)!.bytes;
+  const rows = images.built.map((b) => [
+    b.name,
+    b.site,
+    bytesLabel(b.bytes),
+    b.name === "speck" ? "1x" : `${(b.bytes / speckOf(b.site)).toFixed(1)}x`,
+  ]);
+  const sites = Object.entries(images.sites).map(
+    ([name, s]) => `${name}: \`${s.folder}\` (${s.files} files, ${megabytes(s.bytes)})`,
+  );
+  const t = images.times;
+  const seconds = (xs: number[]) => `${(median(xs) / 1000).toFixed(2)} s`;
+  return `Images built in this run (docker ${images.docker}), sizes as \`docker image inspect\` reports
+them (uncompressed layers). Sites: ${sites.join("; ")}. speck: \`speck build SITE -o site.tar
+--platform linux/amd64\` then \`docker load\`. BusyBox httpd and Go: \`docker build\` of \`FROM scratch\`
+with the binary and the site folder (Debian's \`busybox-static\`, the whole multi-call binary; Go's
+\`http.FileServer\` built with \`CGO_ENABLED=0 -ldflags=-s -w\`) (\`bench/images.ts\`).
+
+![image size](charts/images.svg)
+
+${table(["image", "site", "size", "vs speck"], rows, ["---", "---", "---:", "---:"])}
+
+Published sizes (not rebuilt here: building them needs the network):
+
+${table(
+  ["image", "size", "what", "source"],
+  PUBLISHED.map((p) => [p.name, bytesLabel(p.bytes), p.what, p.source]),
+  ["---", "---:", "---", "---"],
+)}
+
+### Image build time
+
+The ${images.timedSite} (${images.sites[images.timedSite]!.files} files), medians of ${t.speckCold.length} round(s).
+speck compresses every compressible file with gzip -9 and brotli -q 11 and generates the server;
+docker build only copies the files into a layer (no compression), so "cold" favours docker.
+
+${table(
+  ["", "cold", "warm"],
+  [
+    ["`speck build` (empty compression cache / cache warm)", seconds(t.speckCold), seconds(t.speckWarm)],
+    [
+      "`docker build` BusyBox FROM scratch (--no-cache / cached)",
+      seconds(t.dockerCold),
+      seconds(t.dockerWarm),
+    ],
+  ],
+  ["---", "---:", "---:"],
+)}`;
+}
+
+function charts(r: Results): Record<string, string> {
+  const servers = Object.keys(r.versions);
+  const byCell = (cells: { id: string; label: string }[]) =>
+    cells
+      .filter((c) => r.load[c.id])
+      .map((c) => servers.map((s) => (r.load[c.id]![s] ? rps(r, c.id, s) : null)));
+  const sizeCells = r.cells.filter((c) => c.id.startsWith("ka64-")).map((c) => ({ id: c.id, label: c.file }));
+  const patternCells = [
+    { id: "ka1-90B", label: "1 keep-alive connection" },
+    { id: "ka64-90B", label: "64 keep-alive connections" },
+    { id: "ka1000-90B", label: "1,000 keep-alive connections" },
+    { id: "close64-90B", label: "new connection per request" },
+    { id: "pipe64x16-90B", label: "64 × 16 pipelined (h2load)" },
+  ].filter((c) => r.load[c.id]);
+  const out: Record<string, string> = {
+    "requests-by-size.svg": barChart({
+      title: "Requests per second by file size (64 keep-alive connections, one core each)",
+      unit: "requests per second",
+      groups: sizeCells.map((c) => c.label),
+      series: servers,
+      values: byCell(sizeCells),
+      highlight: "speck",
+    }),
+    "requests-by-connections.svg": barChart({
+      title: "Requests per second for the 90 B file by connection pattern",
+      unit: "requests per second",
+      groups: patternCells.map((c) => c.label),
+      series: servers,
+      values: byCell(patternCells),
+      highlight: "speck",
+    }),
+  };
+  const measured = servers.filter((s) => r.memory[s] && "rest" in r.memory[s]!);
+  if (measured.length) {
+    const memory = (s: string) => r.memory[s] as MemoryResult;
+    const counts = memory(measured[0]!).idle.map((i) => i.connections);
+    out["memory.svg"] = barChart({
+      title: "Resident memory by idle keep-alive connections",
+      unit: "bytes resident",
+      groups: ["at rest", ...counts.map((c) => `${c.toLocaleString("en-US")} idle connections`)],
+      series: measured,
+      values: [
+        measured.map((s) => memory(s).rest.rss),
+        ...counts.map((c) =>
+          measured.map((s) => memory(s).idle.find((i) => i.connections === c)?.resident.rss ?? null),
+        ),
+      ],
+      scale: "log",
+      format: bytesLabel,
+      highlight: "speck",
+    });
+  }
+  if (r.images) {
+    const built = r.images.built.map((b) => ({ label: `${b.name} (${b.site})`, bytes: b.bytes }));
+    const published = PUBLISHED.map((p) => ({
+      label: `${p.name.split(" (")[0]} (published)`,
+      bytes: p.bytes,
+    }));
+    const all = [...built, ...published];
+    out["images.svg"] = barChart({
+      title: "Image size",
+      unit: "bytes",
+      groups: [""],
+      series: all.map((x) => x.label),
+      values: [all.map((x) => x.bytes)],
+      scale: "log",
+      format: bytesLabel,
+      highlight: "speck",
+    });
+  }
+  return out;
+}
+
+/** Prints the sections; with `write`, publishes them, the charts and bench/results.json. */
+export function publish(r: Results, options: { write: boolean; repo: string }): void {
+  const failures = r.failures.length ? `\n\nFailures in this run: ${r.failures.join("; ")}.` : "";
+  const servers = `${machine(r)}
+
+${headline(r)}
+
+${throughputTables(r)}
+
+${memoryTable(r)}
+
+${startupTable(r)}${failures}
+
+Reproduce: \`apt-get install wrk nghttp2-client nginx-light h2o lighttpd caddy busybox-static golang-go docker.io\`,
+then \`npm run bench -- --write\` (full: every load, ${r.mode === "full" ? r.rounds : 3} rounds, images and build time;
+about 30 minutes) or \`npm run bench:quick\` (a few minutes). Raw results: \`bench/results.json\`.`;
+  const images = imageSection(r);
+  console.log(`## ${SERVER_SECTION}\n\n${servers}\n\n## ${IMAGE_SECTION}\n\n${images}`);
+  if (!options.write) return;
+  for (const [name, svg] of Object.entries(charts(r)).sort())
+    writeAtomic(join(options.repo, "docs/charts", name), svg);
+  const path = join(options.repo, "docs/benchmarks.md");
+  let document = existsSync(path) ? readFileSync(path, "utf8") : "";
+  document = replaceSection(document, SERVER_SECTION, servers);
+  if (r.images || !document.includes(`## ${IMAGE_SECTION}\n`))
+    document = replaceSection(document, IMAGE_SECTION, images);
+  writeAtomic(path, document);
+  writeAtomic(join(options.repo, "bench/results.json"), `${JSON.stringify(r, null, 1)}\n`);
+}

@@ -1,0 +1,284 @@
+// The benchmark entry: runs every suite of issue 7 against speck's native server and the peers on this
+// machine, in interleaved rounds with each server pinned to the same core and the load generator on
+// another, then prints the tables (and with --write publishes them into docs/benchmarks.md and
+// docs/charts/, and saves the raw results to bench/results.json).
+//
+//   npm run bench:quick                       a few minutes: fewer cells, 2 rounds of 1 s
+//   npm run bench -- --write                  the full run: every cell, 3 rounds of 2 s, images, build
+//   node --import tsx bench/run.ts --from bench/results.json --write    re-render saved results
+//
+// Options: --rounds N, --duration S, --servers speck,nginx,..., --skip throughput,memory,images,build
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../test/support/net.ts";
+import { dockerVersion, measureImages } from "./images.ts";
+import type { LoadResult } from "./load.ts";
+import { holdIdleConnections, type IdleConnections, treeMemory } from "./memory.ts";
+import {
+  PEERS,
+  type Peer,
+  type PeerOptions,
+  type StartedServer,
+  startServerTimed,
+  stopServer,
+} from "./peers.ts";
+import { publish } from "./publish.ts";
+import type { MemoryResult, Results } from "./results.ts";
+import { BENCH_FILES, writeBenchSite } from "./site.ts";
+import { SPECK } from "./speck.ts";
+import { loadCell, type Probe, probeCell, throughputCells } from "./throughput.ts";
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const quick = args.includes("--quick");
+const write = args.includes("--write");
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const log = (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+function fail(message: string): never {
+  console.error(`bench/run: ${message}`);
+  process.exit(2);
+}
+
+const hasCommand = (command: string) =>
+  spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+
+/**
+ * Raises this process's descriptor limit (inherited by every server and client it starts) to its hard
+ * limit and returns it; the 10,000-connection test needs more than 10,000 on both sides.
+ */
+function raiseFileLimit(): number {
+  const [, hard] = execFileSync(
+    "prlimit",
+    ["--pid", String(process.pid), "--nofile", "--output=SOFT,HARD", "--noheadings"],
+    {
+      encoding: "utf8",
+    },
+  )
+    .trim()
+    .split(/\s+/);
+  const limit = hard === "unlimited" ? "1048576" : hard!;
+  execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${limit}:${limit}`]);
+  return Number(limit);
+}
+
+/** `record[key]`, created by `make` when absent. */
+function slot<T>(record: Record<string, T>, key: string, make: () => T): T {
+  if (!(key in record)) record[key] = make();
+  return record[key]!;
+}
+
+function folderStats(folder: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    bytes += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return { files, bytes };
+}
+
+async function main(): Promise<void> {
+  const from = option("--from");
+  if (from) {
+    publish(JSON.parse(readFileSync(from, "utf8")) as Results, { write, repo });
+    return;
+  }
+  for (const tool of ["wrk", "h2load", "taskset", "prlimit"]) {
+    if (!hasCommand(tool))
+      fail(`${tool} is missing; install it with: apt-get install wrk nghttp2-client util-linux`);
+  }
+  const fileLimit = raiseFileLimit();
+  const available = cpus().length;
+  const pinning =
+    available >= 2
+      ? { server: String(available - 1), client: available > 2 ? `0-${available - 2}` : "0" }
+      : { server: "0", client: "0" };
+  // the harness itself (and every client it spawns) stays off the server's core
+  execFileSync("taskset", ["-p", "-c", pinning.client, String(process.pid)], { stdio: "ignore" });
+
+  const skip = new Set((option("--skip") ?? "").split(",").filter(Boolean));
+  const wanted = option("--servers")?.split(",");
+  const servers: Peer[] = [SPECK, ...PEERS].filter(
+    (peer) => (!wanted || wanted.includes(peer.name)) && peer.commands.every(hasCommand),
+  );
+  const missing = [SPECK, ...PEERS].filter((peer) => !peer.commands.every(hasCommand));
+  for (const peer of missing) log(`skipping ${peer.name}: ${peer.install}`);
+
+  const rounds = Number(option("--rounds") ?? (quick ? 2 : 3));
+  const duration = Number(option("--duration") ?? (quick ? 1 : 2));
+  const work = mkdtempSync(join(tmpdir(), "speck-bench-"));
+  const site = join(work, "site");
+  writeBenchSite(site, join(repo, "examples/docs"));
+
+  const results: Results = {
+    mode: quick ? "quick" : "full",
+    started: new Date().toISOString(),
+    machine: {
+      cpus: available,
+      model: cpus()[0]?.model ?? "unknown",
+      kernel: release(),
+      loadBefore: loadavg()[0]!,
+      loadAfter: 0,
+    },
+    pinning,
+    rounds,
+    duration,
+    versions: Object.fromEntries(servers.map((peer) => [peer.name, peer.version()])),
+    cells: [],
+    load: {},
+    probes: {},
+    startup: {},
+    memory: {},
+    failures: [],
+  };
+
+  const start = async (peer: Peer): Promise<StartedServer & { port: number }> => {
+    const port = await freePort();
+    const options: PeerOptions = { root: site, port, work: join(work, peer.name), cpus: pinning.server };
+    const started = await startServerTimed(peer.command(options), options);
+    slot(results.startup, peer.name, () => []).push(started.startup);
+    return { ...started, port };
+  };
+
+  try {
+    if (!skip.has("throughput")) {
+      const cells = throughputCells(quick);
+      results.cells = cells.map((c) => ({
+        id: c.id,
+        title: c.title,
+        file: c.file.label,
+        tool: c.tool,
+        connections: c.connections,
+      }));
+      for (let round = 0; round < rounds; round++) {
+        // a different server goes first each round, so drift in the machine's load is spread evenly
+        const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
+        for (const peer of order) {
+          const server = await start(peer);
+          try {
+            await loadCell(cells[0]!, server.port, 1, pinning.client); // warm-up
+            for (const cell of cells) {
+              if (round === 0) {
+                slot<Record<string, Probe>>(results.probes, cell.id, () => ({}))[peer.name] = await probeCell(
+                  cell,
+                  server.port,
+                );
+              }
+              try {
+                const result = await loadCell(cell, server.port, duration, pinning.client);
+                const byServer = slot<Record<string, LoadResult[]>>(results.load, cell.id, () => ({}));
+                slot<LoadResult[]>(byServer, peer.name, () => []).push(result);
+              } catch (error) {
+                results.failures.push(`${peer.name} ${cell.id}: ${(error as Error).message.split("\n")[0]}`);
+              }
+            }
+          } finally {
+            await stopServer(server.child);
+          }
+          log(`round ${round + 1}/${rounds}: ${peer.name} done`);
+        }
+      }
+    }
+
+    if (!skip.has("memory")) {
+      // the harness holds the client side of every connection, so it needs the limit above the count
+      const counts = [1_000, 10_000].filter((count) => count + 1000 <= fileLimit);
+      if (counts.length < 2) results.failures.push(`memory: descriptor limit ${fileLimit} is below 11,000`);
+      for (const peer of servers) {
+        if (peer.name === "busybox-httpd") {
+          results.memory[peer.name] = { skipped: "no keep-alive: it forks a process per connection" };
+          continue;
+        }
+        const server = await start(peer);
+        const held: IdleConnections[] = [];
+        try {
+          await probeCell({ ...throughputCells(true)[0]!, headers: [] }, server.port);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const memory: MemoryResult = { rest: treeMemory(server.child.pid!), idle: [] };
+          let holding = 0;
+          for (const count of counts) {
+            held.push(await holdIdleConnections(server.port, BENCH_FILES[0]!.path, count - holding));
+            holding = count;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            const open = held.reduce((n, h) => n + h.open(), 0);
+            memory.idle.push({ connections: count, open, resident: treeMemory(server.child.pid!) });
+          }
+          results.memory[peer.name] = memory;
+        } catch (error) {
+          results.memory[peer.name] = { skipped: (error as Error).message.split("\n")[0]! };
+        } finally {
+          for (const h of held) await h.close();
+          await stopServer(server.child);
+        }
+        log(`memory: ${peer.name} done`);
+      }
+    }
+
+    if (!skip.has("images")) {
+      if (!hasCommand("docker")) results.failures.push("images: docker is missing (bash .ci/services.sh)");
+      else {
+        const realSite = !quick && statExists("/usr/share/doc/python3.11/html");
+        const sites: Record<string, string> = {
+          hello: join(repo, "examples/hello"),
+          "real site": realSite ? "/usr/share/doc/python3.11/html" : join(repo, "examples/docs"),
+        };
+        try {
+          const { images, times } = measureImages(
+            sites,
+            "real site",
+            join(work, "images"),
+            quick ? 1 : 2,
+            log,
+          );
+          results.images = {
+            docker: dockerVersion(),
+            built: images,
+            times,
+            sites: Object.fromEntries(
+              Object.entries(sites).map(([name, folder]) => [name, { folder, ...folderStats(folder) }]),
+            ),
+            timedSite: "real site",
+          };
+        } catch (error) {
+          results.failures.push(`images: ${(error as Error).message.split("\n")[0]}`);
+        }
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  results.machine.loadAfter = loadavg()[0]!;
+
+  publish(results, { write, repo });
+
+  if (!quick && !skip.has("build") && write) {
+    log("build time: bench/build.ts --rounds 3 --write");
+    execFileSync(
+      process.execPath,
+      ["--import", "tsx", join(repo, "bench/build.ts"), "--rounds", "3", "--write"],
+      {
+        stdio: "inherit",
+        cwd: repo,
+      },
+    );
+  }
+}
+
+function statExists(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+await main();
