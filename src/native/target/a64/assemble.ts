@@ -1,30 +1,26 @@
-// Lowers IR functions to AArch64 machine code: the fewest instructions per IR instruction,
-// prologues and epilogues that keep sp 16-byte aligned, and PC-relative branches and addresses.
+// Lowers IR functions to AArch64 machine code and lays them out: frames, shared exits and tail
+// calls per function, branches fused with the test before them, and PC-relative fields resolved
+// once every item has its place (tbz/tbnz, which reach 32 KiB, grow to a branch pair when far).
 
-import type { Base, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
+import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import * as a from "./encode.ts";
+import { frameLayout, prologue, restore } from "./frame.ts";
+import { liveness } from "./liveness.ts";
+import {
+  type BranchShape,
+  lowerBinary,
+  lowerBranch,
+  lowerStore,
+  memoryAccess,
+  movImm,
+  movReg,
+  PHYSICAL,
+  phys,
+  singleBit,
+} from "./lower.ts";
 
-/** Hardware register of every IR register (see docs/native.md). */
-export const PHYSICAL: Record<Base, number> = {
-  a0: 0,
-  a1: 1,
-  a2: 2,
-  a3: 3,
-  a4: 4,
-  a5: 5,
-  s0: 19,
-  s1: 20,
-  s2: 21,
-  s3: 22,
-  s4: 23,
-  s5: 24,
-  sp: a.SP,
-};
-
-const T0 = a.X16;
-const T1 = a.X17;
-const phys = (r: Base): number => PHYSICAL[r];
+export { PHYSICAL };
 
 /** One piece of output: a fixed instruction, or one whose PC-relative field is resolved after layout. */
 type Item =
@@ -32,196 +28,9 @@ type Item =
   | { kind: "label"; name: string }
   | { kind: "branch"; cond: number | null; target: string }
   | { kind: "cbz"; nonZero: boolean; reg: number; target: string }
+  | { kind: "tbz"; nonZero: boolean; reg: number; bit: number; target: string; far: boolean }
   | { kind: "call"; target: string }
   | { kind: "adr"; dst: number; symbol: string; offset: number };
-
-/** The fewest movz/movn/movk (or one orr of a mask) that put `value` in `rd`. */
-export function movImm(rd: number, value: bigint): number[] {
-  const v = BigInt.asUintN(64, value);
-  const halves = [0, 1, 2, 3].map((i) => Number((v >> BigInt(16 * i)) & 0xffffn));
-  const zeros = halves.filter((h) => h === 0).length;
-  const ones = halves.filter((h) => h === 0xffff).length;
-  const useNot = ones > zeros;
-  const skip = useNot ? 0xffff : 0;
-  const out: number[] = [];
-  halves.forEach((h, hw) => {
-    if (h === skip) return;
-    if (out.length === 0)
-      out.push(useNot ? a.moveWide("movn", rd, ~h & 0xffff, hw) : a.moveWide("movz", rd, h, hw));
-    else out.push(a.moveWide("movk", rd, h, hw));
-  });
-  if (out.length === 0) out.push(useNot ? a.moveWide("movn", rd, 0, 0) : a.moveWide("movz", rd, 0, 0));
-  if (out.length > 1) {
-    const mask = lowMask(v);
-    if (mask !== null) return [a.logicalImm("orr", rd, a.XZR, mask, 0)];
-  }
-  return out;
-}
-
-/** Number of ones when `v` is 2^k - 1 with 0 < k < 64, else null. */
-function lowMask(v: bigint): number | null {
-  if (v === 0n || (v & (v + 1n)) !== 0n) return null;
-  const k = v.toString(2).length;
-  return k < 64 ? k : null;
-}
-
-function movReg(dst: number, src: number): number[] {
-  if (dst === src) return [];
-  if (src === a.SP || dst === a.SP) return [a.addSubImm("add", dst, src, 0)];
-  return [a.movReg(dst, src)];
-}
-
-/** Register holding `src`: the register itself, or `scratch` loaded with the constant. */
-function operand(src: Src, scratch: number, out: number[]): number {
-  if (typeof src !== "bigint") return phys(src);
-  if (BigInt.asUintN(64, src) === 0n) return a.XZR;
-  out.push(...movImm(scratch, src));
-  return scratch;
-}
-
-/** add/sub of a constant, as one or two immediate instructions when it fits. */
-function addImm(dst: number, src: number, value: bigint): number[] | null {
-  const v = BigInt.asIntN(64, value);
-  const op = v < 0n ? "sub" : "add";
-  const mag = v < 0n ? -v : v;
-  if (mag === 0n) return movReg(dst, src);
-  if (mag < 4096n) return [a.addSubImm(op, dst, src, Number(mag))];
-  if (mag < 1n << 24n && (mag & 0xfffn) === 0n) return [a.addSubImm(op, dst, src, Number(mag >> 12n), true)];
-  if (mag < 1n << 24n)
-    return [
-      a.addSubImm(op, dst, src, Number(mag >> 12n), true),
-      a.addSubImm(op, dst, dst, Number(mag & 0xfffn)),
-    ];
-  return null;
-}
-
-function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
-  const dst = phys(insn.dst);
-  const src = phys(insn.a);
-  const { kind, b } = insn;
-  const out: number[] = [];
-  if (typeof b === "bigint") {
-    const count = Number(BigInt.asUintN(6, b));
-    if (kind === "shl") return [a.shiftImm("lsl", dst, src, count)];
-    if (kind === "shr") return [a.shiftImm("lsr", dst, src, count)];
-    if (kind === "sar") return [a.shiftImm("asr", dst, src, count)];
-    if (kind === "add" || kind === "sub") {
-      const folded = addImm(dst, src, kind === "add" ? b : -b);
-      if (folded) return folded;
-    }
-    if (kind === "and" || kind === "or" || kind === "xor") {
-      const mask = lowMask(BigInt.asUintN(64, b));
-      if (mask !== null)
-        return [a.logicalImm(kind === "and" ? "and" : kind === "or" ? "orr" : "eor", dst, src, mask, 0)];
-    }
-  }
-  const rb = operand(b, T0, out);
-  switch (kind) {
-    case "add":
-    case "sub":
-      out.push(a.aluReg(kind, dst, src, rb));
-      break;
-    case "and":
-      out.push(a.aluReg("and", dst, src, rb));
-      break;
-    case "or":
-      out.push(a.aluReg("orr", dst, src, rb));
-      break;
-    case "xor":
-      out.push(a.aluReg("eor", dst, src, rb));
-      break;
-    case "mul":
-      out.push(a.mulAdd("madd", dst, src, rb, a.XZR));
-      break;
-    case "udiv":
-      out.push(a.dataProc2("udiv", dst, src, rb));
-      break;
-    case "urem":
-      out.push(a.dataProc2("udiv", T1, src, rb), a.mulAdd("msub", dst, T1, rb, src));
-      break;
-    case "shl":
-      out.push(a.dataProc2("lslv", dst, src, rb));
-      break;
-    case "shr":
-      out.push(a.dataProc2("lsrv", dst, src, rb));
-      break;
-    case "sar":
-      out.push(a.dataProc2("asrv", dst, src, rb));
-      break;
-  }
-  return out;
-}
-
-/** A load or store of register `rt` at `m`, in the smallest form the offset allows. */
-function memoryAccess(load: boolean, size: a.Size, rt: number, m: Mem): number[] {
-  let base = phys(m.base);
-  const out: number[] = [];
-  if (m.index) {
-    if (m.offset !== 0) {
-      const folded = addImm(T1, base, BigInt(m.offset));
-      out.push(...(folded ?? [...movImm(T1, BigInt(m.offset)), a.aluReg("add", T1, T1, base)]));
-      base = T1;
-    }
-    const scaled = (m.scale ?? 1) === size && size > 1;
-    if ((m.scale ?? 1) !== 1 && !scaled)
-      throw new Error(`a64: scale ${m.scale} must be 1 or the access size ${size}`);
-    out.push(a.loadStoreRegOffset(load, size, rt, base, phys(m.index), scaled));
-    return out;
-  }
-  const off = m.offset;
-  if (off >= 0 && off % size === 0 && off / size < 4096)
-    return [a.loadStoreScaled(load, size, rt, base, off)];
-  if (off >= -256 && off < 256) return [a.loadStoreUnscaled(load, size, rt, base, off)];
-  out.push(...movImm(T1, BigInt(off)), a.loadStoreRegOffset(load, size, rt, base, T1, false));
-  return out;
-}
-
-function lowerCompare(ra: Reg, b: Src): number[] {
-  const r = phys(ra);
-  if (typeof b !== "bigint") return [a.aluReg("subs", a.XZR, r, phys(b))];
-  const v = BigInt.asIntN(64, b);
-  if (v >= 0n && v < 4096n) return [a.addSubImm("subs", a.XZR, r, Number(v))];
-  if (v < 0n && v > -4096n) return [a.addSubImm("adds", a.XZR, r, Number(-v))];
-  return [...movImm(T0, v), a.aluReg("subs", a.XZR, r, T0)];
-}
-
-function callsAnything(func: Func): boolean {
-  return func.body.some((i) => i.op === "call");
-}
-
-interface Frame {
-  size: number;
-  saved: number[];
-  savedAt: number;
-}
-
-function frameOf(func: Func, isEntry: boolean): Frame {
-  const saved = isEntry ? [] : [...func.saves.map(phys), ...(callsAnything(func) ? [a.LR] : [])];
-  const locals = Math.ceil(func.frame / 8) * 8;
-  return { size: Math.ceil((locals + saved.length * 8) / 16) * 16, saved, savedAt: locals };
-}
-
-function saveOrRestore(frame: Frame, load: boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < frame.saved.length; i += 2) {
-    const at = frame.savedAt + i * 8;
-    const second = frame.saved[i + 1];
-    if (second !== undefined && at <= 504)
-      out.push(a.pair(load, "offset", frame.saved[i]!, second, a.SP, at));
-    else {
-      out.push(a.loadStoreScaled(load, 8, frame.saved[i]!, a.SP, at));
-      if (second !== undefined) out.push(a.loadStoreScaled(load, 8, second, a.SP, at + 8));
-    }
-  }
-  return out;
-}
-
-function adjustSp(grow: boolean, size: number): number[] {
-  if (size === 0) return [];
-  const folded = addImm(a.SP, a.SP, BigInt(grow ? -size : size));
-  if (!folded) throw new Error(`a64: frame of ${size} bytes is too large`);
-  return folded;
-}
 
 /** True when `next` overwrites a0 without reading it. */
 function overwritesA0(next: Insn | undefined): boolean {
@@ -239,21 +48,107 @@ function overwritesA0(next: Insn | undefined): boolean {
   }
 }
 
+/** Index of the first instruction after `i` that is not a label. */
+function nextInsn(body: readonly Insn[], i: number): number {
+  let j = i + 1;
+  while (body[j]?.op === "label") j++;
+  return j;
+}
+
+/** True when only labels lie between instruction `i` and label `target`: a jump there is a no-op. */
+function fallsThroughTo(body: readonly Insn[], i: number, target: string): boolean {
+  for (let j = i + 1; j < body.length; j++) {
+    const insn = body[j]!;
+    if (insn.op !== "label") return false;
+    if (insn.name === target) return true;
+  }
+  return false;
+}
+
+/** The same test with the opposite outcome. */
+function invert(shape: BranchShape): BranchShape {
+  switch (shape.kind) {
+    case "cmp":
+      return { ...shape, cond: shape.cond ^ 1 };
+    case "cbz":
+    case "tbz":
+      return { ...shape, nonZero: !shape.nonZero };
+    case "always":
+      return { kind: "never" };
+    case "never":
+      return { kind: "always" };
+  }
+}
+
+/** The test of `and d, a, bit; br eq|ne d, 0` as one tbz/tbnz when nothing reads d afterwards. */
+function bitTest(
+  body: readonly Insn[],
+  i: number,
+  liveAfter: (i: number, r: Reg) => boolean,
+): BranchShape | null {
+  const insn = body[i]!;
+  const next = body[i + 1];
+  if (insn.op !== "bin" || insn.kind !== "and" || typeof insn.b !== "bigint") return null;
+  if (next?.op !== "br" || next.a !== insn.dst || next.b !== 0n || (next.cond !== "eq" && next.cond !== "ne"))
+    return null;
+  const bit = singleBit(insn.b);
+  if (bit === null || liveAfter(i + 1, insn.dst)) return null;
+  return { kind: "tbz", nonZero: next.cond === "ne", reg: phys(insn.a), bit };
+}
+
 /** Lowers one function to items; labels are qualified as "func.label". */
 export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<string, number>): Item[] {
+  const body = func.body;
   const items: Item[] = [{ kind: "label", name: func.name }];
   const words = (ws: number[]) => {
     for (const w of ws) items.push({ kind: "word", word: w });
   };
   const local = (name: string) => `${func.name}.${name}`;
-  const frame = frameOf(func, isEntry);
-  const exitWords = [...saveOrRestore(frame, true), ...adjustSp(false, frame.size), a.RET];
+  const branch = (shape: BranchShape, target: string) => {
+    switch (shape.kind) {
+      case "cmp":
+        words(shape.words);
+        items.push({ kind: "branch", cond: shape.cond, target });
+        return;
+      case "cbz":
+        items.push({ kind: "cbz", nonZero: shape.nonZero, reg: shape.reg, target });
+        return;
+      case "tbz":
+        items.push({ ...shape, target, far: false });
+        return;
+      case "always":
+        items.push({ kind: "branch", cond: null, target });
+        return;
+      case "never":
+        return;
+    }
+  };
+
+  // A call right before a ret becomes a jump once the frame is gone; x30 is saved only for the others.
+  const tailSites = new Set<number>();
+  body.forEach((insn, i) => {
+    if (insn.op === "call" && body[nextInsn(body, i)]?.op === "ret") tailSites.add(i);
+  });
+  const calls = body.filter((insn) => insn.op === "call").length;
+  const saved = isEntry ? [] : [...func.saves.map(phys), ...(calls > tailSites.size ? [a.LR] : [])];
+  const frame = frameLayout(func.frame, saved);
+  const restoring = restore(frame);
+  const exitWords = [...restoring, a.RET];
+  const rets = body.filter((insn) => insn.op === "ret").length;
+  const tailCalls = calls === tailSites.size || restoring.length <= 1 || rets === 1;
   const sharedExit = local("%ret");
   let exitPlaced = false;
-  if (isEntry && !overwritesA0(func.body[0])) words(movReg(PHYSICAL.a0, a.SP));
-  words([...adjustSp(true, frame.size), ...saveOrRestore(frame, false)]);
+  let live: ReturnType<typeof liveness> | null = null;
+  const liveAfter = (i: number, r: Reg) => {
+    live ??= liveness(func);
+    return live(i, r);
+  };
 
-  for (const insn of func.body) {
+  if (isEntry && !overwritesA0(body[0])) words(movReg(PHYSICAL.a0, a.SP));
+  words(prologue(frame));
+
+  for (let i = 0; i < body.length; i++) {
+    const insn = body[i]!;
     switch (insn.op) {
       case "mov":
         words(
@@ -262,21 +157,24 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
             : movReg(phys(insn.dst), phys(insn.src)),
         );
         break;
-      case "bin":
-        words(lowerBinary(insn));
+      case "bin": {
+        const test = bitTest(body, i, liveAfter);
+        const target = body[i + 1];
+        if (test && target?.op === "br") {
+          branch(test, local(target.target));
+          i++;
+        } else words(lowerBinary(insn));
         break;
+      }
       case "un":
         words([a.aluReg(insn.kind === "neg" ? "sub" : "orn", phys(insn.dst), a.XZR, phys(insn.a))]);
         break;
       case "load":
-        words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem));
+        words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem, frame.localsAt));
         break;
-      case "store": {
-        const out: number[] = [];
-        const src = operand(insn.src, T0, out);
-        words([...out, ...memoryAccess(false, insn.size, src, insn.mem)]);
+      case "store":
+        words(lowerStore(insn, frame.localsAt));
         break;
-      }
       case "addr":
         items.push({ kind: "adr", dst: phys(insn.dst), symbol: insn.symbol, offset: insn.offset });
         break;
@@ -284,27 +182,26 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         items.push({ kind: "label", name: local(insn.name) });
         break;
       case "jmp":
-        items.push({ kind: "branch", cond: null, target: local(insn.target) });
+        if (!fallsThroughTo(body, i, insn.target))
+          items.push({ kind: "branch", cond: null, target: local(insn.target) });
         break;
-      case "br":
-        if (
-          typeof insn.b === "bigint" &&
-          BigInt.asUintN(64, insn.b) === 0n &&
-          (insn.cond === "eq" || insn.cond === "ne")
-        )
-          items.push({
-            kind: "cbz",
-            nonZero: insn.cond === "ne",
-            reg: phys(insn.a),
-            target: local(insn.target),
-          });
-        else {
-          words(lowerCompare(insn.a, insn.b));
-          items.push({ kind: "branch", cond: a.COND[insn.cond], target: local(insn.target) });
-        }
+      case "br": {
+        if (fallsThroughTo(body, i, insn.target)) break;
+        const shape = lowerBranch(insn.cond, insn.a, insn.b);
+        const next = body[i + 1];
+        // br c, L1; jmp L2; L1: is one branch on the opposite condition to L2.
+        if (next?.op === "jmp" && fallsThroughTo(body, i + 1, insn.target)) {
+          branch(invert(shape), local(next.target));
+          i++;
+        } else branch(shape, local(insn.target));
         break;
+      }
       case "call":
-        items.push({ kind: "call", target: insn.fn });
+        if (tailSites.has(i) && tailCalls) {
+          words(restoring);
+          items.push({ kind: "branch", cond: null, target: insn.fn });
+          if (body[i + 1]?.op === "ret") i++;
+        } else items.push({ kind: "call", target: insn.fn });
         break;
       case "ret":
         if (exitWords.length <= 1) words(exitWords);
@@ -335,18 +232,31 @@ export function assembleA64(program: Program, syscalls: Record<string, number>):
   const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls));
   const dataNames = new Set(program.data.map((d) => d.name));
   const symbols = new Map<string, number>();
-  let at = 0;
-  const offsets = items.map((item) => {
-    const here = at;
-    if (item.kind === "label") symbols.set(item.name, at);
-    else at += 4;
-    return here;
-  });
   const resolve = (name: string, from: number): number => {
     const target = symbols.get(name);
     if (target === undefined) throw new Error(`a64: reference to undefined symbol "${name}"`);
     return target - from;
   };
+  // Lay out until no tbz is out of reach; a far one becomes the opposite test over a b, so sizes only grow.
+  let offsets: number[] = [];
+  for (let settled = false; !settled; ) {
+    let at = 0;
+    offsets = items.map((item) => {
+      const here = at;
+      if (item.kind === "label") symbols.set(item.name, at);
+      else at += item.kind === "tbz" && item.far ? 8 : 4;
+      return here;
+    });
+    settled = true;
+    items.forEach((item, i) => {
+      if (item.kind !== "tbz" || item.far) return;
+      const distance = resolve(item.target, offsets[i]!);
+      if (distance < -(1 << 15) || distance >= 1 << 15) {
+        item.far = true;
+        settled = false;
+      }
+    });
+  }
   const code: number[] = [];
   const relocations: Relocation[] = [];
   items.forEach((item, i) => {
@@ -366,6 +276,11 @@ export function assembleA64(program: Program, syscalls: Record<string, number>):
         return;
       case "cbz":
         code.push(a.cbz(item.nonZero, item.reg, resolve(item.target, here)));
+        return;
+      case "tbz":
+        if (item.far)
+          code.push(a.tbz(!item.nonZero, item.reg, item.bit, 8), a.b(resolve(item.target, here + 4)));
+        else code.push(a.tbz(item.nonZero, item.reg, item.bit, resolve(item.target, here)));
         return;
       case "call":
         code.push(a.bl(resolve(item.target, here)));

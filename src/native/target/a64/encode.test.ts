@@ -20,11 +20,6 @@ const UNSCALED_LOAD = { 1: "ldurb", 2: "ldurh", 4: "ldur", 8: "ldur" } as const;
 const UNSCALED_STORE = { 1: "sturb", 2: "sturh", 4: "stur", 8: "stur" } as const;
 const rt = (size: number, r: number) => (size === 8 ? x(r) : w(r));
 
-function rotr(value: bigint, n: number): bigint {
-  const mask = (1n << 64n) - 1n;
-  return ((value >> BigInt(n)) | (value << BigInt(64 - n))) & mask;
-}
-
 function cases(): Case[] {
   const c: Case[] = [];
   for (const d of [...REGS, 31]) {
@@ -51,13 +46,15 @@ function cases(): Case[] {
       c.push({ asm: `lsr ${x(d)}, x3, #${n}`, word: a.shiftImm("lsr", d, 3, n) });
       c.push({ asm: `asr ${x(d)}, x3, #${n}`, word: a.shiftImm("asr", d, 3, n) });
     }
-    for (const ones of [1, 8, 16, 32, 63])
-      for (const rot of [0, 8, 63])
-        for (const op of ["and", "orr", "eor"] as const)
-          c.push({
-            asm: `${op} ${x(d)}, x3, #0x${rotr((1n << BigInt(ones)) - 1n, rot).toString(16)}`,
-            word: a.logicalImm(op, d, 3, ones, rot),
-          });
+    for (const value of [0xffn, 0x80n, 0x0101010101010101n, 0xfffffffffffffffen, 1n << 63n])
+      for (const op of ["and", "orr", "eor", "ands"] as const)
+        c.push({
+          asm: `${op} ${op === "ands" ? x(d) : xsp(d)}, x3, #0x${value.toString(16)}`,
+          word: a.logicalImm(op, d, 3, value),
+        });
+    for (const lsl of [1, 4, 63])
+      for (const op of ["add", "sub"] as const)
+        c.push({ asm: `${op} ${x(d)}, x2, x3, lsl #${lsl}`, word: a.aluReg(op, d, 2, 3, lsl) });
   }
   for (const d of [...REGS, 31])
     for (const n of [...REGS, 31])
@@ -97,6 +94,18 @@ function cases(): Case[] {
             word: a.loadStoreUnscaled(false, size, t, n, off),
           });
         }
+        for (const off of [-256, -16, 8, 255])
+          for (const load of [true, false]) {
+            const op = load ? LOAD[size] : STORE[size];
+            c.push({
+              asm: `${op} ${rt(size, t)}, [${xsp(n)}, #${off}]!`,
+              word: a.loadStoreIndexed(load, "pre", size, t, n, off),
+            });
+            c.push({
+              asm: `${op} ${rt(size, t)}, [${xsp(n)}], #${off}`,
+              word: a.loadStoreIndexed(load, "post", size, t, n, off),
+            });
+          }
         const shift = Math.log2(size);
         c.push({
           asm: `${LOAD[size]} ${rt(size, t)}, [${xsp(n)}, x9]`,
@@ -141,6 +150,12 @@ function cases(): Case[] {
       c.push({ asm: `cbz ${x(r)}, .+${off}`, word: a.cbz(false, r, off) });
       c.push({ asm: `cbnz ${x(r)}, .+${off}`, word: a.cbz(true, r, off) });
     }
+  for (const r of [0, 5, 19, 30])
+    for (const bit of [0, 1, 31, 32, 63])
+      for (const off of [0, 8, -8, (1 << 15) - 4, -(1 << 15)]) {
+        c.push({ asm: `tbz ${x(r)}, #${bit}, .+${off}`, word: a.tbz(false, r, bit, off) });
+        c.push({ asm: `tbnz ${x(r)}, #${bit}, .+${off}`, word: a.tbz(true, r, bit, off) });
+      }
   for (const off of [0, 4, -4, (1 << 27) - 4, -(1 << 27)]) {
     c.push({ asm: `b .+${off}`, word: a.b(off) });
     c.push({ asm: `bl .+${off}`, word: a.bl(off) });
@@ -175,6 +190,53 @@ test("a64 encoders match aarch64-linux-gnu-as for every form, register and edge 
   t.diagnostic(`${all.length} instructions checked`);
 });
 
+/** Every logical immediate there is: each element size, run length and rotation, repeated to 64 bits. */
+function everyBitmask(): bigint[] {
+  const values: bigint[] = [];
+  for (let e = 2; e <= 64; e *= 2)
+    for (let ones = 1; ones < e; ones++)
+      for (let rot = 0; rot < e; rot++) {
+        const width = (1n << BigInt(e)) - 1n;
+        const run = (1n << BigInt(ones)) - 1n;
+        const element = ((run >> BigInt(rot)) | (run << BigInt(e - rot))) & width;
+        let v = 0n;
+        for (let at = 0; at < 64; at += e) v |= element << BigInt(at);
+        values.push(v);
+      }
+  return values;
+}
+
+test("a64 logical immediates: all 5,334 encode as binutils does, and nothing else is accepted", (t) => {
+  if (
+    !requireCommands(
+      t,
+      ["aarch64-linux-gnu-as", "aarch64-linux-gnu-objcopy"],
+      "apt-get install binutils-aarch64-linux-gnu",
+    )
+  )
+    return;
+  const all = everyBitmask();
+  const valid = new Set(all);
+  assert.equal(valid.size, 5334);
+  const bytes = assembleWithBinutils(
+    "a64",
+    all.map((v) => `and x1, x2, #0x${v.toString(16)}`),
+  );
+  all.forEach((v, i) => {
+    assert.equal(a.logicalImm("and", 1, 2, v), bytes.readUInt32LE(i * 4), `0x${v.toString(16)}`);
+  });
+  const others = [0n, -1n, 5n, 0x1234n, 0xff00ff00ff00ff01n, 0x00ff00ff00ff0000n, (1n << 32n) | 1n];
+  // Deterministic near-misses: a repeated 32-bit pattern with its low bits disturbed.
+  let seed = 12345n;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    others.push(((seed >> 32n) * 0x100000001n) ^ BigInt(i % 3));
+  }
+  for (const v of others)
+    assert.equal(a.bitmaskImmediate(v) !== null, valid.has(BigInt.asUintN(64, v)), `0x${v.toString(16)}`);
+  assert.throws(() => a.logicalImm("orr", 0, 0, 5n), /not a logical immediate/);
+});
+
 test("a64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => a.addSubImm("add", 0, 1, 4096), /imm12/);
   assert.throws(() => a.loadStoreScaled(true, 8, 0, 1, 4), /multiple/);
@@ -182,4 +244,6 @@ test("a64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => a.bCond(0, 1 << 20), /branch/);
   assert.throws(() => a.adr(0, 1 << 20), /adr/);
   assert.throws(() => a.moveWide("movz", 0, 0x10000, 0), /imm16/);
+  assert.throws(() => a.tbz(false, 0, 0, 1 << 15), /branch/);
+  assert.throws(() => a.loadStoreIndexed(false, "pre", 8, 0, 31, -512), /indexed/);
 });

@@ -47,13 +47,15 @@ export function addSubImm(
   return word(base | (shift12 ? 1 << 22 : 0) | (imm12 << 10) | (reg(rn) << 5) | reg(rd));
 }
 
-/** Three-register data processing (31 is xzr): add, sub, subs (cmp), and, orr, eor, orn. */
+/** Three-register data processing (31 is xzr): add, sub, subs (cmp), and, orr, eor, orn; rm may be shifted left. */
 export function aluReg(
   op: "add" | "sub" | "subs" | "and" | "orr" | "eor" | "orn",
   rd: number,
   rn: number,
   rm: number,
+  lsl = 0,
 ): number {
+  fits(lsl, 0, 63, "shift");
   const base = {
     add: 0x8b000000,
     sub: 0xcb000000,
@@ -63,7 +65,7 @@ export function aluReg(
     eor: 0xca000000,
     orn: 0xaa200000,
   }[op];
-  return word(base | (reg(rm) << 16) | (reg(rn) << 5) | reg(rd));
+  return word(base | (reg(rm) << 16) | (lsl << 10) | (reg(rn) << 5) | reg(rd));
 }
 
 /** madd/msub Xd, Xn, Xm, Xa (mul is madd with xzr). */
@@ -93,20 +95,43 @@ export function shiftImm(op: "lsl" | "lsr" | "asr", rd: number, rn: number, amou
 }
 
 /**
- * Logical immediate for a run of `ones` consecutive set bits rotated right by `rotate` within 64 bits
- * (N=1, 64-bit element): the masks a parser needs (0xff, 0xffff, 0xffffffff, ...).
+ * The N:immr:imms field (13 bits) of a logical immediate: `value` repeats an element of 2, 4, ..., 64
+ * bits that is a rotated run of ones. Null when it does not (0 and all ones never do).
  */
+export function bitmaskImmediate(value: bigint): number | null {
+  const v = BigInt.asUintN(64, value);
+  if (v === 0n || v === (1n << 64n) - 1n) return null;
+  let e = 64;
+  while (e > 2) {
+    const half = BigInt(e / 2);
+    const mask = (1n << half) - 1n;
+    if ((v & mask) !== ((v >> half) & mask)) break;
+    e /= 2;
+  }
+  const element = v & ((1n << BigInt(e)) - 1n);
+  const ones = element.toString(2).replaceAll("0", "").length;
+  const run = (1n << BigInt(ones)) - 1n;
+  const width = (1n << BigInt(e)) - 1n;
+  for (let r = 0; r < e; r++) {
+    const rotatedLeft = ((element << BigInt(r)) | (element >> BigInt(e - r))) & width;
+    if (rotatedLeft !== run) continue;
+    const imms = ((~(e - 1) << 1) & 0x3f) | (ones - 1);
+    return ((e === 64 ? 1 : 0) << 12) | (r << 6) | imms;
+  }
+  return null;
+}
+
+/** and/orr/eor/ands Xd, Xn, #value for a value `bitmaskImmediate` accepts; rd may be sp except for ands (31 = xzr). */
 export function logicalImm(
-  op: "and" | "orr" | "eor",
+  op: "and" | "orr" | "eor" | "ands",
   rd: number,
   rn: number,
-  ones: number,
-  rotate: number,
+  value: bigint,
 ): number {
-  fits(ones, 1, 63, "run of ones");
-  fits(rotate, 0, 63, "rotation");
-  const base = { and: 0x92400000, orr: 0xb2400000, eor: 0xd2400000 }[op];
-  return word(base | (rotate << 16) | ((ones - 1) << 10) | (reg(rn) << 5) | reg(rd));
+  const field = bitmaskImmediate(value);
+  if (field === null) throw new Error(`a64: ${value} is not a logical immediate`);
+  const base = { and: 0x92000000, orr: 0xb2000000, eor: 0xd2000000, ands: 0xf2000000 }[op];
+  return word(base | (field << 10) | (reg(rn) << 5) | reg(rd));
 }
 
 export type Size = 1 | 2 | 4 | 8;
@@ -124,6 +149,20 @@ export function loadStoreScaled(load: boolean, size: Size, rt: number, rn: numbe
 export function loadStoreUnscaled(load: boolean, size: Size, rt: number, rn: number, offset: number): number {
   fits(offset, -256, 255, "unscaled offset");
   const base = (SIZE_BITS[size] << 30) | 0x38000000 | (load ? 1 << 22 : 0);
+  return word(base | ((offset & 0x1ff) << 12) | (reg(rn) << 5) | reg(rt));
+}
+
+/** ldr/str with a signed 9-bit offset that also updates rn: `[Xn, #offset]!` (pre) or `[Xn], #offset` (post). */
+export function loadStoreIndexed(
+  load: boolean,
+  mode: "pre" | "post",
+  size: Size,
+  rt: number,
+  rn: number,
+  offset: number,
+): number {
+  fits(offset, -256, 255, "indexed offset");
+  const base = (SIZE_BITS[size] << 30) | 0x38000000 | (load ? 1 << 22 : 0) | (mode === "pre" ? 0xc00 : 0x400);
   return word(base | ((offset & 0x1ff) << 12) | (reg(rn) << 5) | reg(rt));
 }
 
@@ -178,6 +217,19 @@ export function bCond(cond: number, offset: number): number {
 
 export function cbz(nonZero: boolean, rt: number, offset: number): number {
   return word((nonZero ? 0xb5000000 : 0xb4000000) | (branchOffset(offset, 19) << 5) | reg(rt));
+}
+
+/** tbz/tbnz Xt, #bit: branch (±32 KiB) when the bit is zero, or nonzero. */
+export function tbz(nonZero: boolean, rt: number, bit: number, offset: number): number {
+  fits(bit, 0, 63, "bit");
+  const b5 = bit >> 5;
+  return word(
+    (b5 << 31) |
+      (nonZero ? 0x37000000 : 0x36000000) |
+      ((bit & 31) << 19) |
+      (branchOffset(offset, 14) << 5) |
+      reg(rt),
+  );
 }
 
 export function b(offset: number): number {

@@ -1,0 +1,463 @@
+// arm64 lowering: the shape of what small IR programs become (disassembled with
+// aarch64-linux-gnu-objdump), and sweeps of the size-saving rules run under qemu-aarch64-static,
+// which must agree with the IR interpreter register for register.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { requireCommands } from "../../../../test/support/tools.ts";
+import { writeExecutable } from "../../elf/file.ts";
+import { type FuncBuilder, type FuncOptions, ProgramBuilder } from "../../ir/builder.ts";
+import { interpret } from "../../ir/interpret.ts";
+import { streamSyscalls } from "../../ir/streams.ts";
+import { CONDS, type Program, REGS, type SavedReg } from "../../ir/types.ts";
+import { link } from "../../link.ts";
+import { a64 } from "./index.ts";
+
+const work = mkdtempSync(join(tmpdir(), "speck-a64-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const OBJDUMP = ["aarch64-linux-gnu-objdump"];
+const QEMU = ["qemu-aarch64-static"];
+
+/** objdump's listing of raw arm64 code, one line per instruction; branch targets are offsets ("@8"). */
+function disassemble(code: Uint8Array): string[] {
+  const path = join(work, `code-${Math.random().toString(36).slice(2)}.bin`);
+  writeFileSync(path, code);
+  const out = execFileSync(OBJDUMP[0]!, ["-D", "-b", "binary", "-m", "aarch64", path], { encoding: "utf8" });
+  const lines: string[] = [];
+  for (const m of out.matchAll(/^\s*[0-9a-f]+:\t[0-9a-f]{8} \t(.*)$/gm))
+    lines.push(
+      m[1]!
+        .replace(/\s*\/\/.*$/, "")
+        .replace(/\s+/g, " ")
+        .replace(/ 0x([0-9a-f]+)$/, (_, to: string) => ` @${Number.parseInt(to, 16)}`)
+        .trim(),
+    );
+  return lines;
+}
+
+/** The instructions of function `name` in `program`. */
+function listing(program: Program, name: string): string[] {
+  const text = a64.assemble(program);
+  const start = text.symbols.get(name)!;
+  const starts = program.funcs.map((f) => text.symbols.get(f.name)!).filter((at) => at > start);
+  const end = starts.length > 0 ? Math.min(...starts) : text.code.length;
+  return disassemble(text.code.subarray(start, end));
+}
+
+/** A program whose entry calls `f` (with the given body) and exits; `g` and `h` are there to be called. */
+function oneFunction(body: (f: FuncBuilder) => void, options: FuncOptions = {}): Program {
+  const p = new ProgramBuilder();
+  p.bss("data", 64);
+  p.func("main", {}, (f) => f.call("f").mov("a0", 0).syscall("exit_group"));
+  p.func("f", options, (f) => body(f));
+  p.func("g", {}, (f) => f.ret());
+  p.func("h", {}, (f) => f.ret());
+  return p.build("main");
+}
+
+test("a64 lowering picks the shortest forms", (t) => {
+  if (!requireCommands(t, OBJDUMP, "apt-get install binutils-aarch64-linux-gnu")) return;
+  const shapes: { name: string; body: (f: FuncBuilder) => FuncBuilder; want: string[] }[] = [
+    {
+      name: "bit pattern constant",
+      body: (f) => f.mov("a1", 0x0101010101010101n),
+      want: ["mov x1, #0x101010101010101"],
+    },
+    { name: "and with a bit", body: (f) => f.and("a1", "a2", 0x20), want: ["and x1, x2, #0x20"] },
+    { name: "or with a run", body: (f) => f.or("a1", "a1", 0xff00), want: ["orr x1, x1, #0xff00"] },
+    { name: "xor -1", body: (f) => f.xor("a1", "a2", -1), want: ["mvn x1, x2"] },
+    { name: "and -1", body: (f) => f.and("a1", "a2", -1), want: ["mov x1, x2"] },
+    {
+      name: "and 0x1234 needs a register",
+      body: (f) => f.and("a1", "a1", 0x1234),
+      want: ["mov x16, #0x1234", "and x1, x1, x16"],
+    },
+    { name: "mul by 8", body: (f) => f.mul("a0", "a1", 8), want: ["lsl x0, x1, #3"] },
+    { name: "mul by 9", body: (f) => f.mul("a0", "a1", 9), want: ["add x0, x1, x1, lsl #3"] },
+    { name: "mul by 0", body: (f) => f.mul("a0", "a1", 0), want: ["mov x0, xzr"] },
+    { name: "mul by 10", body: (f) => f.mul("a0", "a1", 10), want: ["mov x16, #0xa", "mul x0, x1, x16"] },
+    { name: "udiv by 16", body: (f) => f.udiv("a0", "a1", 16), want: ["lsr x0, x1, #4"] },
+    { name: "urem by 4096", body: (f) => f.urem("a0", "a1", 4096), want: ["and x0, x1, #0xfff"] },
+    { name: "urem by 1", body: (f) => f.urem("a0", "a1", 1), want: ["mov x0, xzr"] },
+    {
+      name: "urem by 10",
+      body: (f) => f.urem("a0", "a1", 10),
+      want: ["mov x16, #0xa", "udiv x17, x1, x16", "msub x0, x17, x16, x1"],
+    },
+    {
+      name: "store32 of all ones",
+      body: (f) => f.store(4, 0xffffffff, "a1"),
+      want: ["mov x16, #0xffffffff", "str w16, [x1]"],
+    },
+    { name: "store zero", body: (f) => f.store(8, 0, "a1"), want: ["str xzr, [x1]"] },
+    {
+      name: "compare with 8192",
+      body: (f) => f.br("eq", "a1", 8192, "x").mov("a1", 1).label("x"),
+      want: ["cmp x1, #0x2, lsl #12", "b.eq @12", "mov x1, #0x1"],
+    },
+    {
+      name: "compare with -5",
+      body: (f) => f.br("lt", "a1", -5, "x").mov("a1", 1).label("x"),
+      want: ["cmn x1, #0x5", "b.lt @12", "mov x1, #0x1"],
+    },
+    {
+      name: "zero test",
+      body: (f) => f.br("leu", "a1", 0, "x").mov("a1", 1).label("x"),
+      want: ["cbz x1, @8", "mov x1, #0x1"],
+    },
+    {
+      name: "nonzero test",
+      body: (f) => f.br("geu", "a1", 1, "x").mov("a1", 1).label("x"),
+      want: ["cbnz x1, @8", "mov x1, #0x1"],
+    },
+    {
+      name: "sign test",
+      body: (f) => f.br("lt", "a1", 0, "x").mov("a1", 1).label("x"),
+      want: ["tbnz x1, #63, @8", "mov x1, #0x1"],
+    },
+    {
+      name: "not negative",
+      body: (f) => f.br("gt", "a1", -1, "x").mov("a1", 1).label("x"),
+      want: ["tbz x1, #63, @8", "mov x1, #0x1"],
+    },
+    {
+      name: "never below 0",
+      body: (f) => f.br("ltu", "a1", 0, "x").mov("a1", 1).label("x"),
+      want: ["mov x1, #0x1"],
+    },
+    {
+      name: "always at least 0",
+      body: (f) => f.br("geu", "a1", 0, "x").mov("a1", 1).label("x"),
+      want: ["b @8", "mov x1, #0x1"],
+    },
+    {
+      name: "bit test with the result dead",
+      body: (f) => f.and("a1", "a2", 8).br("ne", "a1", 0, "x").mov("a1", 1).label("x"),
+      want: ["tbnz w2, #3, @8", "mov x1, #0x1"],
+    },
+    {
+      name: "bit test with the result read later",
+      body: (f) => f.and("a1", "a2", 8).br("ne", "a1", 0, "x").mov("a2", 1).label("x").mov("a0", "a1"),
+      want: ["and x1, x2, #0x8", "cbnz x1, @12", "mov x2, #0x1", "mov x0, x1"],
+    },
+    {
+      name: "branch over a jump",
+      body: (f) => f.br("eq", "a1", 3, "x").jmp("y").label("x").mov("a1", 1).label("y"),
+      want: ["cmp x1, #0x3", "b.ne @12", "mov x1, #0x1"],
+    },
+    {
+      name: "jump to the next label",
+      body: (f) => f.jmp("x").label("x").br("eq", "a0", "a1", "y").label("y"),
+      want: [],
+    },
+  ];
+  for (const s of shapes) {
+    const lines = listing(
+      oneFunction((f) => s.body(f).ret()),
+      "f",
+    );
+    assert.deepEqual(lines, [...s.want, "ret"], s.name);
+  }
+});
+
+test("a64 frames: saved registers pushed with the frame, tail calls, sp handed to the entry", (t) => {
+  if (!requireCommands(t, OBJDUMP, "apt-get install binutils-aarch64-linux-gnu")) return;
+  const framed = oneFunction(
+    (f) => f.mov("s0", 1).store(8, "a0", { base: "sp", offset: 8 }).call("g").mov("a0", "s0").ret(),
+    { frame: 16, saves: ["s0"] },
+  );
+  assert.deepEqual(listing(framed, "f"), [
+    "stp x19, x30, [sp, #-32]!",
+    "mov x19, #0x1",
+    "str x0, [sp, #24]",
+    "bl @28",
+    "mov x0, x19",
+    "ldp x19, x30, [sp], #32",
+    "ret",
+  ]);
+  const tailFramed = oneFunction(
+    (f) => f.mov("s0", 1).store(8, "a0", { base: "sp", offset: 8 }).call("g").ret(),
+    { frame: 16, saves: ["s0"] },
+  );
+  assert.deepEqual(listing(tailFramed, "f"), [
+    "str x19, [sp, #-32]!",
+    "mov x19, #0x1",
+    "str x0, [sp, #16]",
+    "ldr x19, [sp], #32",
+    "b @20",
+  ]);
+  const odd = oneFunction((f) => f.mov("s0", 1).mov("s1", 2).mov("s2", 3).ret(), {
+    saves: ["s0", "s1", "s2"],
+  });
+  assert.deepEqual(listing(odd, "f"), [
+    "stp x19, x20, [sp, #-32]!",
+    "str x21, [sp, #16]",
+    "mov x19, #0x1",
+    "mov x20, #0x2",
+    "mov x21, #0x3",
+    "ldr x21, [sp, #16]",
+    "ldp x19, x20, [sp], #32",
+    "ret",
+  ]);
+  const one = oneFunction((f) => f.mov("s3", 1).ret(), { saves: ["s3"] });
+  assert.deepEqual(listing(one, "f"), ["str x22, [sp, #-16]!", "mov x22, #0x1", "ldr x22, [sp], #16", "ret"]);
+  const big = oneFunction((f) => f.store(8, "a0", { base: "sp", offset: 600 }).ret(), {
+    frame: 608,
+    saves: ["s0"],
+  });
+  assert.deepEqual(listing(big, "f"), [
+    "sub sp, sp, #0x270",
+    "str x19, [sp]",
+    "str x0, [sp, #608]",
+    "ldr x19, [sp]",
+    "add sp, sp, #0x270",
+    "ret",
+  ]);
+  // Only tail calls: x30 is never saved and the call is a jump.
+  const tail = oneFunction((f) =>
+    f.br("eq", "a0", 0, "other").call("g").ret().label("other").call("h").ret(),
+  );
+  const text = a64.assemble(tail);
+  const at = (name: string) => text.symbols.get(name)! - text.symbols.get("f")!;
+  assert.deepEqual(listing(tail, "f"), ["cbz x0, @8", `b @${at("g")}`, `b @${at("h")}`]);
+  // A call that is not last keeps x30 saved; the tail call costs no more than bl and a branch to the exit.
+  const mixed = oneFunction((f) => f.call("g").call("h").ret());
+  assert.deepEqual(listing(mixed, "f"), [
+    "str x30, [sp, #-16]!",
+    `bl @${at("g") + 4}`,
+    "ldr x30, [sp], #16",
+    `b @${at("h") + 4}`,
+  ]);
+  const p = new ProgramBuilder();
+  p.func("main", { frame: 8 }, (f) =>
+    f.load(8, "a1", "a0").store(8, "a1", "sp").mov("a0", 0).syscall("exit_group"),
+  );
+  assert.deepEqual(listing(p.build("main"), "main"), [
+    "mov x0, sp",
+    "sub sp, sp, #0x10",
+    "ldr x1, [x0]",
+    "str x1, [sp]",
+    "mov x0, #0x0",
+    "mov x8, #0x5e",
+    "svc #0x0",
+  ]);
+});
+
+test("a64 tbz/tbnz out of their 32 KiB reach become the opposite test over a branch", (t) => {
+  if (!requireCommands(t, OBJDUMP, "apt-get install binutils-aarch64-linux-gnu")) return;
+  for (const [gap, want] of [
+    [8190, ["tbnz x1, #63, @32764"]],
+    [8191, ["tbz x1, #63, @8", "b @32772"]],
+  ] as const) {
+    const far = oneFunction((f) => {
+      f.br("lt", "a1", 0, "x");
+      for (let i = 0; i < gap; i++) f.mov("a2", i & 0xffff);
+      return f.label("x").ret();
+    });
+    const lines = listing(far, "f");
+    assert.deepEqual(lines.slice(0, want.length), want, `over ${gap} instructions`);
+  }
+});
+
+// ---- sweeps run under qemu against the interpreter ----
+
+/** Registers a case dumps; s5 holds the dump's address. */
+const DUMPED = REGS.filter((r) => r !== "s5");
+
+interface Case {
+  name: string;
+  emit: (f: FuncBuilder, label: (hint: string) => string) => void;
+}
+
+/** One entry function running `cases` in turn, each dumping every register; `extra` adds functions. */
+function sweep(
+  cases: Case[],
+  extra: (p: ProgramBuilder) => void = () => {},
+): { names: string[]; program: Program } {
+  const p = new ProgramBuilder();
+  const bytes = cases.length * DUMPED.length * 8;
+  p.bss("out", bytes).bss("scratch", 256);
+  p.func("main", { frame: 64 }, (f) => {
+    cases.forEach((c, i) => {
+      DUMPED.forEach((r, k) => {
+        f.mov(r, 0x1111111111111111n * BigInt(k + 1));
+      });
+      c.emit(f, (hint) => `${hint}${i}`);
+      f.addr("s5", "out", i * DUMPED.length * 8);
+      DUMPED.forEach((r, k) => {
+        f.store(8, r, { base: "s5", offset: k * 8 });
+      });
+    });
+    f.mov("a0", 1).addr("a1", "out").mov("a2", bytes).syscall("write");
+    f.mov("a0", 0).syscall("exit_group");
+  });
+  extra(p);
+  return { names: cases.map((c) => c.name), program: p.build("main") };
+}
+
+/** Runs a sweep under qemu and in the interpreter; names the first case and register that differ. */
+function agree(t: import("node:test").TestContext, { names, program }: ReturnType<typeof sweep>): void {
+  const streams = streamSyscalls({});
+  interpret(program, { syscall: streams.handler, maxSteps: 50_000_000 });
+  const reference = Buffer.from(streams.bytes(1));
+  const path = join(work, `sweep-${Math.random().toString(36).slice(2)}`);
+  writeExecutable(path, link(program, a64).elf);
+  const run = spawnSync(QEMU[0]!, [path], { timeout: 60_000, maxBuffer: 1 << 26 });
+  assert.equal(run.status, 0, `exit status (signal ${run.signal})`);
+  assert.equal(run.stdout.length, reference.length, "bytes written");
+  const at = run.stdout.findIndex((b, i) => b !== reference[i]);
+  if (at >= 0) {
+    const word = at >> 3;
+    const c = Math.floor(word / DUMPED.length);
+    const hex = (b: Buffer) => b.readBigUInt64LE(word * 8).toString(16);
+    assert.fail(
+      `${names[c]}: ${DUMPED[word % DUMPED.length]} is 0x${hex(run.stdout)}, interpreter says 0x${hex(reference)}`,
+    );
+  }
+  t.diagnostic(`${names.length} cases agree`);
+}
+
+/** Deterministic pseudo-random 64-bit values (a fixed LCG), so every run checks the same cases. */
+function values(seed: bigint, count: number): bigint[] {
+  const out: bigint[] = [];
+  let s = seed;
+  for (let i = 0; i < count; i++) {
+    s = BigInt.asUintN(64, s * 6364136223846793005n + 1442695040888963407n);
+    out.push(s);
+  }
+  return out;
+}
+
+const EDGES = [0n, 1n, 2n, -1n, 31n, 32n, -31n, 4095n, 4096n, 8192n, -4096n, 1n << 63n, (1n << 63n) - 1n];
+
+test("a64 constant forms agree with the interpreter: logical immediates, powers of two, zero and sign tests", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  const cases: Case[] = [];
+  const constants = [
+    ...EDGES,
+    0xffn,
+    0x0101010101010101n,
+    0xff00ff00ff00ff00n,
+    0x7ffffffffffffffen,
+    3n,
+    5n,
+    9n,
+    17n,
+    65n,
+    (1n << 32n) + 1n,
+    1n << 40n,
+    ...values(7n, 20),
+  ];
+  const operands = [0n, 1n, -1n, 0x123456789abcdef0n, 0x8000000000000001n, 4096n];
+  for (const op of ["and", "or", "xor", "mul", "udiv", "urem", "add", "sub"] as const)
+    for (const b of constants)
+      for (const av of operands) {
+        if ((op === "udiv" || op === "urem") && b === 0n) continue;
+        cases.push({ name: `${op} a1, ${av}, ${b}`, emit: (f) => f.mov("a2", av).bin(op, "a1", "a2", b) });
+        cases.push({ name: `${op} s2, s2=${av}, ${b}`, emit: (f) => f.mov("s2", av).bin(op, "s2", "s2", b) });
+      }
+  for (const v of constants) {
+    cases.push({ name: `mov ${v}`, emit: (f) => f.mov("s1", v) });
+    for (const size of [1, 2, 4, 8] as const) {
+      const fits = BigInt.asIntN(size * 8, v) === v || BigInt.asUintN(size * 8, v) === v;
+      if (!fits) continue;
+      cases.push({
+        name: `store${size * 8} ${v}`,
+        emit: (f) =>
+          f
+            .addr("a3", "scratch")
+            .mov("a4", 0x5555555555555555n)
+            .store(8, "a4", "a3")
+            .store(size, v, "a3")
+            .load(8, "a4", "a3")
+            .mov("a3", 0),
+      });
+    }
+  }
+  const compared = [0n, 1n, -1n, 2n, -2n, 8192n, 1n << 63n, (1n << 63n) - 1n, 4096n * 4095n];
+  for (const cond of CONDS)
+    for (const b of [0n, 1n, -1n, 8192n, -4096n, -5n])
+      for (const av of compared)
+        cases.push({
+          name: `br ${cond} ${av}, ${b}`,
+          emit: (f, label) => {
+            const taken = label("taken");
+            f.mov("a1", av).mov("a0", 1).br(cond, "a1", b, taken).mov("a0", 0).label(taken);
+          },
+        });
+  for (const bit of [0, 1, 7, 31, 32, 63])
+    for (const av of [...operands, 1n << BigInt(bit)])
+      for (const cond of ["eq", "ne"] as const) {
+        const mask = 1n << BigInt(bit);
+        cases.push({
+          name: `and a2, ${av}, bit ${bit}; br ${cond} (dead)`,
+          emit: (f, label) => {
+            const taken = label("taken");
+            f.mov("a2", av).mov("a0", 1).and("a2", "a2", mask).br(cond, "a2", 0, taken);
+            f.mov("a0", 0).label(taken).mov("a2", 7);
+          },
+        });
+        cases.push({
+          name: `and a3, ${av}, bit ${bit}; br ${cond} (read after)`,
+          emit: (f, label) => {
+            const taken = label("taken");
+            f.mov("a2", av).mov("a0", 1).and("a3", "a2", mask).br(cond, "a3", 0, taken);
+            f.mov("a0", 0).label(taken).add("a0", "a0", "a3");
+          },
+        });
+      }
+  agree(t, sweep(cases));
+});
+
+test("a64 frames and tail calls agree with the interpreter for every shape of frame and saved registers", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  const saveSets: SavedReg[][] = [
+    [],
+    ["s0"],
+    ["s0", "s1"],
+    ["s1", "s2", "s3"],
+    ["s0", "s1", "s2", "s3", "s4"],
+  ];
+  const frames = [0, 8, 16, 24, 200, 480, 600, 5000];
+  const shapes: { name: string; saves: SavedReg[]; frame: number; tail: boolean; also: boolean }[] = [];
+  for (const saves of saveSets)
+    for (const frame of frames)
+      for (const [tail, also] of [
+        [true, false],
+        [true, true],
+        [false, true],
+      ] as const)
+        shapes.push({ name: `f${shapes.length}`, saves, frame, tail, also });
+  const cases: Case[] = shapes.map((s) => ({
+    name: `${s.saves.join(",") || "no saves"}, frame ${s.frame}, ${s.tail ? "tail call" : "no tail call"}${s.also ? ", another call" : ""}`,
+    emit: (f) => f.mov("a0", 5).mov("a1", 7).call(s.name).mov("a4", 0).mov("a5", 0),
+  }));
+  agree(
+    t,
+    sweep(cases, (p) => {
+      // leaf(a0, a1) = a0 * 3 + a1; it writes a2 and a3 too, which callers see as clobbered.
+      p.func("leaf", { frame: 16, saves: ["s5"] }, (f) =>
+        f.mov("s5", 1).mul("a0", "a0", 3).add("a0", "a0", "a1").mov("a2", 0).mov("a3", 0).ret(),
+      );
+      for (const s of shapes)
+        p.func(s.name, { frame: s.frame, saves: s.saves }, (f) => {
+          // Fill the frame with a1, write every saved register, read back and mix into a0.
+          for (let at = 0; at + 8 <= s.frame; at += 8) f.store(8, "a1", { base: "sp", offset: at });
+          s.saves.forEach((r, k) => {
+            f.add(r, "a0", k + 1);
+          });
+          if (s.also) f.call("leaf");
+          if (s.frame >= 8) f.load(8, "a2", { base: "sp", offset: s.frame - 8 }).add("a0", "a0", "a2");
+          for (const r of s.saves) f.add("a0", "a0", r);
+          f.mov("a2", 0).mov("a3", 0);
+          if (s.tail) f.mov("a1", 2).call("leaf");
+          f.ret();
+        });
+    }),
+  );
+});

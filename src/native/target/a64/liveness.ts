@@ -1,0 +1,93 @@
+// Which IR registers a function may still read after each of its instructions: backward dataflow
+// over the function's control flow, so a lowering can drop a result nobody reads.
+
+import {
+  ARG_REGS,
+  type Func,
+  type Insn,
+  type Mem,
+  REGS,
+  type Reg,
+  SAVED_REGS,
+  type Src,
+} from "../../ir/types.ts";
+
+const bit = (r: Reg): number => 1 << REGS.indexOf(r);
+const ALL_ARGS = ARG_REGS.reduce((m, r) => m | bit(r), 0);
+const ALL_SAVED = SAVED_REGS.reduce((m, r) => m | bit(r), 0);
+const EXITS = new Set(["exit", "exit_group", "rt_sigreturn"]);
+
+function srcBits(s: Src): number {
+  return typeof s === "bigint" ? 0 : bit(s);
+}
+
+function memBits(m: Mem): number {
+  return (m.base === "sp" ? 0 : bit(m.base)) | (m.index ? bit(m.index) : 0);
+}
+
+/** Registers `insn` reads and writes; calls and syscalls read every argument register. */
+function useDef(insn: Insn): { use: number; def: number } {
+  switch (insn.op) {
+    case "mov":
+      return { use: srcBits(insn.src), def: bit(insn.dst) };
+    case "bin":
+      return { use: bit(insn.a) | srcBits(insn.b), def: bit(insn.dst) };
+    case "un":
+      return { use: bit(insn.a), def: bit(insn.dst) };
+    case "load":
+      return { use: memBits(insn.mem), def: bit(insn.dst) };
+    case "store":
+      return { use: srcBits(insn.src) | memBits(insn.mem), def: 0 };
+    case "addr":
+      return { use: 0, def: bit(insn.dst) };
+    case "br":
+      return { use: bit(insn.a) | srcBits(insn.b), def: 0 };
+    case "call":
+    case "syscall":
+      return { use: ALL_ARGS, def: 0 };
+    case "ret":
+      return { use: bit("a0") | ALL_SAVED, def: 0 };
+    default:
+      return { use: 0, def: 0 };
+  }
+}
+
+/** For each instruction of `func`, whether `reg` may be read after it; call as `liveAfter(i, reg)`. */
+export function liveness(func: Func): (index: number, reg: Reg) => boolean {
+  const body = func.body;
+  const labels = new Map<string, number>();
+  body.forEach((insn, i) => {
+    if (insn.op === "label") labels.set(insn.name, i);
+  });
+  const successors = body.map((insn, i): number[] => {
+    const next = i + 1 < body.length ? [i + 1] : [];
+    switch (insn.op) {
+      case "jmp":
+        return [labels.get(insn.target)!];
+      case "br":
+        return [...next, labels.get(insn.target)!];
+      case "ret":
+        return [];
+      case "syscall":
+        return EXITS.has(insn.name) ? [] : next;
+      default:
+        return next;
+    }
+  });
+  const effects = body.map(useDef);
+  const liveIn = new Array<number>(body.length).fill(0);
+  const liveOut = new Array<number>(body.length).fill(0);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = body.length - 1; i >= 0; i--) {
+      const out = successors[i]!.reduce((m, s) => m | liveIn[s]!, 0);
+      const inside = effects[i]!.use | (out & ~effects[i]!.def);
+      if (out !== liveOut[i] || inside !== liveIn[i]) {
+        liveOut[i] = out;
+        liveIn[i] = inside;
+        changed = true;
+      }
+    }
+  }
+  return (index, reg) => (liveOut[index]! & bit(reg)) !== 0;
+}
