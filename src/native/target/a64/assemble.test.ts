@@ -34,7 +34,7 @@ function disassemble(code: Uint8Array): string[] {
       m[1]!
         .replace(/\s*\/\/.*$/, "")
         .replace(/\s+/g, " ")
-        .replace(/ 0x([0-9a-f]+)$/, (_, to: string) => ` @${Number.parseInt(to, 16)}`)
+        .replace(/ 0x([0-9a-f]+)$/, (_, to: string) => ` @${BigInt.asIntN(64, BigInt(`0x${to}`))}`)
         .trim(),
     );
   return lines;
@@ -246,6 +246,32 @@ test("a64 frames: saved registers pushed with the frame, tail calls, sp handed t
     "mov x8, #0x5e",
     "svc #0x0",
   ]);
+});
+
+test("a64 repeated run ends become a branch into their first copy, across functions too", (t) => {
+  if (!requireCommands(t, OBJDUMP, "apt-get install binutils-aarch64-linux-gnu")) return;
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("f").call("k").mov("a0", 0).syscall("exit_group"));
+  p.func("f", { saves: ["s0"] }, (f) =>
+    f.mov("s0", 1).br("eq", "a0", 0, "x").mov("a0", 0).ret().label("x").mov("a1", 2).mov("a0", 0).ret(),
+  );
+  p.func("k", { saves: ["s0"] }, (f) => f.mov("s0", 2).ret());
+  const program = p.build("main");
+  const text = a64.assemble(program);
+  const f = text.symbols.get("f")!;
+  const k = text.symbols.get("k")!;
+  assert.deepEqual(listing(program, "f"), [
+    "str x19, [sp, #-16]!",
+    "mov x19, #0x1",
+    "cbz x0, @24",
+    "mov x0, #0x0",
+    "ldr x19, [sp], #16",
+    "ret",
+    "mov x1, #0x2",
+    "b @12",
+  ]);
+  // k's epilogue is the end of f's: it branches to f's ldr (listing offsets count from k).
+  assert.deepEqual(listing(program, "k"), ["str x19, [sp, #-16]!", "mov x19, #0x2", `b @${f + 16 - k}`]);
 });
 
 test("a64 tbz/tbnz out of their 32 KiB reach become the opposite test over a branch", (t) => {

@@ -6,6 +6,7 @@ import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
+import type { Item } from "./items.ts";
 import { liveness } from "./liveness.ts";
 import {
   type BranchShape,
@@ -19,18 +20,9 @@ import {
   phys,
   singleBit,
 } from "./lower.ts";
+import { mergeTails } from "./tails.ts";
 
 export { PHYSICAL };
-
-/** One piece of output: a fixed instruction, or one whose PC-relative field is resolved after layout. */
-type Item =
-  | { kind: "word"; word: number }
-  | { kind: "label"; name: string }
-  | { kind: "branch"; cond: number | null; target: string }
-  | { kind: "cbz"; nonZero: boolean; reg: number; target: string }
-  | { kind: "tbz"; nonZero: boolean; reg: number; bit: number; target: string; far: boolean }
-  | { kind: "call"; target: string }
-  | { kind: "adr"; dst: number; symbol: string; offset: number };
 
 /** True when `next` overwrites a0 without reading it. */
 function overwritesA0(next: Insn | undefined): boolean {
@@ -134,10 +126,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
   const frame = frameLayout(func.frame, saved);
   const restoring = restore(frame);
   const exitWords = [...restoring, a.RET];
-  const rets = body.filter((insn) => insn.op === "ret").length;
-  const tailCalls = calls === tailSites.size || restoring.length <= 1 || rets === 1;
-  const sharedExit = local("%ret");
-  let exitPlaced = false;
+  const tailCalls = calls === tailSites.size || restoring.length <= 1;
   let live: ReturnType<typeof liveness> | null = null;
   const liveAfter = (i: number, r: Reg) => {
     live ??= liveness(func);
@@ -204,13 +193,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         } else items.push({ kind: "call", target: insn.fn });
         break;
       case "ret":
-        if (exitWords.length <= 1) words(exitWords);
-        else if (exitPlaced) items.push({ kind: "branch", cond: null, target: sharedExit });
-        else {
-          items.push({ kind: "label", name: sharedExit });
-          words(exitWords);
-          exitPlaced = true;
-        }
+        words(exitWords);
         break;
       case "syscall": {
         const number = syscalls[insn.name];
@@ -229,7 +212,7 @@ export function assembleA64(program: Program, syscalls: Record<string, number>):
   const ordered = [...program.funcs].sort((p, q) =>
     p.name === program.entry ? -1 : q.name === program.entry ? 1 : 0,
   );
-  const items = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls));
+  const items = mergeTails(ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls)));
   const dataNames = new Set(program.data.map((d) => d.name));
   const symbols = new Map<string, number>();
   const resolve = (name: string, from: number): number => {
