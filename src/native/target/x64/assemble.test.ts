@@ -187,6 +187,29 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["movzx esi,BYTE PTR [rdi]", "test esi,esi", "je @9", "mov edi,esi"],
     },
     {
+      name: "32-bit arithmetic on a loaded byte, across a label",
+      body: (f) =>
+        f
+          .load(1, "a1", "a0")
+          .label("x")
+          .add("a2", "a1", 8)
+          .shl("a2", "a2", 2)
+          .add("a2", "a2", 1)
+          .udiv("a0", "a2", 10),
+      want: [
+        "movzx esi,BYTE PTR [rdi]",
+        "lea edx,[rsi+0x8]",
+        "shl edx,0x2",
+        "inc edx",
+        "push 0xa",
+        "pop rcx",
+        "mov eax,edx",
+        "xor edx,edx",
+        "div ecx",
+        "xchg edi,eax",
+      ],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -796,6 +819,44 @@ test("x64 branches on a dead loaded value compare memory directly and agree with
               f.br(cond, "a1", b, taken).mov("a0", 0).label(taken).mov("a1", 0).mov("s1", 0);
             },
           });
+        }
+  agree(t, sweep(cases));
+});
+
+test("x64 32-bit arithmetic on values known to fit agrees with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, 0x7fn, 0xffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn];
+  const imms = [0n, 1n, 2n, 3n, 10n, 31n, 32n, 0x7fn, 0x80n, 0xffffn, 0x10000n, 0x7fffffffn, 0xffffffffn];
+  const sizes: Size[] = [1, 2, 4];
+  for (const op of BIN_OPS)
+    for (const size of sizes)
+      for (const av of values)
+        for (const b of [...imms, "a2" as const]) {
+          if ((op === "udiv" || op === "urem") && b === 0n) continue;
+          if ((op === "shl" || op === "shr" || op === "sar") && typeof b === "bigint" && b > 63n) continue;
+          for (const [dst, a] of [
+            ["a1", "a1"],
+            ["a3", "a1"],
+            ["a2", "a1"],
+          ] as const) {
+            if (b === "a2" && dst === "a2" && (op === "udiv" || op === "urem")) continue;
+            cases.push({
+              name: `load${size * 8} a1=${av}, a2=${av >> 3n}; ${op} ${dst}, a1, ${b}`,
+              emit: (f) => {
+                // a2 is loaded at the same size, nonzero, so divisions by it are defined.
+                f.addr("s1", "scratch")
+                  .mov("a3", av)
+                  .store(8, "a3", "s1")
+                  .mov("a3", (av >> 3n) | 1n);
+                f.store(8, "a3", { base: "s1", offset: 8 }).load(size, "a1", "s1");
+                f.load(size, "a2", { base: "s1", offset: 8 })
+                  .mov("a3", -1)
+                  .bin(op, dst, "a1", b)
+                  .mov("s1", 0);
+              },
+            });
+          }
         }
   agree(t, sweep(cases));
 });

@@ -9,7 +9,7 @@ import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts
 import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
-import { trackWidths, type Widths, widthOf } from "./widths.ts";
+import { binaryWidth, programWidths, type Widths, widthOf } from "./widths.ts";
 
 const { RAX, RCX, RDX, RSP } = x;
 const A0 = PHYSICAL.a0;
@@ -150,10 +150,98 @@ function multiply(dst: number, a: number, b: number | bigint): number[] {
   return [...x.movRegReg(dst, a), ...x.imulRegReg(dst, b)];
 }
 
+const movReg32 = (dst: number, src: number): number[] => (dst === src ? [] : x.movReg32Reg32(dst, src));
+
+/**
+ * `dst = a op b` in 32-bit forms (no REX.W byte), which compute the same when the operands and the
+ * true result all fit 32 bits (a 32-bit op zero-extends its result); null when that is not proven.
+ * Shifts need a constant count below 32 (the 32-bit forms take counts mod 32); an arithmetic shift
+ * of a value below 2^32 is a logical one.
+ */
+function lowerNarrow(insn: Extract<Insn, { op: "bin" }>, widths: Widths, rdxLive: boolean): number[] | null {
+  if (widthOf(widths, insn.a) > 32 || widthOf(widths, insn.b) > 32 || binaryWidth(insn, widths) > 32)
+    return null;
+  const dst = phys(insn.dst);
+  const a = phys(insn.a);
+  if (typeof insn.b === "bigint") {
+    const v = insn.b;
+    switch (insn.kind) {
+      case "shl":
+      case "shr":
+      case "sar": {
+        const count = Number(v);
+        if (count >= 32) return null;
+        if (count === 0) return movReg32(dst, a);
+        return zf([...movReg32(dst, a), ...x.shiftReg32Imm(insn.kind === "shl" ? "shl" : "shr", dst, count)]);
+      }
+      case "add":
+        if (v === 0n) return movReg32(dst, a);
+        if (dst !== a) return x.leaReg32Mem(dst, { base: a, disp: Number(BigInt.asIntN(32, v)) });
+        if (v === 1n) return zf(x.incDecReg32("inc", dst));
+        return zf(x.aluReg32Imm("add", dst, v));
+      case "or":
+      case "xor":
+        return zf([...movReg32(dst, a), ...x.aluReg32Imm(insn.kind, dst, v)]);
+      case "mul":
+        if (log2(v) !== null) return null;
+        return x.imulReg32RegImm(dst, a, BigInt.asIntN(32, v));
+      case "udiv":
+      case "urem":
+        if (log2(v) !== null) return null;
+        return divide32(insn.kind, dst, a, v, rdxLive);
+      default:
+        return null;
+    }
+  }
+  const b = phys(insn.b);
+  switch (insn.kind) {
+    case "add":
+    case "or":
+    case "xor":
+    case "and":
+      if (dst === a) return zf(x.aluReg32Reg(insn.kind, dst, b));
+      if (dst === b) return zf(x.aluReg32Reg(insn.kind, dst, a));
+      if (insn.kind === "add") return x.leaReg32Mem(dst, { base: a, index: b, scale: 1, disp: 0 });
+      return zf([...x.movReg32Reg32(dst, a), ...x.aluReg32Reg(insn.kind, dst, b)]);
+    case "mul":
+      if (dst === a) return x.imulReg32Reg(dst, b);
+      if (dst === b) return x.imulReg32Reg(dst, a);
+      return [...x.movReg32Reg32(dst, a), ...x.imulReg32Reg(dst, b)];
+    case "udiv":
+    case "urem":
+      return divide32(insn.kind, dst, a, b, rdxLive);
+    default:
+      return null;
+  }
+}
+
+/** Unsigned divide or remainder of values below 2^32: edx:eax by a 32-bit register. */
+function divide32(
+  kind: "udiv" | "urem",
+  dst: number,
+  a: number,
+  b: number | bigint,
+  rdxLive: boolean,
+): number[] {
+  const keepRdx = dst !== RDX && rdxLive;
+  const divisor = typeof b === "bigint" || b === RDX ? RCX : b;
+  return [
+    ...(keepRdx ? x.pushReg(RDX) : []),
+    ...(typeof b === "bigint" ? movImm(RCX, b) : b === RDX ? x.movReg32Reg32(RCX, RDX) : []),
+    ...x.movReg32Reg32(RAX, a),
+    ...x.zeroReg(RDX),
+    ...x.unaryReg32("div", divisor),
+    ...(kind === "udiv" ? x.xchgEax(dst) : movReg32(dst, RDX)),
+    ...(keepRdx ? x.popReg(RDX) : []),
+  ];
+}
+
 const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
 
 /** `dst = a op b` on a two-address machine; `rdxLive` says whether a2 is read before it is written. */
-function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean): number[] {
+function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean, widths: Widths): number[] {
+  const narrow = lowerNarrow(insn, widths, rdxLive);
+  if (narrow) return narrow;
   const dst = phys(insn.dst);
   const a = phys(insn.a);
   const imm = typeof insn.b === "bigint" ? BigInt.asIntN(64, insn.b) : null;
@@ -335,6 +423,7 @@ function lowerFunction(
   syscalls: Record<string, number>,
   functions: ReadonlySet<string>,
   liveness: Liveness,
+  known: readonly Widths[],
 ): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const bytes = (b: number[]) => {
@@ -354,17 +443,17 @@ function lowerFunction(
   if (isEntry && liveness.entry(func.name) & regBit("a0")) bytes(x.movRegReg(A0, RSP));
   bytes(prologue(frame));
 
-  const widths: Widths = new Map();
   /** The register whose zero-ness ZF holds after the instruction just lowered, if any. */
   let zeroFlagOf: Reg | null = null;
   /** The condition a fused load-and-compare leaves for the branch after it. */
   let fusedCond: Cond | null = null;
-  const isData = (symbol: string) => !functions.has(symbol);
+
   /**
    * `zeroFlag`: the register whose zero-ness ZF holds before `insn`, if any; `compared`: the
    * condition to branch on when the load before `insn` already set the flags for it.
    */
   const lower = (insn: Insn, i: number, zeroFlag: Reg | null, compared: Cond | null): void => {
+    const widths = known[i]!;
     switch (insn.op) {
       case "mov":
         if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
@@ -373,7 +462,7 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin": {
-        const lowered = lowerBinary(insn, liveAfter(i, "a2"));
+        const lowered = lowerBinary(insn, liveAfter(i, "a2"), widths);
         bytes(lowered);
         if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
         return;
@@ -465,7 +554,6 @@ function lowerFunction(
     zeroFlagOf = null;
     fusedCond = null;
     lower(insn, i, flags, compared);
-    trackWidths(insn, widths, isData);
   });
   return items;
 }
@@ -494,8 +582,9 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
   );
   const functions = new Set(program.funcs.map((f) => f.name));
   const liveness = analyzeLiveness(program);
+  const widths = programWidths(program);
   const items = ordered.flatMap((f) =>
-    lowerFunction(f, f.name === program.entry, syscalls, functions, liveness),
+    lowerFunction(f, f.name === program.entry, syscalls, functions, liveness, widths.get(f.name)!),
   );
 
   // Relaxation: lay out, then give every short branch whose target is out of rel8 range a relay in

@@ -86,6 +86,7 @@ function cases(): Case[] {
       c.push({ asm: `mov ${R[d]}, ${R[s]}`, bytes: x.movRegReg(d, s) });
       c.push({ asm: `test ${R[d]}, ${R[s]}`, bytes: x.testRegReg(d, s) });
       c.push({ asm: `imul ${R[d]}, ${R[s]}`, bytes: x.imulRegReg(d, s) });
+      c.push({ asm: `imul ${R32[d]}, ${R32[s]}`, bytes: x.imulReg32Reg(d, s) });
       c.push({ asm: `mov ${R32[d]}, ${R32[s]}`, bytes: x.movReg32Reg32(d, s) });
       c.push({ asm: `test ${R32[d]}, ${R32[s]}`, bytes: x.testReg32(d, s) });
       for (const op of Object.keys(x.ALU) as encoders.AluOp[])
@@ -94,8 +95,10 @@ function cases(): Case[] {
       c.push({ asm: `movzx ${R32[d]}, ${R16[s]}`, bytes: x.movzxReg16(d, s) });
       for (const op of Object.keys(x.ALU) as encoders.AluOp[])
         c.push({ asm: `${op} ${R[d]}, ${R[s]}`, bytes: x.aluRegReg(op, d, s) });
-      for (const v of [...IMM8, ...IMM32])
+      for (const v of [...IMM8, ...IMM32]) {
         c.push({ asm: `imul ${R[d]}, ${R[s]}, ${v}`, bytes: x.imulRegRegImm(d, s, v) });
+        c.push({ asm: `imul ${R32[d]}, ${R32[s]}, ${v}`, bytes: x.imulReg32RegImm(d, s, v) });
+      }
     }
     for (const v of [0n, 1n, 0xffffffffn, 0x80000000n])
       c.push({ asm: `mov ${R32[d]}, ${v}`, bytes: x.movReg32Imm(d, v) });
@@ -104,7 +107,11 @@ function cases(): Case[] {
       c.push({ asm: `movabs ${R[d]}, ${v}`, bytes: x.movRegImm64(d, v) });
     c.push({ asm: `xor ${R32[d]}, ${R32[d]}`, bytes: x.zeroReg(d) });
     if (d !== x.RAX) c.push({ asm: `xchg rax, ${R[d]}`, bytes: x.xchgRax(d) });
-    for (const op of ["inc", "dec"] as const) c.push({ asm: `${op} ${R[d]}`, bytes: x.incDecReg(op, d) });
+    if (d !== x.RAX) c.push({ asm: `xchg eax, ${R32[d]}`, bytes: x.xchgEax(d) });
+    for (const op of ["inc", "dec"] as const) {
+      c.push({ asm: `${op} ${R[d]}`, bytes: x.incDecReg(op, d) });
+      c.push({ asm: `${op} ${R32[d]}`, bytes: x.incDecReg32(op, d) });
+    }
     for (const op of Object.keys(x.ALU) as encoders.AluOp[])
       for (const v of [...UIMM32, -1n, -128n, -129n])
         c.push({ asm: `${op} ${R32[d]}, ${v}`, bytes: x.aluReg32Imm(op, d, v) });
@@ -116,10 +123,14 @@ function cases(): Case[] {
     for (const op of Object.keys(x.SHIFT) as encoders.ShiftOp[]) {
       for (const n of [0, 1, 2, 31, 63])
         c.push({ asm: `${op} ${R[d]}, ${n}`, bytes: x.shiftRegImm(op, d, n) });
+      for (const n of [0, 1, 2, 31])
+        c.push({ asm: `${op} ${R32[d]}, ${n}`, bytes: x.shiftReg32Imm(op, d, n) });
       c.push({ asm: `${op} ${R[d]}, cl`, bytes: x.shiftRegCl(op, d) });
     }
-    for (const op of ["not", "neg", "div"] as const)
+    for (const op of ["not", "neg", "div"] as const) {
       c.push({ asm: `${op} ${R[d]}`, bytes: x.unaryReg(op, d) });
+      c.push({ asm: `${op} ${R32[d]}`, bytes: x.unaryReg32(op, d) });
+    }
     for (const disp of [0, 16, -16, 0x12345678])
       c.push({ asm: `lea ${R[d]}, [rip+${disp}]`, bytes: x.leaRipRel(d, disp) });
   }
@@ -137,6 +148,7 @@ function cases(): Case[] {
       c.push({ asm: `mov dword ptr ${mt}, ${R32[r]}`, bytes: x.storeReg(4, r, m) });
       c.push({ asm: `mov qword ptr ${mt}, ${R[r]}`, bytes: x.storeReg(8, r, m) });
       c.push({ asm: `lea ${R[r]}, ${mt}`, bytes: x.leaRegMem(r, m) });
+      c.push({ asm: `lea ${R32[r]}, ${mt}`, bytes: x.leaReg32Mem(r, m) });
     }
     for (const size of [1, 2, 4, 8] as const)
       for (const v of size === 1 ? [0n, 255n] : size === 2 ? [0n, 0xffffn] : [0n, -1n, 0x7fffffffn])
@@ -210,6 +222,8 @@ test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.aluReg32Imm("and", 0, 1n << 32n), /does not fit/);
   assert.throws(() => x.pushImm32(1n << 31n), /does not fit/);
   assert.throws(() => x.xchgRax(x.RAX), /nop/);
+  assert.throws(() => x.xchgEax(x.RAX), /nop/);
+  assert.throws(() => x.shiftReg32Imm("shl", 0, 32), /outside/);
   assert.throws(() => x.cmpMemImm(1, { base: 0, disp: 0 }, 256n), /does not fit/);
   assert.throws(() => x.cmpMemImm(8, { base: 0, disp: 0 }, 1n << 31n), /does not fit/);
   assert.throws(() => x.shiftRegImm("shl", 0, 64), /outside/);

@@ -110,6 +110,12 @@ export function xchgRax(reg: number): number[] {
   return [...rex(true, 0, 0, reg), 0x90 + (reg & 7)];
 }
 
+/** `xchg eax, r32` (90+r, one byte for the low registers): both upper halves become zero. */
+export function xchgEax(reg: number): number[] {
+  if (reg === RAX) throw new Error("x64: xchg eax, eax is nop, not an exchange");
+  return [...rex(false, 0, 0, reg), 0x90 + (reg & 7)];
+}
+
 /** `mov r32, imm32`: zero-extends, so it loads any value in [0, 2^32). */
 export function movReg32Imm(dst: number, value: bigint): number[] {
   if (!isUint32(value)) throw new Error(`x64: ${value} does not fit mov r32, imm32`);
@@ -195,6 +201,11 @@ export function incDecReg(op: "inc" | "dec", reg: number): number[] {
   return [...rex(true, 0, 0, reg), 0xff, ...modrmReg(op === "inc" ? 0 : 1, reg)];
 }
 
+/** `inc r32` / `dec r32`: the upper half becomes zero. */
+export function incDecReg32(op: "inc" | "dec", reg: number): number[] {
+  return [...rex(false, 0, 0, reg), 0xff, ...modrmReg(op === "inc" ? 0 : 1, reg)];
+}
+
 /** `op r32, r32` (the upper halves of both are ignored; a result is zero-extended). */
 export function aluReg32Reg(op: AluOp, dst: number, src: number): number[] {
   return [...rex(false, src, 0, dst), ALU[op].rm, ...modrmReg(src, dst)];
@@ -222,6 +233,18 @@ export function imulRegRegImm(dst: number, src: number, value: bigint): number[]
   return [...rex(true, dst, 0, src), 0x69, ...modrmReg(dst, src), ...le(value, 4)];
 }
 
+/** `imul r32, r32` (0F AF): the low 32 bits of the product, zero-extended. */
+export function imulReg32Reg(dst: number, src: number): number[] {
+  return [...rex(false, dst, 0, src), 0x0f, 0xaf, ...modrmReg(dst, src)];
+}
+
+/** `imul r32, r32, imm` (6B ib or 69 id). */
+export function imulReg32RegImm(dst: number, src: number, value: bigint): number[] {
+  if (isInt8(value)) return [...rex(false, dst, 0, src), 0x6b, ...modrmReg(dst, src), ...le(value, 1)];
+  if (!isInt32(value)) throw new Error(`x64: ${value} does not fit a sign-extended imm32`);
+  return [...rex(false, dst, 0, src), 0x69, ...modrmReg(dst, src), ...le(value, 4)];
+}
+
 /** The /digit of the shift group (C1, D1, D3) by IR shift kind. */
 export const SHIFT = { shl: 4, shr: 5, sar: 7 } as const;
 export type ShiftOp = keyof typeof SHIFT;
@@ -233,6 +256,13 @@ export function shiftRegImm(op: ShiftOp, dst: number, count: number): number[] {
   return [...rex(true, 0, 0, dst), 0xc1, ...modrmReg(SHIFT[op], dst), count];
 }
 
+/** `shl/shr/sar r32, imm`: counts are taken mod 32, so only 0..31 are accepted. */
+export function shiftReg32Imm(op: ShiftOp, dst: number, count: number): number[] {
+  if (count < 0 || count > 31) throw new Error(`x64: shift count ${count} is outside 0..31`);
+  if (count === 1) return [...rex(false, 0, 0, dst), 0xd1, ...modrmReg(SHIFT[op], dst)];
+  return [...rex(false, 0, 0, dst), 0xc1, ...modrmReg(SHIFT[op], dst), count];
+}
+
 /** `shl/shr/sar r64, cl`. */
 export function shiftRegCl(op: ShiftOp, dst: number): number[] {
   return [...rex(true, 0, 0, dst), 0xd3, ...modrmReg(SHIFT[op], dst)];
@@ -241,6 +271,11 @@ export function shiftRegCl(op: ShiftOp, dst: number): number[] {
 /** Group-3 unary ops on r64: not /2, neg /3, div /6. */
 export function unaryReg(op: "not" | "neg" | "div", reg: number): number[] {
   return [...rex(true, 0, 0, reg), 0xf7, ...modrmReg({ not: 2, neg: 3, div: 6 }[op], reg)];
+}
+
+/** Group-3 unary ops on r32 (the upper half becomes zero; `div` divides edx:eax). */
+export function unaryReg32(op: "not" | "neg" | "div", reg: number): number[] {
+  return [...rex(false, 0, 0, reg), 0xf7, ...modrmReg({ not: 2, neg: 3, div: 6 }[op], reg)];
 }
 
 /** Zero-extending loads: movzx r32, byte/word; mov r32, dword; mov r64, qword. */
@@ -312,6 +347,11 @@ export function cmpMemReg(size: 1 | 2 | 4 | 8, m: X64Mem, reg: number): number[]
 /** `lea r64, [mem]`. */
 export function leaRegMem(dst: number, m: X64Mem): number[] {
   return [...memRex(true, dst, m), 0x8d, ...modrmMem(dst, m)];
+}
+
+/** `lea r32, [mem]`: the low 32 bits of the 64-bit address, zero-extended. */
+export function leaReg32Mem(dst: number, m: X64Mem): number[] {
+  return [...memRex(false, dst, m), 0x8d, ...modrmMem(dst, m)];
 }
 
 /** `lea r64, [rip + disp32]`; the displacement is the last 4 bytes. */
