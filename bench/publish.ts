@@ -230,7 +230,7 @@ function imageSection(r: Results): string {
     b.name === "speck" ? "1x" : `${(b.bytes / speckOf(b.site)).toFixed(1)}x`,
   ]);
   const sites = Object.entries(images.sites).map(
-    ([name, s]) => `${name}: \`${s.folder}\` (${s.files} files, ${megabytes(s.bytes)})`,
+    ([name, s]) => `${name}: \`${s.folder}\` (${s.files} files, ${bytesLabel(s.bytes)})`,
   );
   const t = images.times;
   const seconds = (xs: number[]) => `${(median(xs) / 1000).toFixed(2)} s`;
