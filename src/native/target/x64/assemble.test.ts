@@ -839,10 +839,11 @@ test("x64 32-bit arithmetic on values known to fit agrees with the interpreter",
             ["a1", "a1"],
             ["a3", "a1"],
             ["a2", "a1"],
+            ["a1", "a2"],
           ] as const) {
             if (b === "a2" && dst === "a2" && (op === "udiv" || op === "urem")) continue;
             cases.push({
-              name: `load${size * 8} a1=${av}, a2=${av >> 3n}; ${op} ${dst}, a1, ${b}`,
+              name: `load${size * 8} a1=${av}, a2=${av >> 3n}; ${op} ${dst}, ${a}, ${b}`,
               emit: (f) => {
                 // a2 is loaded at the same size, nonzero, so divisions by it are defined.
                 f.addr("s1", "scratch")
