@@ -88,6 +88,11 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["push 0xfffffffffffffc18", "pop rsi"],
     },
     { name: "64-bit constant", body: (f) => f.mov("a1", 1n << 40n), want: ["movabs rsi,0x10000000000"] },
+    {
+      name: "copies: push/pop between registers without REX, mov otherwise",
+      body: (f) => f.mov("a1", "a2").mov("a3", "a1"),
+      want: ["push rdx", "pop rsi", "mov r10,rsi"],
+    },
     { name: "increment", body: (f) => f.add("a1", "a1", 1), want: ["inc rsi"] },
     { name: "decrement", body: (f) => f.sub("s3", "s3", 1), want: ["dec r13"] },
     { name: "three-address add", body: (f) => f.add("a1", "a2", 8), want: ["lea rsi,[rdx+0x8]"] },
@@ -109,7 +114,8 @@ test("x64 lowering picks the shortest forms", (t) => {
         "push rdx",
         "push 0xa",
         "pop rcx",
-        "mov rax,rsi",
+        "push rsi",
+        "pop rax",
         "xor edx,edx",
         "div rcx",
         "xchg rdi,rax",
@@ -120,12 +126,12 @@ test("x64 lowering picks the shortest forms", (t) => {
     {
       name: "udiv by 10, a2 dead (returning)",
       body: (f) => f.udiv("a0", "a1", 10),
-      want: ["push 0xa", "pop rcx", "mov rax,rsi", "xor edx,edx", "div rcx", "xchg rdi,rax"],
+      want: ["push 0xa", "pop rcx", "push rsi", "pop rax", "xor edx,edx", "div rcx", "xchg rdi,rax"],
     },
     {
       name: "urem into a2",
       body: (f) => f.urem("a2", "a1", "a2"),
-      want: ["mov rcx,rdx", "mov rax,rsi", "xor edx,edx", "div rcx"],
+      want: ["push rdx", "pop rcx", "push rsi", "pop rax", "xor edx,edx", "div rcx"],
     },
     { name: "shift by register", body: (f) => f.shr("a1", "a1", "a0"), want: ["mov ecx,edi", "shr rsi,cl"] },
     {
@@ -323,7 +329,8 @@ test("x64 frames: pushes for small frames, one shared epilogue, tail jumps, sp h
   const p = new ProgramBuilder();
   p.func("main", { frame: 8 }, (f) => f.load(8, "a1", "a0").mov("a0", 0).syscall("exit_group"));
   assert.deepEqual(texts(listing(p.build("main"), "main")), [
-    "mov rdi,rsp",
+    "push rsp",
+    "pop rdi",
     "push rax",
     "mov rsi,QWORD PTR [rdi]",
     "xor edi,edi",
@@ -332,11 +339,11 @@ test("x64 frames: pushes for small frames, one shared epilogue, tail jumps, sp h
   ]);
 });
 
-/** Exactly `count` (at least 2) bytes of code: 2-byte `xor esi, esi` and 3-byte `mov rsi, rdx`. */
+/** Exactly `count` (at least 2) bytes of code: 2-byte `xor esi, esi` and 3-byte `mov rsi, r10`. */
 function filler(f: FuncBuilder, count: number): void {
   let left = count;
   for (; left % 3 !== 0; left -= 2) f.mov("a1", 0);
-  for (; left > 0; left -= 3) f.mov("a1", "a2");
+  for (; left > 0; left -= 3) f.mov("a1", "a3");
 }
 
 test("x64 branches stay short while in rel8 range and grow to near, to a fixpoint", (t) => {

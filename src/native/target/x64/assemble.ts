@@ -77,8 +77,10 @@ const zf = (bytes: number[]): number[] => {
   return bytes;
 };
 
+/** A 64-bit copy: `push src; pop dst` (two bytes) between the eight registers without REX, else `mov`. */
 function movReg(dst: number, src: number): number[] {
-  return dst === src ? [] : x.movRegReg(dst, src);
+  if (dst === src) return [];
+  return dst < 8 && src < 8 ? [...x.pushReg(src), ...x.popReg(dst)] : x.movRegReg(dst, src);
 }
 
 /** `dst = a & mask`: zero-extending moves for the byte, word and dword masks, 32-bit `and` below 2^32. */
@@ -125,8 +127,8 @@ function divide(
   const divisor = typeof b === "bigint" || b === RDX ? RCX : b;
   return [
     ...(keepRdx ? x.pushReg(RDX) : []),
-    ...(typeof b === "bigint" ? movImm(RCX, b) : b === RDX ? x.movRegReg(RCX, RDX) : []),
-    ...x.movRegReg(RAX, a),
+    ...(typeof b === "bigint" ? movImm(RCX, b) : b === RDX ? movReg(RCX, RDX) : []),
+    ...movReg(RAX, a),
     ...x.zeroReg(RDX),
     ...x.unaryReg("div", divisor),
     ...(kind === "udiv" ? x.xchgRax(dst) : movReg(dst, RDX)),
@@ -147,7 +149,7 @@ function multiply(dst: number, a: number, b: number | bigint): number[] {
   }
   if (dst === a) return x.imulRegReg(dst, b);
   if (dst === b) return x.imulRegReg(dst, a);
-  return [...x.movRegReg(dst, a), ...x.imulRegReg(dst, b)];
+  return [...movReg(dst, a), ...x.imulRegReg(dst, b)];
 }
 
 const movReg32 = (dst: number, src: number): number[] => (dst === src ? [] : x.movReg32Reg32(dst, src));
@@ -282,7 +284,7 @@ function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean, width
     return zf(x.aluRegReg(op, dst, a));
   }
   if (op === "add") return x.leaRegMem(dst, { base: a, index: b, scale: 1, disp: 0 });
-  return zf([...x.movRegReg(dst, a), ...x.aluRegReg(op, dst, b)]);
+  return zf([...movReg(dst, a), ...x.aluRegReg(op, dst, b)]);
 }
 
 /**
@@ -440,7 +442,7 @@ function lowerFunction(
   /** Whether `reg` may be read after instruction `i`. */
   const liveAfter = (i: number, reg: Reg) => (liveness.after(func.name, i) & regBit(reg)) !== 0;
   // The kernel starts the entry with the stack pointer at argc; IR hands it over in a0.
-  if (isEntry && liveness.entry(func.name) & regBit("a0")) bytes(x.movRegReg(A0, RSP));
+  if (isEntry && liveness.entry(func.name) & regBit("a0")) bytes(movReg(A0, RSP));
   bytes(prologue(frame));
 
   /** The register whose zero-ness ZF holds after the instruction just lowered, if any. */
