@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildServer } from "../../src/native/server/index.ts";
+import { buildServer, type ServerOptions } from "../../src/native/server/index.ts";
 import type { Target } from "../../src/native/target/types.ts";
 import type { PackInput } from "../../src/pack/model.ts";
 import { writePack } from "../../src/pack/write.ts";
@@ -32,6 +32,8 @@ export interface NativeOptions {
   args?: (pack: string) => string[];
   /** A command that runs the server, e.g. ["prlimit", "--nofile=64:20000"]. */
   wrap?: string[];
+  /** How the server is built (e.g. shorter time-outs). */
+  server?: ServerOptions;
 }
 
 /**
@@ -47,7 +49,7 @@ export function startNative(
   const work = mkdtempSync(join(tmpdir(), "speck-native-"));
   const binary = join(work, "speck");
   const pack = join(work, "site.pack");
-  writeFileSync(binary, buildServer(target).elf);
+  writeFileSync(binary, buildServer(target, options.server).elf);
   chmodSync(binary, 0o755);
   writeFileSync(pack, site instanceof Uint8Array ? site : writePack(site));
   const [command, ...rest] = [...(options.wrap ?? []), ...runCommand(target, binary)];

@@ -7,13 +7,18 @@ import { type Linked, link } from "../link.ts";
 import type { Target } from "../target/types.ts";
 import { DATE_LINE_LENGTH, G } from "./globals.ts";
 import { emitHttp } from "./http/index.ts";
-import { R } from "./loop.ts";
+import { DEFAULT_TIMEOUTS, R, type Timeouts } from "./loop.ts";
 import { emitServerShell } from "./start.ts";
 
+/** What a build of the server may change; tests shorten the time-outs. */
+export interface ServerOptions {
+  timeouts?: Timeouts;
+}
+
 /** The server as an IR program for `target` (kernel layouts and constants differ by arch). */
-export function serverProgram(target: Target): Program {
+export function serverProgram(target: Target, options: ServerOptions = {}): Program {
   const p = new ProgramBuilder();
-  emitServerShell(p, target);
+  emitServerShell(p, target, options.timeouts ?? DEFAULT_TIMEOUTS);
   emitHttp(p, {
     pack: G.pack,
     dateLine: G.dateLine,
@@ -25,6 +30,6 @@ export function serverProgram(target: Target): Program {
 }
 
 /** The server linked for `target`: the ELF bytes, sizes per function and a map file. */
-export function buildServer(target: Target): Linked {
-  return link(serverProgram(target), target);
+export function buildServer(target: Target, options: ServerOptions = {}): Linked {
+  return link(serverProgram(target, options), target);
 }

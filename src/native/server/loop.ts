@@ -23,13 +23,21 @@ import {
 export const MAX_FD = 16384;
 /** Per-connection buffer for a request head that arrives in pieces (the 8 KiB head limit). */
 export const INBUF = 8192;
-export const IDLE_SECONDS = 60;
-export const HEADER_SECONDS = 10;
+/** How long a connection may wait: for the rest of a request head, idle between requests, and for a
+ * client to take more of a response (each write that makes progress restarts this clock). */
+export interface Timeouts {
+  headerSeconds: number;
+  idleSeconds: number;
+  sendSeconds: number;
+}
+export const DEFAULT_TIMEOUTS: Timeouts = { headerSeconds: 10, idleSeconds: 60, sendSeconds: 30 };
 const EVENTS = 64;
 const SHUT_WR = 1;
 const EMFILE = 24;
 const ENFILE = 23;
 const CLOCK_REALTIME_COARSE = 5;
+/** ioctl: bytes in a socket's send queue not yet acknowledged. */
+const SIOCOUTQ = 0x5411;
 
 /** Connection entry: 64 bytes at conns + fd * 64; from headPtr on, three iovecs (head, dynamic, body). */
 export const C = {
@@ -37,6 +45,8 @@ export const C = {
   flags: 4,
   buffered: 6,
   discard: 8,
+  /** Bytes of the response not yet delivered at the last send time-out, modulo 2^32 (see sweep). */
+  unsent: 12,
   headPtr: 16,
   headLen: 24,
   dynPtr: 32,
@@ -76,7 +86,7 @@ const PROT_READ_WRITE = 3;
 const MAP_LAZY_ANONYMOUS = 0x4022;
 const TABLES = MAX_FD * (C.size + INBUF + OUTBUF);
 
-export function emitLoop(p: ProgramBuilder, target: Target): void {
+export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts = DEFAULT_TIMEOUTS): void {
   if (p.has("serve")) return;
   emitGlobals(p);
   emitFormatDate(p);
@@ -108,6 +118,14 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.shl("a0", "a0", 6).load(8, "a1", { base: "s5", offset: G.conns }).add("a0", "a0", "a1").ret();
   });
 
+  // set_deadline(entry, seconds): the entry's deadline, that many seconds from now
+  p.func("set_deadline", {}, (f) => {
+    f.load(8, "a2", { base: "s5", offset: G.now })
+      .add("a2", "a2", "a1")
+      .store(4, "a2", { base: "a0", offset: C.deadline });
+    f.ret();
+  });
+
   // watch(fd, events, op): epoll_ctl with data = fd
   p.func("watch", {}, (f) => {
     f.add("a3", "s5", G.event)
@@ -135,7 +153,7 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.mov("s0", "a0")
       .call("entry")
       .store(4, 0, { base: "a0", offset: C.flags })
-      .store(4, 0, { base: "a0", offset: C.discard });
+      .store(8, 0, { base: "a0", offset: C.discard });
     f.load(8, "a1", { base: "s5", offset: G.openConnections })
       .sub("a1", "a1", 1)
       .store(8, "a1", { base: "s5", offset: G.openConnections });
@@ -151,10 +169,10 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .mov("a3", SOCK_NONBLOCK | SOCK_CLOEXEC)
       .syscall("accept4");
     f.br("lt", "a0", 0, "done").mov("s0", "a0").br("geu", "s0", MAX_FD, "refuse");
-    f.call("entry").store(1, OPEN, { base: "a0", offset: C.flags });
-    f.load(8, "a1", { base: "s5", offset: G.now })
-      .add("a1", "a1", IDLE_SECONDS)
-      .store(4, "a1", { base: "a0", offset: C.deadline });
+    f.call("entry")
+      .store(1, OPEN, { base: "a0", offset: C.flags })
+      .mov("a1", timeouts.idleSeconds)
+      .call("set_deadline");
     f.load(8, "a1", { base: "s5", offset: G.openConnections })
       .add("a1", "a1", 1)
       .store(8, "a1", { base: "s5", offset: G.openConnections });
@@ -241,8 +259,11 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .mov("a1", EPOLLIN | EPOLLRDHUP)
       .mov("a2", EPOLL_CTL_MOD)
       .call("watch");
+    f.mov("a0", "s1").mov("a1", timeouts.idleSeconds).call("set_deadline");
     f.label("done").mov("a0", 0).ret();
+    // the socket is full: the client has sendSeconds to take more
     f.label("error").br("ne", "a0", -EAGAIN, "close");
+    f.mov("a0", "s1").mov("a1", timeouts.sendSeconds).call("set_deadline");
     // the socket is full: wait for EPOLLOUT (once)
     f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", WRITING).br("ne", "a2", 0, "pending");
     f.or("a1", "a1", WRITING).store(1, "a1", { base: "s1", offset: C.flags });
@@ -286,23 +307,18 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
     f.add("a2", "a2", 1).br("ltu", "a2", "s2", "copy");
     f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", 8).br("ne", "a2", 0, "done");
     f.or("a1", "a1", 8).store(1, "a1", { base: "s1", offset: C.flags });
-    f.load(8, "a1", { base: "s5", offset: G.now })
-      .add("a1", "a1", HEADER_SECONDS)
-      .store(4, "a1", { base: "s1", offset: C.deadline });
-    f.jmp("done");
+    f.mov("a0", "s1").mov("a1", timeouts.headerSeconds).call("set_deadline").jmp("done");
     f.label("idle")
       .load(1, "a1", { base: "s1", offset: C.flags })
       .and("a1", "a1", 0xf7)
       .store(1, "a1", { base: "s1", offset: C.flags });
-    f.load(8, "a1", { base: "s5", offset: G.now })
-      .add("a1", "a1", IDLE_SECONDS)
-      .store(4, "a1", { base: "s1", offset: C.deadline });
+    f.mov("a0", "s1").mov("a1", timeouts.idleSeconds).call("set_deadline");
     f.label("done").ret();
     f.label("close").mov("a0", "s0").call("close_conn").ret();
   });
 
-  // sweep(): close connections past their deadline (408 when a request head was started), and all
-  // idle ones once stopping
+  // sweep(): close connections past their deadline (408 when a request head was started and no
+  // response is pending), and all idle ones once stopping
   p.func("sweep", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.mov("s0", 0).load(8, "s1", { base: "s5", offset: G.conns });
     f.label("next").load(1, "a1", { base: "s1", offset: C.flags }).br("eq", "a1", 0, "skip");
@@ -312,7 +328,19 @@ export function emitLoop(p: ProgramBuilder, target: Target): void {
       .load(4, "a2", { base: "s1", offset: C.deadline })
       .load(8, "a3", { base: "s5", offset: G.now })
       .br("gtu", "a2", "a3", "skip");
-    f.label("expire").and("a2", "a1", 8).br("eq", "a2", 0, "drop");
+    f.label("expire").and("a2", "a1", WRITING).br("eq", "a2", 0, "head");
+    // a response in flight: cut it only if the kernel sent nothing of it since the last look (a slow
+    // reader drains the socket without waking us: EPOLLOUT waits for a third of the buffer)
+    f.mov("a0", "s0").mov("a1", SIOCOUTQ).add("a2", "s5", G.clock).syscall("ioctl");
+    // bytes not yet delivered: the kernel's send queue plus what is still to be written
+    f.load(4, "a0", { base: "s5", offset: G.clock });
+    for (const length of [C.headLen, C.dynLen, C.bodyLen])
+      f.load(4, "a2", { base: "s1", offset: length }).add("a0", "a0", "a2");
+    f.and("a0", "a0", 0xffffffff).load(4, "a2", { base: "s1", offset: C.unsent });
+    f.br("eq", "a0", "a2", "drop").store(4, "a0", { base: "s1", offset: C.unsent });
+    f.mov("a0", "s1").mov("a1", timeouts.sendSeconds).call("set_deadline").jmp("skip");
+    // a request head that stalled gets 408
+    f.label("head").and("a2", "a1", 8).br("eq", "a2", 0, "drop");
     f.mov("a0", "s0").call("http_timeout").jmp("skip");
     f.label("drop").mov("a0", "s0").call("close_conn");
     f.label("skip").add("s1", "s1", C.size).add("s0", "s0", 1).br("ltu", "s0", MAX_FD, "next");

@@ -6,7 +6,7 @@ import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { DATE_LINE_LENGTH, emitGlobals, G } from "./globals.ts";
 import { emitLog } from "./log.ts";
-import { emitLoop, MAX_FD } from "./loop.ts";
+import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
 import { AF_INET, AF_INET6, emitListener } from "./net.ts";
 
 const SIGINT = 2;
@@ -271,11 +271,15 @@ function emitEnvironment(p: ProgramBuilder): void {
 }
 
 /** Emits `_start` and everything the worker needs except the HTTP layer (`http_input`, `http_timeout`). */
-export function emitServerShell(p: ProgramBuilder, target: Target): void {
+export function emitServerShell(
+  p: ProgramBuilder,
+  target: Target,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+): void {
   emitGlobals(p);
   emitSignals(p, target);
   emitListener(p);
-  emitLoop(p, target);
+  emitLoop(p, target, timeouts);
   emitMapPack(p, target);
   emitHealth(p);
   emitSupervisor(p);

@@ -10,6 +10,7 @@ export const SYSCALLS: Record<string, readonly [number | null, number | null]> =
   write: [1, 64],
   open: [2, null],
   close: [3, 57],
+  ioctl: [16, 29],
   fstat: [5, 80],
   mmap: [9, 222],
   mprotect: [10, 226],
