@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { buildCommand } from "./build.ts";
 import { reportError, UsageError } from "./errors.ts";
+import { hashPasswordCommand } from "./hash-password.ts";
 import { inspectCommand } from "./inspect.ts";
 import { packCommand } from "./pack.ts";
 import { serveCommand } from "./serve.ts";
@@ -41,6 +42,7 @@ Configuration: speck.config.json or .ts in the site folder, its parent or here (
   serveCommand(cli);
   buildCommand(cli);
   packCommand(cli);
+  hashPasswordCommand(cli);
   inspectCommand(cli);
   return cli;
 }
