@@ -151,6 +151,29 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["cmp x1, #0x3", "b.ne @12", "mov x1, #0x1"],
     },
     {
+      name: "a constant built once per straight line, syscall numbers too",
+      body: (f) =>
+        f
+          .mul("a0", "a1", 10)
+          .store(8, 10, "a2")
+          .syscall("getpid")
+          .store(8, 10, "a2")
+          .syscall("getpid")
+          .label("x")
+          .mul("a0", "a0", 10),
+      want: [
+        "mov x16, #0xa",
+        "mul x0, x1, x16",
+        "str x16, [x2]",
+        "mov x8, #0xac",
+        "svc #0x0",
+        "str x16, [x2]",
+        "svc #0x0",
+        "mov x16, #0xa",
+        "mul x0, x0, x16",
+      ],
+    },
+    {
       name: "jump to the next label",
       body: (f) => f.jmp("x").label("x").br("eq", "a0", "a1", "y").label("y"),
       want: [],
@@ -416,6 +439,21 @@ test("a64 constant forms agree with the interpreter: logical immediates, powers 
             f.mov("a1", av).mov("a0", 1).br(cond, "a1", b, taken).mov("a0", 0).label(taken);
           },
         });
+  for (const v of [0x12345n, -77777n, 1n << 40n])
+    cases.push({
+      name: `constant ${v} used again after a syscall, not after a call or label`,
+      emit: (f, label) => {
+        f.addr("a1", "scratch").store(8, v, "a1").mov("a0", 1).mov("a2", 0).syscall("write");
+        f.store(8, v, { base: "a1", offset: 8 }).mul("a3", "a3", v).call("clobber");
+        // After the call x8 holds read's number: writing 8 bytes shows whether write's is reloaded.
+        f.addr("a1", "scratch").mov("a0", 1).mov("a2", 8).syscall("write");
+        f.store(8, v, { base: "a1", offset: 16 }).label(label("l")).mul("a4", "a4", v);
+        f.load(8, "s0", "a1")
+          .load(8, "s1", { base: "a1", offset: 8 })
+          .load(8, "s2", { base: "a1", offset: 16 });
+        f.mov("a1", 0);
+      },
+    });
   for (const bit of [0, 1, 7, 31, 32, 63])
     for (const av of [...operands, 1n << BigInt(bit)])
       for (const cond of ["eq", "ne"] as const) {
@@ -437,7 +475,15 @@ test("a64 constant forms agree with the interpreter: logical immediates, powers 
           },
         });
       }
-  agree(t, sweep(cases));
+  agree(
+    t,
+    sweep(cases, (p) => {
+      // Writes the registers the encoder keeps constants in, as any callee may.
+      p.func("clobber", {}, (f) =>
+        f.mul("a0", "a0", 0x5151n).store(8, 0x6262n, "a1").mov("a0", 0).mov("a2", 0).syscall("read").ret(),
+      );
+    }),
+  );
 });
 
 test("a64 frames and tail calls agree with the interpreter for every shape of frame and saved registers", (t) => {

@@ -18,6 +18,7 @@ import {
   movReg,
   PHYSICAL,
   phys,
+  Scratch,
   singleBit,
 } from "./lower.ts";
 import { mergeTails } from "./tails.ts";
@@ -133,6 +134,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
     return live(i, r);
   };
 
+  const scratch = new Scratch();
   if (isEntry && !overwritesA0(body[0])) words(movReg(PHYSICAL.a0, a.SP));
   words(prologue(frame));
 
@@ -152,22 +154,23 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         if (test && target?.op === "br") {
           branch(test, local(target.target));
           i++;
-        } else words(lowerBinary(insn));
+        } else words(lowerBinary(insn, scratch));
         break;
       }
       case "un":
         words([a.aluReg(insn.kind === "neg" ? "sub" : "orn", phys(insn.dst), a.XZR, phys(insn.a))]);
         break;
       case "load":
-        words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem, frame.localsAt));
+        words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem, frame.localsAt, scratch));
         break;
       case "store":
-        words(lowerStore(insn, frame.localsAt));
+        words(lowerStore(insn, frame.localsAt, scratch));
         break;
       case "addr":
         items.push({ kind: "adr", dst: phys(insn.dst), symbol: insn.symbol, offset: insn.offset });
         break;
       case "label":
+        scratch.forget();
         items.push({ kind: "label", name: local(insn.name) });
         break;
       case "jmp":
@@ -176,7 +179,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         break;
       case "br": {
         if (fallsThroughTo(body, i, insn.target)) break;
-        const shape = lowerBranch(insn.cond, insn.a, insn.b);
+        const shape = lowerBranch(insn.cond, insn.a, insn.b, scratch);
         const next = body[i + 1];
         // br c, L1; jmp L2; L1: is one branch on the opposite condition to L2.
         if (next?.op === "jmp" && fallsThroughTo(body, i + 1, insn.target)) {
@@ -186,6 +189,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         break;
       }
       case "call":
+        scratch.forget();
         if (tailSites.has(i) && tailCalls) {
           words(restoring);
           items.push({ kind: "branch", cond: null, target: insn.fn });
@@ -199,7 +203,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         const number = syscalls[insn.name];
         if (number === undefined)
           throw new Error(`a64: fn ${func.name}: no syscall named "${insn.name}" on arm64`);
-        words([...movImm(a.X8, BigInt(number)), a.SVC0]);
+        words([...scratch.load(a.X8, BigInt(number)), a.SVC0]);
         break;
       }
     }

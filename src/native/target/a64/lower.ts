@@ -51,12 +51,43 @@ export function movReg(dst: number, src: number): number[] {
   return [a.movReg(dst, src)];
 }
 
-/** Register holding `src`: the register itself, xzr for 0, or `scratch` loaded with the constant. */
-export function operand(src: Src, scratch: number, out: number[]): number {
+/**
+ * What the encoder's own registers (x16, x17, x8) are known to hold along straight-line code, so a
+ * constant used again is not built again. Labels and calls forget everything; syscalls keep them.
+ */
+export class Scratch {
+  private readonly known = new Map<number, bigint>();
+
+  /** The instructions that put `value` in `rd`: none when it is already there. */
+  load(rd: number, value: bigint): number[] {
+    const v = BigInt.asUintN(64, value);
+    if (this.known.get(rd) === v) return [];
+    this.known.set(rd, v);
+    return movImm(rd, v);
+  }
+
+  /** `rd` is about to hold something else. */
+  clobber(rd: number): void {
+    this.known.delete(rd);
+  }
+
+  forget(): void {
+    this.known.clear();
+  }
+
+  /** Words `load` would emit, without changing what is known. */
+  cost(rd: number, value: bigint): number {
+    const v = BigInt.asUintN(64, value);
+    return this.known.get(rd) === v ? 0 : movImm(rd, v).length;
+  }
+}
+
+/** Register holding `src`: the register itself, xzr for 0, or T0 loaded with the constant. */
+export function operand(src: Src, scratch: Scratch, out: number[]): number {
   if (typeof src !== "bigint") return phys(src);
   if (BigInt.asUintN(64, src) === 0n) return a.XZR;
-  out.push(...movImm(scratch, src));
-  return scratch;
+  out.push(...scratch.load(T0, src));
+  return T0;
 }
 
 /** A 12-bit immediate, shifted by 12 or not, for an add, sub or compare of `magnitude`. */
@@ -132,7 +163,7 @@ function binaryImm(kind: BinOp, dst: number, src: number, b: bigint): number[] |
   }
 }
 
-export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
+export function lowerBinary(insn: Extract<Insn, { op: "bin" }>, scratch: Scratch): number[] {
   const dst = phys(insn.dst);
   const src = phys(insn.a);
   const { kind, b } = insn;
@@ -141,7 +172,7 @@ export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
     if (folded) return folded;
   }
   const out: number[] = [];
-  const rb = operand(b, T0, out);
+  const rb = operand(b, scratch, out);
   switch (kind) {
     case "add":
     case "sub":
@@ -163,6 +194,7 @@ export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
       out.push(a.dataProc2("udiv", dst, src, rb));
       break;
     case "urem":
+      scratch.clobber(T1);
       out.push(a.dataProc2("udiv", T1, src, rb), a.mulAdd("msub", dst, T1, rb, src));
       break;
     case "shl":
@@ -182,12 +214,20 @@ export function lowerBinary(insn: Extract<Insn, { op: "bin" }>): number[] {
  * A load or store of register `rt` at `m`, in the smallest form the offset allows; sp-based
  * offsets are moved up by `localsAt`, where the frame's locals begin.
  */
-export function memoryAccess(load: boolean, size: a.Size, rt: number, m: Mem, localsAt: number): number[] {
+export function memoryAccess(
+  load: boolean,
+  size: a.Size,
+  rt: number,
+  m: Mem,
+  localsAt: number,
+  scratch: Scratch,
+): number[] {
   let base = phys(m.base);
   const offset = m.offset + (m.base === "sp" ? localsAt : 0);
   const out: number[] = [];
   if (m.index) {
     if (offset !== 0) {
+      scratch.clobber(T1);
       const folded = addImm(T1, base, BigInt(offset));
       out.push(...(folded ?? [...movImm(T1, BigInt(offset)), a.aluReg("add", T1, T1, base)]));
       base = T1;
@@ -201,25 +241,26 @@ export function memoryAccess(load: boolean, size: a.Size, rt: number, m: Mem, lo
   if (offset >= 0 && offset % size === 0 && offset / size < 4096)
     return [a.loadStoreScaled(load, size, rt, base, offset)];
   if (offset >= -256 && offset < 256) return [a.loadStoreUnscaled(load, size, rt, base, offset)];
-  out.push(...movImm(T1, BigInt(offset)), a.loadStoreRegOffset(load, size, rt, base, T1, false));
+  out.push(...scratch.load(T1, BigInt(offset)), a.loadStoreRegOffset(load, size, rt, base, T1, false));
   return out;
 }
 
 /** A store of a register or constant; a constant is built as cheaply as its stored bytes allow. */
-export function lowerStore(insn: Extract<Insn, { op: "store" }>, localsAt: number): number[] {
+export function lowerStore(
+  insn: Extract<Insn, { op: "store" }>,
+  localsAt: number,
+  scratch: Scratch,
+): number[] {
   const out: number[] = [];
   let src = insn.src;
   if (typeof src === "bigint") {
-    const bits = BigInt(insn.size * 8);
-    const forms = [src, BigInt.asUintN(Number(bits), src), BigInt.asIntN(Number(bits), src)];
-    src = forms.reduce((best, v) => (operandCost(v) < operandCost(best) ? v : best));
+    const bits = insn.size * 8;
+    const forms = [src, BigInt.asUintN(bits, src), BigInt.asIntN(bits, src)];
+    const cost = (v: bigint) => (BigInt.asUintN(64, v) === 0n ? 0 : scratch.cost(T0, v));
+    src = forms.reduce((best, v) => (cost(v) < cost(best) ? v : best));
   }
-  const rt = operand(src, T0, out);
-  return [...out, ...memoryAccess(false, insn.size, rt, insn.mem, localsAt)];
-}
-
-function operandCost(v: bigint): number {
-  return BigInt.asUintN(64, v) === 0n ? 0 : movImm(T0, v).length;
+  const rt = operand(src, scratch, out);
+  return [...out, ...memoryAccess(false, insn.size, rt, insn.mem, localsAt, scratch)];
 }
 
 /** What a compare-and-branch becomes: a flag-setting compare then b.cond, or a single test. */
@@ -251,7 +292,7 @@ const SIGN_TESTS: Partial<Record<string, boolean>> = {
 };
 
 /** The shortest test of `a cond b`: zero and sign tests need no compare. */
-export function lowerBranch(cond: Cond, ra: Reg, b: Src): BranchShape {
+export function lowerBranch(cond: Cond, ra: Reg, b: Src, scratch: Scratch): BranchShape {
   const r = phys(ra);
   if (typeof b !== "bigint")
     return { kind: "cmp", words: [a.aluReg("subs", a.XZR, r, phys(b))], cond: a.COND[cond] };
@@ -261,14 +302,14 @@ export function lowerBranch(cond: Cond, ra: Reg, b: Src): BranchShape {
   if (zero) return { kind: zero };
   const sign = SIGN_TESTS[`${cond} ${v}`];
   if (sign !== undefined) return { kind: "tbz", nonZero: sign, reg: r, bit: 63 };
-  return { kind: "cmp", words: compareImm(r, v), cond: a.COND[cond] };
+  return { kind: "cmp", words: compareImm(r, v, scratch), cond: a.COND[cond] };
 }
 
 /** cmp (or cmn for a negative constant) with an immediate when one fits, else through T0. */
-function compareImm(r: number, v: bigint): number[] {
+function compareImm(r: number, v: bigint, scratch: Scratch): number[] {
   const direct = imm12(v < 0n ? -v : v);
   if (direct) return [a.addSubImm(v < 0n ? "adds" : "subs", a.XZR, r, direct.imm, direct.shift)];
-  return [...movImm(T0, v), a.aluReg("subs", a.XZR, r, T0)];
+  return [...scratch.load(T0, v), a.aluReg("subs", a.XZR, r, T0)];
 }
 
 /** The number of the one set bit of `value`, or null when it has another number of set bits. */
