@@ -33,6 +33,12 @@ interface BuildFlags extends SiteFlags {
 const HOST_PLATFORM = process.arch === "arm64" ? "linux/arm64" : "linux/amd64";
 
 const kib = (n: number) => (n < 10_000 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+/** Sizes the way `docker images` prints them: three significant digits, decimal units. */
+const dockerSize = (n: number) => {
+  const [value, unit] =
+    n < 1000 ? [n, "B"] : n < 1e6 ? [n / 1e3, "kB"] : n < 1e9 ? [n / 1e6, "MB"] : [n / 1e9, "GB"];
+  return `${unit === "B" ? value : Number(value.toPrecision(3))}${unit}`;
+};
 
 export function buildCommand(cli: Command): void {
   addSiteOptions(
@@ -93,6 +99,8 @@ export function buildCommand(cli: Command): void {
       platforms: image.summary.platforms.map((p) => ({
         platform: p.platform,
         imageSize: p.imageSize,
+        /** What `docker images` shows: the files' bytes, unpacked. */
+        unpackedSize: p.serverBytes + pack.length,
         serverBytes: p.serverBytes,
       })),
       pack: {
@@ -115,7 +123,8 @@ export function buildCommand(cli: Command): void {
       `speck: built ${tag} in ${summary.milliseconds} ms → ${flags.output}`,
       `  digest   ${summary.digest}`,
       ...summary.platforms.map(
-        (p) => `  ${p.platform.padEnd(14)} image ${kib(p.imageSize)}, server ${kib(p.serverBytes)}`,
+        (p) =>
+          `  ${p.platform.padEnd(14)} image ${kib(p.imageSize)} compressed, ${dockerSize(p.unpackedSize)} unpacked (docker images), server ${kib(p.serverBytes)}`,
       ),
       `  pack     ${kib(pack.length)}: ${report.routes} routes; heads ${kib(stats.headers)}, bodies ${kib(stats.identity)}, gzip ${kib(stats.gzip)}, brotli ${kib(stats.br)}, index ${kib(stats.index)}`,
       `  largest  ${stats.largest.map((l) => `${l.path} (${kib(l.bytes)})`).join(", ")}`,
