@@ -174,6 +174,22 @@ test("a64 lowering picks the shortest forms", (t) => {
       ],
     },
     {
+      name: "branches to one label: one compare, conditional compares, one b.cond",
+      body: (f) =>
+        f.br("eq", "a0", 32, "x").br("eq", "a0", 9, "x").br("ltu", "a0", "a1", "x").mov("a0", 1).label("x"),
+      want: ["cmp x0, #0x20", "ccmp x0, #0x9, #0x4, ne", "ccmp x0, x1, #0x0, ne", "b.cc @20", "mov x0, #0x1"],
+    },
+    {
+      name: "taken when the first test fails and the second holds",
+      body: (f) => f.br("ltu", "a0", 3, "x").br("leu", "a0", 9, "y").label("x").mov("a0", 1).label("y"),
+      want: ["cmp x0, #0x3", "ccmp x0, #0x9, #0x2, cs", "b.ls @16", "mov x0, #0x1"],
+    },
+    {
+      name: "zero tests stay single instructions",
+      body: (f) => f.br("eq", "a0", 0, "x").br("eq", "a1", 0, "x").mov("a0", 1).label("x"),
+      want: ["cbz x0, @12", "cbz x1, @12", "mov x0, #0x1"],
+    },
+    {
       name: "jump to the next label",
       body: (f) => f.jmp("x").label("x").br("eq", "a0", "a1", "y").label("y"),
       want: [],
@@ -484,6 +500,54 @@ test("a64 constant forms agree with the interpreter: logical immediates, powers 
       );
     }),
   );
+});
+
+test("a64 chained branches agree with the interpreter for every pair of conditions", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  const cases: Case[] = [];
+  const seconds = [5n, -5n, 0n, 31n, -31n, 32n, "s2" as const];
+  const values = [0n, 5n, -5n, 6n, -1n, 31n, 1n << 63n];
+  for (const c1 of CONDS)
+    for (const c2 of CONDS)
+      for (const [k, av] of values.entries()) {
+        const b2 = seconds[(k + c2.length) % seconds.length]!;
+        const bv = values[(k * 3 + c1.length) % values.length]!;
+        const setup = (f: FuncBuilder) =>
+          f
+            .mov("a1", av)
+            .mov("s2", bv)
+            .mov("s3", values[(k + 2) % values.length]!);
+        cases.push({
+          name: `br ${c1} a1=${av}, s2=${bv}, x; br ${c2} s3, ${b2}, x`,
+          emit: (f, label) => {
+            const taken = label("taken");
+            setup(f).mov("a0", 1).br(c1, "a1", "s2", taken).br(c2, "s3", b2, taken).mov("a0", 0).label(taken);
+          },
+        });
+        cases.push({
+          name: `br ${c1} a1=${av}, 5, x; br ${c2} a1, ${b2}, y; x:`,
+          emit: (f, label) => {
+            const skip = label("skip");
+            const taken = label("taken");
+            setup(f)
+              .mov("a0", 1)
+              .br(c1, "a1", 5, skip)
+              .br(c2, "a1", b2, taken)
+              .label(skip)
+              .mov("a0", 0)
+              .label(taken);
+          },
+        });
+        cases.push({
+          name: `br ${c1} a1=${av}, -3, x; br ${c2} a1, s3, x; br ${c1} s2, 7, x`,
+          emit: (f, label) => {
+            const taken = label("taken");
+            setup(f).mov("a0", 1).br(c1, "a1", -3, taken).br(c2, "a1", "s3", taken).br(c1, "s2", 7, taken);
+            f.mov("a0", 0).label(taken);
+          },
+        });
+      }
+  agree(t, sweep(cases));
 });
 
 test("a64 frames and tail calls agree with the interpreter for every shape of frame and saved registers", (t) => {

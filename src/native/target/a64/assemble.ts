@@ -10,6 +10,9 @@ import type { Item } from "./items.ts";
 import { liveness } from "./liveness.ts";
 import {
   type BranchShape,
+  branchCost,
+  compare,
+  conditionalCompare,
   lowerBinary,
   lowerBranch,
   lowerStore,
@@ -87,6 +90,53 @@ function bitTest(
   const bit = singleBit(insn.b);
   if (bit === null || liveAfter(i + 1, insn.dst)) return null;
   return { kind: "tbz", nonZero: next.cond === "ne", reg: phys(insn.a), bit };
+}
+
+/**
+ * Two or more branches in a row as one compare, conditional compares and one b.cond: all to one
+ * label (taken when any test holds), or `br c1, X; br c2, T; X:` (taken when c1 fails and c2
+ * holds). Null when that is not shorter than a branch each; `last` is the final branch's index.
+ */
+function branchChain(
+  body: readonly Insn[],
+  i: number,
+  scratch: Scratch,
+): { shape: BranchShape; target: string; last: number } | null {
+  const first = body[i] as Extract<Insn, { op: "br" }>;
+  const separately = (n: number) => {
+    const trial = scratch.clone();
+    let words = 0;
+    for (let k = i; k < i + n; k++) {
+      const br = body[k] as Extract<Insn, { op: "br" }>;
+      words += branchCost(lowerBranch(br.cond, br.a, br.b, trial));
+    }
+    return words;
+  };
+  const firstCompare = compare(first.a, first.b, scratch.clone()).length;
+  const links: number[] = [];
+  for (let k = i + 1; ; k++) {
+    const br = body[k];
+    const before = body[k - 1] as Extract<Insn, { op: "br" }>;
+    if (br?.op !== "br" || br.target !== first.target) break;
+    const link = conditionalCompare(br.a, br.b, a.COND[before.cond] ^ 1, a.COND[br.cond], true);
+    if (link === null) break;
+    links.push(link);
+  }
+  if (links.length > 0 && firstCompare + links.length + 1 < separately(links.length + 1)) {
+    const last = body[i + links.length] as Extract<Insn, { op: "br" }>;
+    const words = [...compare(first.a, first.b, scratch), ...links];
+    return {
+      shape: { kind: "cmp", words, cond: a.COND[last.cond] },
+      target: first.target,
+      last: i + links.length,
+    };
+  }
+  const second = body[i + 1];
+  if (second?.op !== "br" || !fallsThroughTo(body, i + 1, first.target)) return null;
+  const link = conditionalCompare(second.a, second.b, a.COND[first.cond] ^ 1, a.COND[second.cond], false);
+  if (link === null || firstCompare + 2 >= separately(2)) return null;
+  const words = [...compare(first.a, first.b, scratch), link];
+  return { shape: { kind: "cmp", words, cond: a.COND[second.cond] }, target: second.target, last: i + 1 };
 }
 
 /** Lowers one function to items; labels are qualified as "func.label". */
@@ -179,13 +229,16 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         break;
       case "br": {
         if (fallsThroughTo(body, i, insn.target)) break;
-        const shape = lowerBranch(insn.cond, insn.a, insn.b, scratch);
+        const chain = branchChain(body, i, scratch);
+        const shape = chain?.shape ?? lowerBranch(insn.cond, insn.a, insn.b, scratch);
+        const target = chain?.target ?? insn.target;
+        i = chain?.last ?? i;
         const next = body[i + 1];
         // br c, L1; jmp L2; L1: is one branch on the opposite condition to L2.
-        if (next?.op === "jmp" && fallsThroughTo(body, i + 1, insn.target)) {
+        if (next?.op === "jmp" && fallsThroughTo(body, i + 1, target)) {
           branch(invert(shape), local(next.target));
           i++;
-        } else branch(shape, local(insn.target));
+        } else branch(shape, local(target));
         break;
       }
       case "call":

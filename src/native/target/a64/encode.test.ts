@@ -143,6 +143,29 @@ function cases(): Case[] {
   }
   const conds = { eq: 0, ne: 1, hs: 2, lo: 3, hi: 8, ls: 9, ge: 10, lt: 11, gt: 12, le: 13 };
   for (const [name, cond] of Object.entries(conds))
+    for (const n of [0, 5, 19, 30])
+      for (const nzcv of [0, 4, 9, 15]) {
+        for (const op of ["ccmp", "ccmn"] as const) {
+          c.push({
+            asm: `${op} ${x(n)}, #31, #${nzcv}, ${name}`,
+            word: a.condCompare(op, n, 31, true, nzcv, cond),
+          });
+          c.push({
+            asm: `${op} ${x(n)}, #0, #${nzcv}, ${name}`,
+            word: a.condCompare(op, n, 0, true, nzcv, cond),
+          });
+          c.push({
+            asm: `${op} ${x(n)}, x7, #${nzcv}, ${name}`,
+            word: a.condCompare(op, n, 7, false, nzcv, cond),
+          });
+        }
+        for (const op of ["csel", "csinc", "csinv"] as const)
+          c.push({
+            asm: `${op} ${x(nzcv + 1)}, ${x(n)}, xzr, ${name}`,
+            word: a.condSelect(op, nzcv + 1, n, 31, cond),
+          });
+      }
+  for (const [name, cond] of Object.entries(conds))
     for (const off of [0, 4, -4, (1 << 20) - 4, -(1 << 20)])
       c.push({ asm: `b.${name} .+${off}`, word: a.bCond(cond, off) });
   for (const r of [0, 5, 19, 30])

@@ -201,6 +201,39 @@ export function pair(
   );
 }
 
+/**
+ * ccmp/ccmn Xn, (Xm or #imm5), #nzcv, cond: compare when `cond` holds on the current flags, else
+ * set the flags to `nzcv`. `b` is a register number, or a constant 0..31 when `immediate`.
+ */
+export function condCompare(
+  op: "ccmp" | "ccmn",
+  rn: number,
+  b: number,
+  immediate: boolean,
+  nzcv: number,
+  cond: number,
+): number {
+  fits(nzcv, 0, 15, "nzcv");
+  fits(cond, 0, 15, "condition");
+  if (immediate) fits(b, 0, 31, "imm5");
+  else reg(b);
+  const base = (op === "ccmp" ? 0xfa400000 : 0xba400000) | (immediate ? 0x800 : 0);
+  return word(base | (b << 16) | (cond << 12) | (reg(rn) << 5) | nzcv);
+}
+
+/** csel/csinc/csinv Xd, Xn, Xm, cond: Xd = cond ? Xn : Xm (plus one, or inverted); 31 is xzr. */
+export function condSelect(
+  op: "csel" | "csinc" | "csinv",
+  rd: number,
+  rn: number,
+  rm: number,
+  cond: number,
+): number {
+  fits(cond, 0, 15, "condition");
+  const base = { csel: 0x9a800000, csinc: 0x9a800400, csinv: 0xda800000 }[op];
+  return word(base | (reg(rm) << 16) | (cond << 12) | (reg(rn) << 5) | reg(rd));
+}
+
 /** Condition codes by IR condition. */
 export const COND = { eq: 0, ne: 1, geu: 2, ltu: 3, gtu: 8, leu: 9, ge: 10, lt: 11, gt: 12, le: 13 } as const;
 

@@ -75,6 +75,13 @@ export class Scratch {
     this.known.clear();
   }
 
+  /** A copy to try lowerings on without changing what this one knows. */
+  clone(): Scratch {
+    const copy = new Scratch();
+    for (const [r, v] of this.known) copy.known.set(r, v);
+    return copy;
+  }
+
   /** Words `load` would emit, without changing what is known. */
   cost(rd: number, value: bigint): number {
     const v = BigInt.asUintN(64, value);
@@ -315,4 +322,48 @@ function compareImm(r: number, v: bigint, scratch: Scratch): number[] {
 /** The number of the one set bit of `value`, or null when it has another number of set bits. */
 export function singleBit(value: bigint): number | null {
   return log2(BigInt.asUintN(64, value));
+}
+
+/** Words a branch of this shape takes, the b.cond or b included. */
+export function branchCost(shape: BranchShape): number {
+  switch (shape.kind) {
+    case "cmp":
+      return shape.words.length + 1;
+    case "never":
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+/** The flag-setting compare of `a` with `b` (cmp or cmn), even where a zero test would be shorter. */
+export function compare(ra: Reg, b: Src, scratch: Scratch): number[] {
+  if (typeof b !== "bigint") return [a.aluReg("subs", a.XZR, phys(ra), phys(b))];
+  return compareImm(phys(ra), BigInt.asIntN(64, b), scratch);
+}
+
+/** Whether arm64 condition `cond` holds when the flags are `nzcv` (N 8, Z 4, C 2, V 1). */
+function holds(cond: number, nzcv: number): boolean {
+  const [n, z, c, v] = [8, 4, 2, 1].map((f) => (nzcv & f) !== 0) as [boolean, boolean, boolean, boolean];
+  const positive = [z, c, n, v, c && !z, n === v, n === v && !z, true][cond >> 1]!;
+  return (cond & 1) === 1 && cond !== 15 ? !positive : positive;
+}
+
+/**
+ * ccmp/ccmn of `a` with `b` when `when` holds, else flags that make `cond` come out `outcome`;
+ * null when `b` is a constant beyond ±31.
+ */
+export function conditionalCompare(
+  ra: Reg,
+  b: Src,
+  when: number,
+  cond: number,
+  outcome: boolean,
+): number | null {
+  let nzcv = 0;
+  while (holds(cond, nzcv) !== outcome) nzcv++;
+  if (typeof b !== "bigint") return a.condCompare("ccmp", phys(ra), phys(b), false, nzcv, when);
+  const v = BigInt.asIntN(64, b);
+  if (v < -31n || v > 31n) return null;
+  return a.condCompare(v < 0n ? "ccmn" : "ccmp", phys(ra), Number(v < 0n ? -v : v), true, nzcv, when);
 }
