@@ -24,6 +24,8 @@ export interface Peer {
   /** How to get them on Debian. */
   install: string;
   version(): string;
+  /** False for servers that close every connection after one answer (h2load cannot load them). */
+  keepAlive?: false;
   /** The command line that serves `root` on 127.0.0.1:`port` in the foreground. */
   command(options: PeerOptions): string[];
 }
@@ -164,6 +166,7 @@ const busybox: Peer = {
   name: "busybox-httpd",
   commands: ["busybox"],
   install: "apt-get install busybox-static",
+  keepAlive: false,
   version: () => firstLine("busybox", []).split(" ")[1] ?? "unknown",
   command: (o) => ["busybox", "httpd", "-f", "-p", `127.0.0.1:${o.port}`, "-h", o.root],
 };

@@ -20,8 +20,16 @@ const kilobytes = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 const ms = (value: number) =>
   value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toFixed(2);
 const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}x` : "–");
-const bytesLabel = (bytes: number) =>
-  bytes >= 1e6 ? megabytes(bytes) : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`;
+const bytesLabel = (bytes: number) => {
+  const units: [number, string][] = [
+    [1e9, "GB"],
+    [1e6, "MB"],
+    [1e3, "kB"],
+  ];
+  for (const [size, unit] of units)
+    if (bytes >= size) return `${Number((bytes / size).toPrecision(3))} ${unit}`;
+  return `${bytes} B`;
+};
 
 function writeAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
@@ -293,6 +301,7 @@ function charts(r: Results): Record<string, string> {
       groups: sizeCells.map((c) => c.label),
       series: servers,
       values: byCell(sizeCells),
+      scale: "per-group",
       highlight: "speck",
     }),
     "requests-by-connections.svg": barChart({

@@ -167,6 +167,7 @@ async function main(): Promise<void> {
           try {
             await loadCell(cells[0]!, server.port, 1, pinning.client); // warm-up
             for (const cell of cells) {
+              if (cell.tool === "h2load" && peer.keepAlive === false) continue;
               if (round === 0) {
                 slot<Record<string, Probe>>(results.probes, cell.id, () => ({}))[peer.name] = await probeCell(
                   cell,
@@ -194,8 +195,10 @@ async function main(): Promise<void> {
       const counts = [1_000, 10_000].filter((count) => count + 1000 <= fileLimit);
       if (counts.length < 2) results.failures.push(`memory: descriptor limit ${fileLimit} is below 11,000`);
       for (const peer of servers) {
-        if (peer.name === "busybox-httpd") {
-          results.memory[peer.name] = { skipped: "no keep-alive: it forks a process per connection" };
+        if (peer.keepAlive === false) {
+          results.memory[peer.name] = {
+            skipped: "no keep-alive: it closes every connection after one answer",
+          };
           continue;
         }
         const server = await start(peer);

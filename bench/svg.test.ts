@@ -82,3 +82,19 @@ test("compact() shortens large numbers", () => {
   assert.equal(compact(4_560_000), "4.56M");
   assert.equal(compact(1.5), "1.5");
 });
+
+test("barChart() per group scales each group to its own largest value, without an axis", () => {
+  const svg = barChart({
+    ...chart,
+    scale: "per-group",
+    values: [
+      [100, 50, 25],
+      [2, 1, null],
+    ],
+  });
+  assertWellFormed(svg);
+  const drawn = bars(svg);
+  assert.equal(drawn[0]!.width, drawn[3]!.width);
+  assert.ok(Math.abs(drawn[1]!.width - drawn[4]!.width) < 0.2);
+  assert.doesNotMatch(svg, /class="grid"/);
+});

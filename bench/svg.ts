@@ -2,7 +2,10 @@
 // (file size, connection count, image), one bar per series (server) in each group, on a linear or a
 // logarithmic axis. Same input, same bytes, so the committed charts only change when the numbers do.
 
-/** A grouped bar chart: `values[g][s]` is series `s` in group `g`; null draws "not measured". */
+/**
+ * A grouped bar chart: `values[g][s]` is series `s` in group `g`; null draws "not measured". A group
+ * named "" gets no heading.
+ */
 export interface BarChart {
   title: string;
   /** Axis unit, e.g. "requests per second". */
@@ -10,8 +13,12 @@ export interface BarChart {
   groups: readonly string[];
   series: readonly string[];
   values: readonly (readonly (number | null)[])[];
-  /** "log" for values spanning decades (image sizes). Default "linear". */
-  scale?: "linear" | "log";
+  /**
+   * "log" for values spanning decades (image sizes); "per-group" scales each group's bars to its own
+   * largest value (for groups of different magnitudes, e.g. requests/s of 90 B and of 5 MB files),
+   * without an axis. Default "linear".
+   */
+  scale?: "linear" | "log" | "per-group";
   /** Label for a value; default compact (12.3k, 4.5M). */
   format?: (value: number) => string;
   /** Series whose names start with this are drawn in the accent colour. */
@@ -19,9 +26,8 @@ export interface BarChart {
 }
 
 const WIDTH = 760;
-const LABEL_WIDTH = 150;
-const PLOT_LEFT = LABEL_WIDTH + 10;
-const PLOT_WIDTH = 470;
+/** Room right of the longest bar for its value label. */
+const VALUE_ROOM = 70;
 const ROW = 16;
 const BAR = 12;
 const GROUP_GAP = 10;
@@ -64,9 +70,9 @@ function linearTicks(max: number): number[] {
   return ticks;
 }
 
-/** Ticks of a log axis: every power of ten from below the smallest value to above the largest. */
+/** Ticks of a log axis: every power of ten from below the smallest value (strictly, so it shows) to above the largest. */
 function logTicks(min: number, max: number): number[] {
-  const low = Math.floor(Math.log10(min));
+  const low = Math.ceil(Math.log10(min)) - 1;
   const high = Math.max(low + 1, Math.ceil(Math.log10(max)));
   const ticks: number[] = [];
   for (let e = low; e <= high; e++) ticks.push(10 ** e);
@@ -78,37 +84,47 @@ export function barChart(chart: BarChart): string {
   const format = chart.format ?? compact;
   const present = chart.values.flat().filter((v): v is number => v !== null && Number.isFinite(v));
   const log = chart.scale === "log";
+  const perGroup = chart.scale === "per-group";
   const positive = present.filter((v) => v > 0);
   const ticks = log
-    ? logTicks(Math.min(...positive, 1), Math.max(...positive, 10))
+    ? logTicks(positive.length ? Math.min(...positive) : 1, Math.max(...positive, 10))
     : linearTicks(Math.max(0, ...present));
   const low = ticks[0]!;
   const high = ticks.at(-1)!;
-  const length = (value: number): number => {
+  // labels are right-aligned against the bars; about 6.5 px per character at 11 px
+  const labelWidth = Math.max(60, ...chart.series.map((name) => Math.ceil(name.length * 6.5)));
+  const plotLeft = labelWidth + 10;
+  const plotWidth = WIDTH - plotLeft - VALUE_ROOM;
+  const length = (value: number, groupMax: number): number => {
+    if (perGroup) return groupMax > 0 ? (value / groupMax) * plotWidth : 0;
     if (log) {
       if (value <= low) return 0;
-      return ((Math.log10(value) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))) * PLOT_WIDTH;
+      return ((Math.log10(value) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))) * plotWidth;
     }
-    return (value / high) * PLOT_WIDTH;
+    return (value / high) * plotWidth;
   };
 
   const body: string[] = [];
   let y = TOP;
   chart.groups.forEach((group, g) => {
-    body.push(`<text x="4" y="${y + 11}" class="group">${escapeXml(group)}</text>`);
-    y += ROW;
+    const row = chart.values[g] ?? [];
+    const groupMax = Math.max(0, ...row.filter((v): v is number => v !== null && Number.isFinite(v)));
+    if (group) {
+      body.push(`<text x="4" y="${y + 11}" class="group">${escapeXml(group)}</text>`);
+      y += ROW;
+    }
     chart.series.forEach((name, s) => {
-      const value = chart.values[g]?.[s] ?? null;
+      const value = row[s] ?? null;
       const colour =
         chart.highlight && name.startsWith(chart.highlight) ? ACCENT : PALETTE[s % PALETTE.length]!;
-      body.push(`<text x="${LABEL_WIDTH}" y="${y + 10}" text-anchor="end">${escapeXml(name)}</text>`);
+      body.push(`<text x="${labelWidth}" y="${y + 10}" text-anchor="end">${escapeXml(name)}</text>`);
       if (value === null || !Number.isFinite(value)) {
-        body.push(`<text x="${PLOT_LEFT + 4}" y="${y + 10}" class="none">not measured</text>`);
+        body.push(`<text x="${plotLeft + 4}" y="${y + 10}" class="none">not measured</text>`);
       } else {
-        const width = length(value);
+        const width = length(value, groupMax);
         body.push(
-          `<rect x="${PLOT_LEFT}" y="${y}" width="${coordinate(width)}" height="${BAR}" fill="${colour}" data-value="${value}"/>`,
-          `<text x="${coordinate(PLOT_LEFT + width + 4)}" y="${y + 10}">${escapeXml(format(value))}</text>`,
+          `<rect x="${plotLeft}" y="${y}" width="${coordinate(width)}" height="${BAR}" fill="${colour}" data-value="${value}"/>`,
+          `<text x="${coordinate(plotLeft + width + 4)}" y="${y + 10}">${escapeXml(format(value))}</text>`,
         );
       }
       y += ROW;
@@ -116,10 +132,13 @@ export function barChart(chart: BarChart): string {
     y += GROUP_GAP;
   });
   const bottom = y;
-  const axis = ticks.map((tick) => {
-    const x = coordinate(PLOT_LEFT + length(tick));
-    return `<line x1="${x}" y1="${TOP - 4}" x2="${x}" y2="${bottom}" class="grid"/><text x="${x}" y="${bottom + 14}" text-anchor="middle">${escapeXml(format(tick))}</text>`;
-  });
+  const axis = perGroup
+    ? []
+    : ticks.map((tick) => {
+        const x = coordinate(plotLeft + length(tick, 0));
+        return `<line x1="${x}" y1="${TOP - 4}" x2="${x}" y2="${bottom}" class="grid"/><text x="${x}" y="${bottom + 14}" text-anchor="middle">${escapeXml(format(tick))}</text>`;
+      });
+  const note = log ? " (log scale)" : perGroup ? " (bars scaled to the largest in each group)" : "";
   const height = bottom + 40;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">
 <style>.title{font-size:14px;font-weight:bold}.group{font-weight:bold}.grid{stroke:#dee2e6}.none{fill:#868e96;font-style:italic}</style>
@@ -127,7 +146,7 @@ export function barChart(chart: BarChart): string {
 <text x="4" y="18" class="title">${escapeXml(chart.title)}</text>
 ${axis.join("\n")}
 ${body.join("\n")}
-<text x="${PLOT_LEFT + PLOT_WIDTH / 2}" y="${bottom + 30}" text-anchor="middle">${escapeXml(chart.unit)}${log ? " (log scale)" : ""}</text>
+<text x="${plotLeft + plotWidth / 2}" y="${bottom + 30}" text-anchor="middle">${escapeXml(chart.unit)}${note}</text>
 </svg>
 `;
 }
