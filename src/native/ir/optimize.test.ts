@@ -3,9 +3,10 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { type FuncBuilder, ProgramBuilder } from "./builder.ts";
 import { formatInsn } from "./format.ts";
-import { Machine } from "./interpret.ts";
+import { interpret, Machine } from "./interpret.ts";
 import { optimize } from "./optimize.ts";
-import type { Program } from "./types.ts";
+import { streamSyscalls } from "./streams.ts";
+import type { Program, Reg, SavedReg } from "./types.ts";
 import { verify } from "./verify.ts";
 
 const exit = (f: FuncBuilder) => f.mov("a0", 0).syscall("exit_group");
@@ -17,8 +18,9 @@ function bodyOf(program: Program, name: string): string[] {
 test("optimize() drops functions and data nothing reaches from the entry", () => {
   const p = new ProgramBuilder();
   p.rodata("used", "x").rodata("unused", "y").bss("dead_only", 8);
-  p.func("main", {}, (f) => exit(f.call("a").addr("a1", "handler").addr("a2", "used")));
-  p.func("a", {}, (f) => f.call("b").ret());
+  // Every function is called twice, so none is inlined.
+  p.func("main", {}, (f) => exit(f.call("a").call("a").addr("a1", "handler").addr("a2", "used")));
+  p.func("a", {}, (f) => f.call("b").call("b").ret());
   p.func("b", {}, (f) => f.ret());
   p.func("handler", {}, (f) => f.ret());
   p.func("dead", {}, (f) => f.call("dead2").addr("a0", "dead_only").ret());
@@ -101,7 +103,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 function randomProgram(steps: Step[]): Program {
   const p = new ProgramBuilder();
-  p.func("main", {}, (f) => exit(f.call("f")));
+  // Called twice, so `f` is not inlined and stays callable on its own.
+  p.func("main", {}, (f) => exit(f.call("f").call("f")));
   p.func("f", {}, (f) => {
     const labelAt = (i: number) => `L${Math.min(i, steps.length)}`;
     steps.forEach((s, i) => {
@@ -149,4 +152,156 @@ test("optimize() keeps the meaning of random programs of jumps, branches and ret
     { numRuns: 500, seed: 3 },
   );
   assert.ok(shrunk > 200, `only ${shrunk} of 500 programs had anything to remove`);
+});
+
+test("optimize() inlines a function called once, moving its saved registers off the caller's live ones", () => {
+  const p = new ProgramBuilder();
+  p.bss("out", 8);
+  p.func("main", {}, (f) => {
+    f.mov("a0", 5).call("outer").addr("a1", "out").store(8, "a0", "a1");
+    f.call("twice").call("twice").mov("a0", 1).addr("a1", "out").mov("a2", 8).syscall("write");
+    exit(f);
+  });
+  p.func("outer", { frame: 16, saves: ["s0", "s1"] }, (f) => {
+    f.mov("s0", "a0").store(8, "a0", "sp").mov("s1", 3).call("inner");
+    f.load(8, "a1", { base: "sp", offset: 0 })
+      .add("a0", "a0", "a1")
+      .add("a0", "a0", "s0")
+      .add("a0", "a0", "s1");
+    f.ret();
+  });
+  // inner's s0 would clobber outer's, which is read after the call: it moves to a free register.
+  p.func("inner", { frame: 8, saves: ["s0"] }, (f) => {
+    const loop = f.newLabel("loop");
+    f.mov("s0", 4).store(8, 10, "sp").label(loop).sub("s0", "s0", 1).br("ne", "s0", 0, loop);
+    f.load(8, "a0", "sp").add("a0", "a0", "s0").ret();
+  });
+  p.func("twice", {}, (f) => f.ret());
+  const program = p.build("main");
+  const out = optimize(program);
+  verify(out);
+  assert.deepEqual(
+    out.funcs.map((f) => f.name),
+    ["main", "twice"],
+  );
+  const main = out.funcs[0]!;
+  assert.deepEqual(main.saves, [], "the entry saves nothing");
+  assert.equal(main.frame, 16 + 8, "frames stack: outer's, then inner's above it");
+  assert.ok(!main.body.some((insn) => insn.op === "call" && insn.fn !== "twice"));
+  const result = (prog: Program) => {
+    const streams = streamSyscalls({});
+    interpret(prog, { syscall: streams.handler });
+    return Buffer.from(streams.bytes(1)).readBigUInt64LE();
+  };
+  assert.equal(result(out), result(program));
+  assert.equal(result(out), 10n + 5n + 5n + 3n);
+});
+
+test("optimize() keeps a call whose callee's saved registers cannot move", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => {
+    for (const r of ["s0", "s1", "s2", "s3", "s4"] as const) f.mov(r, 1);
+    f.call("once").add("a0", "s0", "s1").add("a0", "a0", "s2").add("a0", "a0", "s3").add("a0", "a0", "s4");
+    f.syscall("exit_group");
+  });
+  // once needs two registers of its own, and only s5 is free.
+  p.func("once", { saves: ["s0", "s1"] }, (f) => f.mov("s0", 2).mov("s1", 2).add("a0", "s0", "s1").ret());
+  const out = optimize(p.build("main"));
+  assert.deepEqual(
+    out.funcs.map((f) => f.name),
+    ["main", "once"],
+  );
+});
+
+// Random call trees where most functions have one caller: inlining them (and moving their saved
+// registers) must leave every register the entry dumps and every output byte as they were.
+type Op =
+  | { kind: "set"; reg: number; value: number }
+  | { kind: "mix"; dst: number; src: number }
+  | { kind: "spill"; reg: number; slot: number }
+  | { kind: "reload"; reg: number; slot: number }
+  | { kind: "loop"; reg: number; count: number }
+  | { kind: "call"; target: number };
+
+const TREE_REGS = ["a0", "a1", "s0", "s1", "s2", "s3"] as const;
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant("set" as const), reg: fc.nat(5), value: fc.nat(1000) }),
+  fc.record({ kind: fc.constant("mix" as const), dst: fc.nat(5), src: fc.nat(5) }),
+  fc.record({ kind: fc.constant("spill" as const), reg: fc.nat(5), slot: fc.nat(1) }),
+  fc.record({ kind: fc.constant("reload" as const), reg: fc.nat(5), slot: fc.nat(1) }),
+  fc.record({ kind: fc.constant("loop" as const), reg: fc.nat(5), count: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constant("call" as const), target: fc.nat(5) }),
+);
+const treeFunc = fc.record({
+  saves: fc.subarray(["s0", "s1", "s2", "s3"] as const),
+  frame: fc.constantFrom(0, 8, 16),
+  ops: fc.array(op, { maxLength: 10 }),
+});
+
+function callTree(funcs: { saves: SavedReg[]; frame: number; ops: Op[] }[]): Program {
+  const p = new ProgramBuilder();
+  p.bss("out", 8 * 7);
+  const emit = (f: FuncBuilder, ops: Op[], self: number, frame: number, saves: readonly SavedReg[]) => {
+    // Registers a function may not write become a1; a frame it lacks makes spills and reloads no-ops.
+    const reg = (i: number) => {
+      const r = TREE_REGS[i]!;
+      return r.startsWith("s") && self >= 0 && !saves.includes(r as SavedReg) ? "a1" : r;
+    };
+    for (const o of ops) {
+      if (o.kind === "set") f.mov(reg(o.reg), o.value);
+      else if (o.kind === "mix")
+        f.add(reg(o.dst), reg(o.dst), TREE_REGS[o.src]!).xor(reg(o.dst), reg(o.dst), 5);
+      else if (o.kind === "spill" && o.slot * 8 < frame)
+        f.store(8, TREE_REGS[o.reg]!, { base: "sp", offset: o.slot * 8 });
+      else if (o.kind === "reload" && o.slot * 8 < frame)
+        f.load(8, reg(o.reg), { base: "sp", offset: o.slot * 8 });
+      else if (o.kind === "loop") {
+        const top = f.newLabel("top");
+        f.mov("a2", o.count)
+          .label(top)
+          .add(reg(o.reg), reg(o.reg), 3)
+          .sub("a2", "a2", 1)
+          .br("ne", "a2", 0, top);
+      } else if (o.kind === "call" && o.target > self && o.target < funcs.length) f.call(`f${o.target}`);
+    }
+  };
+  p.func("main", { frame: 16 }, (f) => {
+    TREE_REGS.forEach((r, i) => {
+      f.mov(r, 100 + i);
+    });
+    emit(f, [{ kind: "call", target: 0 }], -1, 16, []);
+    f.mov("s4", "a0").addr("a0", "out");
+    ["s4", "a1", "s0", "s1", "s2", "s3"].forEach((r, i) => {
+      f.store(8, r as Reg, { base: "a0", offset: i * 8 });
+    });
+    f.mov("a0", 1).addr("a1", "out").mov("a2", 48).syscall("write").mov("a0", 0).syscall("exit_group");
+  });
+  funcs.forEach((fn, i) => {
+    p.func(`f${i}`, { frame: fn.frame, saves: fn.saves }, (f) => {
+      emit(f, fn.ops, i, fn.frame, fn.saves);
+      f.ret();
+    });
+  });
+  return p.build("main");
+}
+
+test("optimize() keeps the meaning of random call trees it inlines", () => {
+  let inlined = 0;
+  fc.assert(
+    fc.property(fc.array(treeFunc, { minLength: 1, maxLength: 6 }), (funcs) => {
+      const program = callTree(funcs);
+      verify(program);
+      const optimized = optimize(program);
+      verify(optimized);
+      const run = (prog: Program) => {
+        const streams = streamSyscalls({});
+        interpret(prog, { syscall: streams.handler });
+        return Buffer.from(streams.bytes(1)).toString("hex");
+      };
+      assert.equal(run(optimized), run(program));
+      if (optimized.funcs.length < program.funcs.length) inlined += 1;
+    }),
+    { numRuns: 400, seed: 11 },
+  );
+  assert.ok(inlined > 200, `only ${inlined} of 400 programs had a function inlined`);
 });

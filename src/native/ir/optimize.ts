@@ -2,7 +2,18 @@
 // instructions control never reaches, branches to the next instruction, and jumps to jumps. The
 // result means the same as the input (the interpreter is the judge); `link` applies it on request.
 
-import type { Func, Insn, Program } from "./types.ts";
+import { analyzeLiveness, type Liveness, type RegSet, regBit } from "./liveness.ts";
+import {
+  type Base,
+  type Func,
+  type Insn,
+  type Mem,
+  type Program,
+  type Reg,
+  SAVED_REGS,
+  type SavedReg,
+  type Src,
+} from "./types.ts";
 
 const NO_RETURN_SYSCALLS = new Set(["exit", "exit_group", "rt_sigreturn"]);
 
@@ -84,6 +95,159 @@ function optimizeFunc(func: Func): Func {
   return body === func.body ? func : { ...func, body };
 }
 
+/** `insn` with its frame access moved `by` bytes (the inlined callee's locals sit above the caller's). */
+function shiftFrame(insn: Insn, by: number): Insn {
+  if ((insn.op === "load" || insn.op === "store") && insn.mem.base === "sp")
+    return { ...insn, mem: { ...insn.mem, offset: insn.mem.offset + by } };
+  return insn;
+}
+
+/**
+ * `caller` with its call at `at` replaced by `callee`'s body: labels renamed apart, frame slots
+ * moved above the caller's, each `ret` a jump to after the call, and the callee's saved registers
+ * saved by the caller instead (the entry saves nothing).
+ */
+function inlineCall(caller: Func, at: number, callee: Func, isEntry: boolean): Func {
+  const taken = new Set(caller.body.flatMap((insn) => (insn.op === "label" ? [insn.name] : [])));
+  const renamed = new Map<string, string>();
+  for (const insn of callee.body) {
+    if (insn.op !== "label") continue;
+    let name = `${callee.name}.${insn.name}`;
+    while (taken.has(name)) name += "'";
+    taken.add(name);
+    renamed.set(insn.name, name);
+  }
+  let after = `${callee.name}.return`;
+  while (taken.has(after)) after += "'";
+  const base = Math.ceil(caller.frame / 16) * 16;
+  const body = callee.body.map((insn): Insn => {
+    const moved = shiftFrame(insn, base);
+    switch (moved.op) {
+      case "label":
+        return { ...moved, name: renamed.get(moved.name)! };
+      case "jmp":
+      case "br":
+        return { ...moved, target: renamed.get(moved.target)! };
+      case "ret":
+        return { op: "jmp", target: after };
+      default:
+        return moved;
+    }
+  });
+  const saves = isEntry
+    ? caller.saves
+    : SAVED_REGS.filter((r) => caller.saves.includes(r) || callee.saves.includes(r));
+  return {
+    ...caller,
+    frame: callee.frame > 0 ? base + callee.frame : caller.frame,
+    saves,
+    body: [...caller.body.slice(0, at), ...body, { op: "label", name: after }, ...caller.body.slice(at + 1)],
+  };
+}
+
+/** `insn` with every register renamed through `to` (registers it does not map stay). */
+function renameRegs(insn: Insn, to: ReadonlyMap<Reg, Reg>): Insn {
+  const r = <T extends Src | Base | undefined>(x: T): T =>
+    (typeof x === "string" ? (to.get(x as Reg) ?? x) : x) as T;
+  const m = (mem: Mem): Mem => ({ ...mem, base: r(mem.base), ...(mem.index ? { index: r(mem.index) } : {}) });
+  switch (insn.op) {
+    case "mov":
+      return { ...insn, dst: r(insn.dst), src: r(insn.src) };
+    case "bin":
+      return { ...insn, dst: r(insn.dst), a: r(insn.a), b: r(insn.b) };
+    case "un":
+      return { ...insn, dst: r(insn.dst), a: r(insn.a) };
+    case "load":
+      return { ...insn, dst: r(insn.dst), mem: m(insn.mem) };
+    case "store":
+      return { ...insn, src: r(insn.src), mem: m(insn.mem) };
+    case "addr":
+      return { ...insn, dst: r(insn.dst) };
+    case "br":
+      return { ...insn, a: r(insn.a), b: r(insn.b) };
+    default:
+      return insn;
+  }
+}
+
+/** Saved registers an instruction names, as operand, destination or address part. */
+function savedNamed(insn: Insn): RegSet {
+  let set = 0;
+  const note = (x: Src | Base | undefined) => {
+    if (typeof x === "string" && x.startsWith("s") && x !== "sp") set |= regBit(x as Reg);
+  };
+  for (const field of ["dst", "a", "b", "src"] as const) note((insn as Partial<Record<string, Src>>)[field]);
+  if (insn.op === "load" || insn.op === "store") {
+    note(insn.mem.base);
+    note(insn.mem.index);
+  }
+  return set;
+}
+
+/**
+ * `callee` with the saved registers it writes moved off those in `busy` (live after its call
+ * site), onto saved registers it never names; null when that is not possible. A register can move
+ * only when it is the callee's own: not read before written and not read by the functions it calls.
+ */
+function moveSaved(callee: Func, busy: RegSet, liveness: Liveness): Func | null {
+  const clash = callee.saves.filter((reg) => busy & regBit(reg));
+  if (clash.length === 0) return callee;
+  let named = 0;
+  let calleesRead = 0;
+  for (const insn of callee.body) {
+    named |= savedNamed(insn);
+    if (insn.op === "call") calleesRead |= liveness.entry(insn.fn);
+  }
+  const own = (reg: SavedReg) => !((liveness.entry(callee.name) | calleesRead) & regBit(reg));
+  const free = SAVED_REGS.filter((reg) => !((busy | named) & regBit(reg)));
+  if (free.length < clash.length || !clash.every(own)) return null;
+  const to = new Map<Reg, Reg>(clash.map((reg, i) => [reg, free[i]!]));
+  return {
+    ...callee,
+    saves: callee.saves.map((reg) => (to.get(reg) as SavedReg | undefined) ?? reg),
+    body: callee.body.map((insn) => renameRegs(insn, to)),
+  };
+}
+
+/**
+ * Inlines every function called from exactly one place (not the entry, not recursive, its address
+ * never taken) where the saved registers it writes hold nothing the caller reads after the call,
+ * or can be moved to ones that hold nothing (see moveSaved).
+ * Each round inlines into and from distinct functions, then liveness is computed again.
+ */
+function inlineSingleCalls(program: Program): Program {
+  let funcs = program.funcs;
+  for (;;) {
+    const sites = new Map<string, { caller: string; at: number }[]>();
+    const addressed = new Set<string>();
+    for (const func of funcs)
+      func.body.forEach((insn, at) => {
+        if (insn.op === "call")
+          sites.set(insn.fn, [...(sites.get(insn.fn) ?? []), { caller: func.name, at }]);
+        if (insn.op === "addr") addressed.add(insn.symbol);
+      });
+    const liveness = analyzeLiveness({ ...program, funcs });
+    const byName = new Map(funcs.map((f) => [f.name, f]));
+    const touched = new Set<string>();
+    const replaced = new Map<string, Func>();
+    for (const callee of funcs) {
+      const only = sites.get(callee.name);
+      if (only?.length !== 1 || callee.name === program.entry || addressed.has(callee.name)) continue;
+      const { caller, at } = only[0]!;
+      if (caller === callee.name || touched.has(caller) || touched.has(callee.name)) continue;
+      const moved = moveSaved(callee, liveness.after(caller, at), liveness);
+      if (!moved) continue;
+      touched.add(caller).add(callee.name);
+      replaced.set(caller, inlineCall(byName.get(caller)!, at, moved, caller === program.entry));
+    }
+    if (replaced.size === 0) return { ...program, funcs };
+    // An inlined function has no other caller and no address taken: nothing reaches it any more.
+    funcs = funcs
+      .filter((f) => !touched.has(f.name) || replaced.has(f.name))
+      .map((f) => replaced.get(f.name) ?? f);
+  }
+}
+
 /** Names a function refers to: the functions it calls and the symbols it takes the address of. */
 function references(func: Func): string[] {
   return func.body.flatMap((insn) =>
@@ -96,7 +260,8 @@ function references(func: Func): string[] {
  * nor addressed from the entry onwards, data never addressed, unreachable instructions, unused
  * labels, branches to the next instruction, and jumps to jumps. Expects a verified program.
  */
-export function optimize(program: Program): Program {
+export function optimize(input: Program): Program {
+  const program = inlineSingleCalls(input);
   const funcs = new Map(program.funcs.map((f) => [f.name, optimizeFunc(f)]));
   const live = new Set<string>([program.entry]);
   const work = [program.entry];

@@ -31,5 +31,5 @@ export function serverProgram(target: Target, options: ServerOptions = {}): Prog
 
 /** The server linked for `target`: the ELF bytes, sizes per function and a map file. */
 export function buildServer(target: Target, options: ServerOptions = {}): Linked {
-  return link(serverProgram(target, options), target);
+  return link(serverProgram(target, options), target, { optimize: true });
 }
