@@ -176,7 +176,8 @@ function savedNamed(insn: Insn): RegSet {
   const note = (x: Src | Base | undefined) => {
     if (typeof x === "string" && x.startsWith("s") && x !== "sp") set |= regBit(x as Reg);
   };
-  for (const field of ["dst", "a", "b", "src"] as const) note((insn as Partial<Record<string, Src>>)[field]);
+  for (const field of ["dst", "a", "b", "src"] as const)
+    note((insn as unknown as Partial<Record<string, Src>>)[field]);
   if (insn.op === "load" || insn.op === "store") {
     note(insn.mem.base);
     note(insn.mem.index);
