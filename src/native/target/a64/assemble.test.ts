@@ -190,6 +190,41 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["cbz x0, @12", "cbz x1, @12", "mov x0, #0x1"],
     },
     {
+      name: "multiply and add the product",
+      body: (f) => f.mul("a2", "a2", 10).add("a2", "a2", "a4"),
+      want: ["mov x16, #0xa", "madd x2, x2, x16, x4"],
+    },
+    {
+      name: "multiply and subtract the product, result dead",
+      body: (f) => f.mul("a3", "a2", "a1").sub("a0", "a0", "a3").mov("a3", 0),
+      want: ["msub x0, x2, x1, x0", "mov x3, #0x0"],
+    },
+    {
+      name: "multiply by 16 and add",
+      body: (f) => f.mul("a1", "s1", 16).add("a0", "a0", "a1").mov("a1", 0),
+      want: ["add x0, x0, x20, lsl #4", "mov x1, #0x0"],
+    },
+    {
+      name: "multiply and add, product read later",
+      body: (f) => f.mul("a1", "s1", 10).add("a0", "a0", "a1").add("a0", "a0", "a1"),
+      want: ["mov x16, #0xa", "mul x1, x20, x16", "add x0, x0, x1", "add x0, x0, x1"],
+    },
+    {
+      name: "minimum as a select",
+      body: (f) => f.mov("a2", "a0").br("leu", "a2", "a1", "x").mov("a2", "a1").label("x"),
+      want: ["cmp x0, x1", "csel x2, x0, x1, ls"],
+    },
+    {
+      name: "flag as cset",
+      body: (f) => f.mov("a1", 0).br("ne", "s0", 1, "x").mov("a1", 1).label("x"),
+      want: ["cmp x19, #0x1", "cset x1, eq"],
+    },
+    {
+      name: "one of two neighbours as csinc",
+      body: (f) => f.mov("a5", 7).br("gtu", "a2", 3, "x").mov("a5", 8).label("x"),
+      want: ["mov x5, #0x7", "cmp x2, #0x3", "cinc x5, x5, ls"],
+    },
+    {
       name: "jump to the next label",
       body: (f) => f.jmp("x").label("x").br("eq", "a0", "a1", "y").label("y"),
       want: [],
@@ -547,6 +582,54 @@ test("a64 chained branches agree with the interpreter for every pair of conditio
           },
         });
       }
+  agree(t, sweep(cases));
+});
+
+test("a64 fused neighbours agree with the interpreter: madd/msub, shifted adds and selects", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  const cases: Case[] = [];
+  const factors = [10n, 16n, 2n, 0n, 1n, 3n, -7n, "a2" as const];
+  const regs = ["a1", "a2", "a3", "s1"] as const;
+  const inputs = [3n, -2n, 1n << 40n];
+  for (const y of factors)
+    for (const [k, v] of inputs.entries())
+      for (const d of regs)
+        for (const x of regs)
+          for (const r of regs)
+            for (const form of ["add d,d,r", "add d,r,d", "sub d,r,d", "add e,e,d", "sub e,e,d"] as const) {
+              const e = form.includes("e") ? "a4" : d;
+              if (r === d) continue;
+              const emit = (f: FuncBuilder) => {
+                f.mov("a1", v)
+                  .mov("a2", 5n + BigInt(k))
+                  .mov("a3", -9n)
+                  .mov("s1", 1n << 33n)
+                  .mov("a4", 100);
+                f.mul(d, x, y);
+                if (form === "add d,d,r") f.add(d, d, r);
+                else if (form === "add d,r,d") f.add(d, r, d);
+                else if (form === "sub d,r,d") f.sub(d, r, d);
+                else if (form === "add e,e,d") f.add(e, e, d);
+                else f.sub(e, e, d);
+                if (k === 1) f.mov(d, 0); // d dead after the add
+              };
+              cases.push({ name: `mul ${d}, ${x}, ${y}; ${form} (r ${r}, case ${k})`, emit });
+            }
+  const picks = [0n, 1n, -1n, 7n, 8n, 6n, "a3" as const, "s2" as const, "a5" as const];
+  for (const cond of CONDS)
+    for (const x of picks)
+      for (const y of picks)
+        for (const [k, av] of [0n, 7n, -3n].entries()) {
+          const d = k === 2 ? "a1" : "a5";
+          cases.push({
+            name: `mov ${d}, ${x}; br ${cond} a1=${av}, 7; mov ${d}, ${y}`,
+            emit: (f, label) => {
+              const skip = label("skip");
+              f.mov("a1", av).mov("a3", 7).mov("s2", -3);
+              f.mov(d, x).br(cond, "a1", 7, skip).mov(d, y).label(skip);
+            },
+          });
+        }
   agree(t, sweep(cases));
 });
 

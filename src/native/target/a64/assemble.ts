@@ -6,13 +6,11 @@ import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
+import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, select } from "./fuse.ts";
 import type { Item } from "./items.ts";
 import { liveness } from "./liveness.ts";
 import {
   type BranchShape,
-  branchCost,
-  compare,
-  conditionalCompare,
   lowerBinary,
   lowerBranch,
   lowerStore,
@@ -22,7 +20,6 @@ import {
   PHYSICAL,
   phys,
   Scratch,
-  singleBit,
 } from "./lower.ts";
 import { mergeTails } from "./tails.ts";
 
@@ -49,94 +46,6 @@ function nextInsn(body: readonly Insn[], i: number): number {
   let j = i + 1;
   while (body[j]?.op === "label") j++;
   return j;
-}
-
-/** True when only labels lie between instruction `i` and label `target`: a jump there is a no-op. */
-function fallsThroughTo(body: readonly Insn[], i: number, target: string): boolean {
-  for (let j = i + 1; j < body.length; j++) {
-    const insn = body[j]!;
-    if (insn.op !== "label") return false;
-    if (insn.name === target) return true;
-  }
-  return false;
-}
-
-/** The same test with the opposite outcome. */
-function invert(shape: BranchShape): BranchShape {
-  switch (shape.kind) {
-    case "cmp":
-      return { ...shape, cond: shape.cond ^ 1 };
-    case "cbz":
-    case "tbz":
-      return { ...shape, nonZero: !shape.nonZero };
-    case "always":
-      return { kind: "never" };
-    case "never":
-      return { kind: "always" };
-  }
-}
-
-/** The test of `and d, a, bit; br eq|ne d, 0` as one tbz/tbnz when nothing reads d afterwards. */
-function bitTest(
-  body: readonly Insn[],
-  i: number,
-  liveAfter: (i: number, r: Reg) => boolean,
-): BranchShape | null {
-  const insn = body[i]!;
-  const next = body[i + 1];
-  if (insn.op !== "bin" || insn.kind !== "and" || typeof insn.b !== "bigint") return null;
-  if (next?.op !== "br" || next.a !== insn.dst || next.b !== 0n || (next.cond !== "eq" && next.cond !== "ne"))
-    return null;
-  const bit = singleBit(insn.b);
-  if (bit === null || liveAfter(i + 1, insn.dst)) return null;
-  return { kind: "tbz", nonZero: next.cond === "ne", reg: phys(insn.a), bit };
-}
-
-/**
- * Two or more branches in a row as one compare, conditional compares and one b.cond: all to one
- * label (taken when any test holds), or `br c1, X; br c2, T; X:` (taken when c1 fails and c2
- * holds). Null when that is not shorter than a branch each; `last` is the final branch's index.
- */
-function branchChain(
-  body: readonly Insn[],
-  i: number,
-  scratch: Scratch,
-): { shape: BranchShape; target: string; last: number } | null {
-  const first = body[i] as Extract<Insn, { op: "br" }>;
-  const separately = (n: number) => {
-    const trial = scratch.clone();
-    let words = 0;
-    for (let k = i; k < i + n; k++) {
-      const br = body[k] as Extract<Insn, { op: "br" }>;
-      words += branchCost(lowerBranch(br.cond, br.a, br.b, trial));
-    }
-    return words;
-  };
-  const firstCompare = compare(first.a, first.b, scratch.clone()).length;
-  const links: number[] = [];
-  for (let k = i + 1; ; k++) {
-    const br = body[k];
-    const before = body[k - 1] as Extract<Insn, { op: "br" }>;
-    if (br?.op !== "br" || br.target !== first.target) break;
-    const link = conditionalCompare(br.a, br.b, a.COND[before.cond] ^ 1, a.COND[br.cond], true);
-    if (link === null) break;
-    links.push(link);
-  }
-  if (links.length > 0 && firstCompare + links.length + 1 < separately(links.length + 1)) {
-    const last = body[i + links.length] as Extract<Insn, { op: "br" }>;
-    const words = [...compare(first.a, first.b, scratch), ...links];
-    return {
-      shape: { kind: "cmp", words, cond: a.COND[last.cond] },
-      target: first.target,
-      last: i + links.length,
-    };
-  }
-  const second = body[i + 1];
-  if (second?.op !== "br" || !fallsThroughTo(body, i + 1, first.target)) return null;
-  const link = conditionalCompare(second.a, second.b, a.COND[first.cond] ^ 1, a.COND[second.cond], false);
-  if (link === null || firstCompare + 2 >= separately(2)) return null;
-  const words = [...compare(first.a, first.b, scratch), link];
-  return { shape: { kind: "cmp", words, cond: a.COND[second.cond] }, target: second.target, last: i + 1 };
 }
 
 /** Lowers one function to items; labels are qualified as "func.label". */
@@ -191,18 +100,31 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
   for (let i = 0; i < body.length; i++) {
     const insn = body[i]!;
     switch (insn.op) {
-      case "mov":
+      case "mov": {
+        const selected = select(body, i, scratch);
+        if (selected) {
+          words(selected.words);
+          i = selected.last;
+          break;
+        }
         words(
           typeof insn.src === "bigint"
             ? movImm(phys(insn.dst), insn.src)
             : movReg(phys(insn.dst), phys(insn.src)),
         );
         break;
+      }
       case "bin": {
         const test = bitTest(body, i, liveAfter);
         const target = body[i + 1];
         if (test && target?.op === "br") {
           branch(test, local(target.target));
+          i++;
+          break;
+        }
+        const fused = multiplyAdd(body, i, liveAfter, scratch);
+        if (fused) {
+          words(fused);
           i++;
         } else words(lowerBinary(insn, scratch));
         break;
