@@ -89,6 +89,8 @@ export function throughputCells(quick: boolean): Cell[] {
     pipelined(tiny),
     pipelined(page),
     h2loadKeepAlive(tiny),
+    h2loadKeepAlive(page),
+    h2loadKeepAlive(script),
     compressed(page, "gzip"),
     compressed(page, "br"),
     compressed(script, "gzip"),
