@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { createHmac, pbkdf2Sync } from "node:crypto";
+import { test } from "node:test";
+import fc from "fast-check";
+import { decodeBase64 } from "../../../access/basic.ts";
+import { type Cidr, cidrContains, parseAddress } from "../../../access/cidr.ts";
+import { ipAllowed } from "../../../access/rules.ts";
+import { ProgramBuilder } from "../../ir/builder.ts";
+import { Machine } from "../../ir/interpret.ts";
+import { emitAccessBlocks, MAX_SALT } from "./index.ts";
+
+const p = new ProgramBuilder();
+p.bss("a", 4096);
+p.bss("b", 4096);
+p.bss("out", 4096);
+emitAccessBlocks(p);
+p.func("main", {}, (f) => f.mov("a0", 0).syscall("exit_group"));
+const m = new Machine(p.build("main"), { syscall: () => 0n, maxSteps: 1e9 });
+const [a, b, out] = ["a", "b", "out"].map((s) => m.address(s)) as [number, number, number];
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+
+function irHmac(key: Uint8Array, message: Uint8Array): string {
+  m.memory.write(a, key);
+  m.memory.write(b, message);
+  m.call("hmac_sha256", [a, BigInt(key.length), b, BigInt(message.length), out]);
+  return hex(m.memory.read(out, 32));
+}
+
+function irPbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number): string {
+  m.memory.write(a, password);
+  m.memory.write(b, salt);
+  m.call("pbkdf2_sha256", [a, BigInt(password.length), b, BigInt(salt.length), BigInt(iterations), out]);
+  return hex(m.memory.read(out, 32));
+}
+
+test("hmac_sha256 in the IR matches node:crypto, keys shorter and longer than a block", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 150 }), (key, message) =>
+      assert.equal(irHmac(key, message), createHmac("sha256", key).update(message).digest("hex")),
+    ),
+    { numRuns: 60 },
+  );
+  for (const n of [63, 64, 65])
+    assert.equal(
+      irHmac(new Uint8Array(n).fill(7), new Uint8Array(3)),
+      createHmac("sha256", new Uint8Array(n).fill(7)).update(new Uint8Array(3)).digest("hex"),
+    );
+});
+
+test("pbkdf2_sha256 in the IR matches node:crypto", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 100 }),
+      fc.uint8Array({ maxLength: MAX_SALT }),
+      fc.integer({ min: 1, max: 12 }),
+      (password, salt, iterations) =>
+        assert.equal(
+          irPbkdf2(password, salt, iterations),
+          pbkdf2Sync(password, salt, iterations, 32, "sha256").toString("hex"),
+        ),
+    ),
+    { numRuns: 40 },
+  );
+  const salt = new Uint8Array(16).fill(0xa5);
+  assert.equal(
+    irPbkdf2(new TextEncoder().encode("hunter2"), salt, 1000),
+    pbkdf2Sync("hunter2", salt, 1000, 32, "sha256").toString("hex"),
+  );
+});
+
+test("base64_decode in the IR accepts and refuses exactly what decodeBase64 does", () => {
+  const decode = (text: Uint8Array): Uint8Array | null => {
+    m.memory.write(a, text);
+    const n = BigInt.asIntN(64, m.call("base64_decode", [a, BigInt(text.length), out]));
+    return n < 0n ? null : m.memory.read(out, Number(n)).slice();
+  };
+  const chars = fc.constantFrom(..."ABZaz09+/=-_ *\u0000\u00ff".split(""));
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc
+          .uint8Array({ maxLength: 60 })
+          .map((bytes) => new TextEncoder().encode(Buffer.from(bytes).toString("base64"))),
+        fc.array(chars, { maxLength: 12 }).map((cs) => Uint8Array.from(cs.map((c) => c.charCodeAt(0)))),
+      ),
+      (text) => assert.deepEqual(decode(text), decodeBase64(text), Buffer.from(text).toString("latin1")),
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+test("ct_equal in the IR is equality", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.nat(),
+      fc.integer({ min: 0, max: 255 }),
+      (x, at, flip) => {
+        const y = x.slice();
+        if (y.length > 0) y[at % y.length] ^= flip;
+        m.memory.write(a, x);
+        m.memory.write(b, y);
+        assert.equal(
+          m.call("ct_equal", [a, b, BigInt(x.length)]),
+          Buffer.from(x).equals(Buffer.from(y)) ? 1n : 0n,
+        );
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test("cidr_match and ip_allowed in the IR agree with the TypeScript rules over section entries", () => {
+  const address = fc.oneof(fc.ipV4(), fc.ipV6()).map((s) => parseAddress(s)!);
+  /** An address near `base`: a few low or high bits changed, so prefixes match often. */
+  const near = (base: Uint8Array, flips: [number, number][]) => {
+    const out = base.slice();
+    for (const [byte, bit] of flips) out[byte % 16]! ^= 1 << (bit % 8);
+    return out;
+  };
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ address, bits: fc.integer({ min: 0, max: 128 }), allow: fc.boolean() }), {
+        maxLength: 5,
+      }),
+      fc.nat(4),
+      fc.array(fc.tuple(fc.nat(15), fc.nat(7)), { maxLength: 2 }),
+      (entries, pick, flips) => {
+        const probe =
+          entries.length > 0 ? near(entries[pick % entries.length]!.address, flips) : new Uint8Array(16);
+        const section = new Uint8Array(24 * entries.length);
+        entries.forEach((e, i) => {
+          section.set(e.address, i * 24);
+          section[i * 24 + 16] = e.bits;
+          section[i * 24 + 17] = e.allow ? 1 : 0;
+        });
+        m.memory.write(a, section);
+        m.memory.write(b, probe);
+        entries.forEach((e, i) => {
+          const cidr: Cidr = { address: e.address, bits: e.bits };
+          assert.equal(m.call("cidr_match", [a + i * 24, b]), cidrContains(cidr, probe) ? 1n : 0n);
+        });
+        const rule = {
+          path: "/",
+          entries: entries.map((e) => ({ allow: e.allow, cidr: { address: e.address, bits: e.bits } })),
+        };
+        assert.equal(m.call("ip_allowed", [a, BigInt(entries.length), b]), ipAllowed(rule, probe) ? 1n : 0n);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,22 @@
+// The access building blocks of the native server (not yet in its request path): SHA-256,
+// HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison and CIDR matching.
+
+import type { ProgramBuilder } from "../../ir/builder.ts";
+import { emitBase64Decode } from "./base64.ts";
+import { emitCidr } from "./cidr.ts";
+import { emitConstantTimeEqual } from "./compare.ts";
+import { emitPbkdf2 } from "./pbkdf2.ts";
+
+export { emitBase64Decode } from "./base64.ts";
+export { CIDR_ENTRY_BYTES, emitCidr } from "./cidr.ts";
+export { emitConstantTimeEqual } from "./compare.ts";
+export { emitPbkdf2, MAX_SALT, WORK_BYTES } from "./pbkdf2.ts";
+export { CTX_BYTES, emitSha256 } from "./sha256.ts";
+
+/** Emits every access building block into `p`. */
+export function emitAccessBlocks(p: ProgramBuilder): void {
+  emitPbkdf2(p);
+  emitBase64Decode(p);
+  emitConstantTimeEqual(p);
+  emitCidr(p);
+}
