@@ -543,7 +543,12 @@ function lowerFunction(
           throw new Error(
             `x64: fn ${func.name}: no syscall named "${insn.name}" on x86-64 (see target/linux.ts)`,
           );
-        bytes([...movImm(RAX, BigInt(number)), ...x.SYSCALL]);
+        // Numbers 128..255 do not fit push imm8: `xor eax, eax; mov al, n` is a byte shorter than mov eax.
+        const load =
+          number >= 128 && number <= 255
+            ? [...x.zeroReg(RAX), ...x.movLowByteImm(RAX, BigInt(number))]
+            : movImm(RAX, BigInt(number));
+        bytes([...load, ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
         if (!NO_RETURN_SYSCALLS.has(insn.name) && liveAfter(i, "a0")) bytes(x.xchgRax(A0));
         return;

@@ -135,6 +135,8 @@ function cases(): Case[] {
       c.push({ asm: `lea ${R[d]}, [rip+${disp}]`, bytes: x.leaRipRel(d, disp) });
   }
   for (const v of IMM8) c.push({ asm: `push ${v}`, bytes: x.pushImm8(v) });
+  for (const r of [0, 1, 2, 3])
+    for (const v of [0n, 128n, 255n]) c.push({ asm: `mov ${R8[r]}, ${v}`, bytes: x.movLowByteImm(r, v) });
   for (const v of IMM32) c.push({ asm: `push ${v}`, bytes: x.pushImm32(v) });
   for (const m of memories()) {
     const mt = memText(m);
@@ -223,6 +225,8 @@ test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.pushImm32(1n << 31n), /does not fit/);
   assert.throws(() => x.xchgRax(x.RAX), /nop/);
   assert.throws(() => x.xchgEax(x.RAX), /nop/);
+  assert.throws(() => x.movLowByteImm(6, 1n), /only encoded/);
+  assert.throws(() => x.movLowByteImm(0, 256n), /does not fit/);
   assert.throws(() => x.shiftReg32Imm("shl", 0, 32), /outside/);
   assert.throws(() => x.cmpMemImm(1, { base: 0, disp: 0 }, 256n), /does not fit/);
   assert.throws(() => x.cmpMemImm(8, { base: 0, disp: 0 }, 1n << 31n), /does not fit/);

@@ -122,6 +122,13 @@ export function movReg32Imm(dst: number, value: bigint): number[] {
   return [...rex(false, 0, 0, dst), 0xb8 + (dst & 7), ...le(value, 4)];
 }
 
+/** `mov r8, imm8` (B0+r) for al, cl, dl and bl: replaces only the low byte. */
+export function movLowByteImm(reg: number, value: bigint): number[] {
+  if (reg > 3) throw new Error("x64: mov r8, imm8 is only encoded for al, cl, dl and bl");
+  if (value < 0n || value > 255n) throw new Error(`x64: ${value} does not fit an unsigned imm8`);
+  return [0xb0 + reg, Number(value)];
+}
+
 /** `mov r64, imm32` sign-extended (C7 /0). */
 export function movRegImm32(dst: number, value: bigint): number[] {
   if (!isInt32(value)) throw new Error(`x64: ${value} does not fit a sign-extended imm32`);
