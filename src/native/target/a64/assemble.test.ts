@@ -225,6 +225,21 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["mov x5, #0x7", "cmp x2, #0x3", "cinc x5, x5, ls"],
     },
     {
+      name: "neighbouring loads",
+      body: (f) => f.load(8, "a0", { base: "s4", offset: 88 }).load(8, "a1", { base: "s4", offset: 80 }),
+      want: ["ldp x1, x0, [x23, #80]"],
+    },
+    {
+      name: "neighbouring 32-bit stores, one of zero",
+      body: (f) => f.store(4, 0, { base: "a2", offset: -8 }).store(4, "a1", { base: "a2", offset: -4 }),
+      want: ["stp wzr, w1, [x2, #-8]"],
+    },
+    {
+      name: "a load that overwrites the base does not pair",
+      body: (f) => f.load(8, "a1", { base: "a1", offset: 0 }).load(8, "a2", { base: "a1", offset: 8 }),
+      want: ["ldr x1, [x1]", "ldr x2, [x1, #8]"],
+    },
+    {
       name: "jump to the next label",
       body: (f) => f.jmp("x").label("x").br("eq", "a0", "a1", "y").label("y"),
       want: [],
@@ -631,6 +646,40 @@ test("a64 fused neighbours agree with the interpreter: madd/msub, shifted adds a
           });
         }
   agree(t, sweep(cases));
+});
+
+test("a64 paired loads and stores agree with the interpreter at every offset edge and aliasing", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  const cases: Case[] = [];
+  for (const size of [4, 8] as const)
+    for (const offset of [-512, -256, -8, 0, 248, 252, 256, 504, 512])
+      for (const [d1, d2] of [
+        ["a2", "a3"],
+        ["a3", "a1"],
+        ["a2", "a2"],
+      ] as const)
+        for (const order of [1, -1]) {
+          // The pair is at wide + 256, reached as a1 + offset; a4 reads it back.
+          const at = (k: number) => ({ base: "a1" as const, offset: offset + (order === 1 ? k : size - k) });
+          cases.push({
+            name: `load${size * 8} ${d1}, ${d2} at a1 + ${offset} (order ${order}), then store`,
+            emit: (f) => {
+              f.addr("a4", "wide", 256).store(8, 0x1122334455667788n, "a4");
+              f.store(8, -0x0102030405060708n, { base: "a4", offset: 8 });
+              f.addr("a1", "wide", 256 - offset)
+                .load(size, d1, at(0))
+                .load(size, d2, at(size));
+              f.addr("a1", "wide", 256 - offset)
+                .store(size, order === 1 ? 0 : "a2", at(0))
+                .store(size, "a3", at(size));
+              f.load(8, "s0", "a4").load(8, "s1", { base: "a4", offset: 8 }).mov("a1", 0).mov("a4", 0);
+            },
+          });
+        }
+  agree(
+    t,
+    sweep(cases, (p) => p.bss("wide", 1024, 16)),
+  );
 });
 
 test("a64 frames and tail calls agree with the interpreter for every shape of frame and saved registers", (t) => {

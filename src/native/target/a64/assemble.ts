@@ -6,7 +6,7 @@ import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
-import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, select } from "./fuse.ts";
+import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, pairedAccess, select } from "./fuse.ts";
 import type { Item } from "./items.ts";
 import { liveness } from "./liveness.ts";
 import {
@@ -133,11 +133,16 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         words([a.aluReg(insn.kind === "neg" ? "sub" : "orn", phys(insn.dst), a.XZR, phys(insn.a))]);
         break;
       case "load":
-        words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem, frame.localsAt, scratch));
+      case "store": {
+        const paired = pairedAccess(body, i, frame.localsAt);
+        if (paired) {
+          words(paired);
+          i++;
+        } else if (insn.op === "load")
+          words(memoryAccess(true, insn.size, phys(insn.dst), insn.mem, frame.localsAt, scratch));
+        else words(lowerStore(insn, frame.localsAt, scratch));
         break;
-      case "store":
-        words(lowerStore(insn, frame.localsAt, scratch));
-        break;
+      }
       case "addr":
         items.push({ kind: "adr", dst: phys(insn.dst), symbol: insn.symbol, offset: insn.offset });
         break;

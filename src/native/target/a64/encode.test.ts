@@ -141,6 +141,21 @@ function cases(): Case[] {
       }
     }
   }
+  for (const [t, t2] of [
+    [0, 1],
+    [19, 31],
+    [31, 5],
+  ] as const)
+    for (const n of [0, 24, 31])
+      for (const off of [-256, -4, 0, 4, 252]) {
+        const addr = `[${xsp(n)}, #${off}]`;
+        c.push({ asm: `stp ${w(t)}, ${w(t2)}, ${addr}`, word: a.pair(false, "offset", t, t2, n, off, 4) });
+        c.push({ asm: `ldp ${w(t)}, ${w(t2)}, ${addr}`, word: a.pair(true, "offset", t, t2, n, off, 4) });
+        c.push({
+          asm: `stp ${x(t)}, ${x(t2)}, [${xsp(n)}, #${off * 2}]`,
+          word: a.pair(false, "offset", t, t2, n, off * 2),
+        });
+      }
   const conds = { eq: 0, ne: 1, hs: 2, lo: 3, hi: 8, ls: 9, ge: 10, lt: 11, gt: 12, le: 13 };
   for (const [name, cond] of Object.entries(conds))
     for (const n of [0, 5, 19, 30])

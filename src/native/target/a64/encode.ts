@@ -179,7 +179,10 @@ export function loadStoreRegOffset(
   return word(base | (reg(rm) << 16) | (reg(rn) << 5) | reg(rt));
 }
 
-/** stp/ldp of 64-bit registers at [Xn, #offset] (signed, scaled by 8), plain, pre- or post-indexed. */
+/**
+ * stp/ldp of two 64-bit (or, with size 4, 32-bit zero-extending) registers at [Xn, #offset]
+ * (signed, scaled by the size), plain, pre- or post-indexed; rn may be sp, rt and rt2 xzr.
+ */
 export function pair(
   load: boolean,
   mode: "offset" | "pre" | "post",
@@ -187,14 +190,16 @@ export function pair(
   rt2: number,
   rn: number,
   offset: number,
+  size: 4 | 8 = 8,
 ): number {
-  if (offset % 8 !== 0) throw new Error(`a64: pair offset ${offset} is not a multiple of 8`);
-  fits(offset / 8, -64, 63, "pair offset / 8");
-  const modeBits = { post: 0xa8800000, offset: 0xa9000000, pre: 0xa9800000 }[mode];
+  if (offset % size !== 0) throw new Error(`a64: pair offset ${offset} is not a multiple of ${size}`);
+  fits(offset / size, -64, 63, `pair offset / ${size}`);
+  const modeBits =
+    { post: 0x28800000, offset: 0x29000000, pre: 0x29800000 }[mode] | (size === 8 ? 1 << 31 : 0);
   return word(
     modeBits |
       (load ? 1 << 22 : 0) |
-      (((offset / 8) & 0x7f) << 15) |
+      (((offset / size) & 0x7f) << 15) |
       (reg(rt2) << 10) |
       (reg(rn) << 5) |
       reg(rt),

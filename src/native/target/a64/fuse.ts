@@ -1,6 +1,7 @@
 // Neighbouring IR instructions that arm64 does in fewer instructions together than apart: a bit
 // test and its branch (tbz), branches in a row (ccmp chains), a multiply and the add or subtract
-// of its product (madd/msub), and a move made conditional by a branch over another (csel).
+// of its product (madd/msub), a move made conditional by a branch over another (csel), and two
+// loads or stores side by side in memory (ldp/stp).
 
 import type { Insn, Reg, Src } from "../../ir/types.ts";
 import * as a from "./encode.ts";
@@ -210,4 +211,32 @@ function selection(
 function movCost(d: Reg, v: Src): number {
   if (typeof v !== "bigint") return v === d ? 0 : 1;
   return movImm(0, v).length;
+}
+
+/**
+ * Two loads or two stores of 4 or 8 bytes at neighbouring offsets from one base as one ldp/stp.
+ * Loads must not overwrite the base or each other; stored constants other than 0 do not pair.
+ */
+export function pairedAccess(body: readonly Insn[], i: number, localsAt: number): number[] | null {
+  const [first, second] = body.slice(i, i + 2);
+  if (!first || !second || (first.op !== "load" && first.op !== "store") || second.op !== first.op)
+    return null;
+  const size = first.size;
+  if ((size !== 4 && size !== 8) || second.size !== size) return null;
+  const [m1, m2] = [first.mem, second.mem];
+  if (m1.index || m2.index || m1.base !== m2.base || Math.abs(m1.offset - m2.offset) !== size) return null;
+  const low = m1.offset < m2.offset ? first : second;
+  const high = low === first ? second : first;
+  const offset = Math.min(m1.offset, m2.offset) + (m1.base === "sp" ? localsAt : 0);
+  if (offset % size !== 0 || offset / size < -64 || offset / size > 63) return null;
+  const base = phys(m1.base);
+  if (low.op === "load" && high.op === "load") {
+    if (first.op === "load" && (first.dst === m1.base || first.dst === (second as typeof first).dst))
+      return null;
+    return [a.pair(true, "offset", phys(low.dst), phys(high.dst), base, offset, size)];
+  }
+  if (low.op !== "store" || high.op !== "store") return null;
+  const [r1, r2] = [free(low.src), free(high.src)];
+  if (r1 === null || r2 === null) return null;
+  return [a.pair(false, "offset", r1, r2, base, offset, size)];
 }
