@@ -4,6 +4,7 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import { type Pack, readPack } from "../pack/read.ts";
+import { AccessFront, guardConnection } from "./access.ts";
 import { type AccessLogEntry, ConnectionState } from "./connection.ts";
 import { dateLine } from "./respond.ts";
 
@@ -25,6 +26,8 @@ export interface PreviewOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Time-outs in milliseconds; the defaults are the native server's, tests shorten them. */
   timeouts?: Partial<Timeouts>;
+  /** An access section (encodeAccessSection): IP rules, Basic auth and proxying (docs/access.md). */
+  access?: Uint8Array;
 }
 
 export interface Timeouts {
@@ -147,6 +150,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   let bytesPack: Pack | undefined = given instanceof Uint8Array ? readPack(given) : undefined;
   const getPack = (): Pack => bytesPack ?? (given as () => Pack)();
   const date = currentDate();
+  const front = options.access ? new AccessFront(options.access) : undefined;
   const timeouts: Timeouts = {
     header: HEADER_TIMEOUT,
     idle: IDLE_TIMEOUT,
@@ -157,7 +161,9 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    handleConnection(socket, getPack, date, options.onRequest, timeouts);
+    if (front)
+      guardConnection(socket, front, { getPack, date, onRequest: options.onRequest, idle: timeouts.idle });
+    else handleConnection(socket, getPack, date, options.onRequest, timeouts);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,245 @@
+// The preview's reverse proxy: one request forwarded to an upstream `http://host:port/base` with
+// X-Forwarded-For/-Proto/-Host, hop-by-hop headers removed (RFC 9110, section 7.6.1), and the
+// response streamed back (with its Content-Length, or chunked when the upstream gave none). 502 when
+// the upstream cannot be reached or answers garbage, 504 when it stays silent too long; an upstream
+// that dies mid-response cuts the client's connection, so the client sees a truncated response.
+
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { ProxyRule } from "../access/rules.ts";
+
+const encoder = new TextEncoder();
+
+/** Header fields that describe one connection, never forwarded (RFC 9110, section 7.6.1). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** A short text/plain response the proxy and the access checks produce themselves. */
+export function plainResponse(
+  status: number,
+  reason: string,
+  date: Uint8Array,
+  options: { close: boolean; keepAlive10?: boolean; head?: boolean; headers?: string[] },
+): Uint8Array[] {
+  const body = encoder.encode(`${status} ${reason}\n`);
+  const lines = [
+    `HTTP/1.1 ${status} ${reason}`,
+    ...(options.headers ?? []),
+    "Content-Type: text/plain; charset=utf-8",
+    `Content-Length: ${body.length}`,
+  ];
+  const tail = options.close
+    ? "Connection: close\r\n"
+    : options.keepAlive10
+      ? "Connection: keep-alive\r\n"
+      : "";
+  const head = encoder.encode(`${lines.join("\r\n")}\r\n`);
+  return [head, date, encoder.encode(`${tail}\r\n`), ...(options.head ? [] : [body])];
+}
+
+/** Header names a message's Connection fields list (they are hop-by-hop too). */
+function connectionOptions(pairs: readonly [string, string][]): Set<string> {
+  const names = new Set<string>();
+  for (const [name, value] of pairs)
+    if (name.toLowerCase() === "connection")
+      for (const token of value.split(",")) names.add(token.trim().toLowerCase());
+  return names;
+}
+
+/** `pairs` without hop-by-hop fields, nor those the Connection field names, nor names in `drop`. */
+function endToEnd(
+  pairs: readonly [string, string][],
+  drop: ReadonlySet<string> = new Set(),
+): [string, string][] {
+  const listed = connectionOptions(pairs);
+  return pairs.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !HOP_BY_HOP.has(lower) && !listed.has(lower) && !drop.has(lower);
+  });
+}
+
+/** What the access front knows of the request being forwarded. */
+export interface ProxiedRequest {
+  rule: ProxyRule;
+  method: string;
+  /** The path after the rule's prefix ("" or "/rest"), decoded, and the raw query (or undefined). */
+  rest: Uint8Array;
+  query: Uint8Array | undefined;
+  headers: [string, string][];
+  minor: 0 | 1;
+  /** The client asked to close, or spoke HTTP/1.0 without keep-alive. */
+  close: boolean;
+  /** The HTTP/1.0 client asked for keep-alive. */
+  keepAlive10: boolean;
+  contentLength: number;
+  /** The connection's peer, and whether it is a trusted proxy (its X-Forwarded-* are kept). */
+  peer: string;
+  trustedPeer: boolean;
+}
+
+/** How one exchange ended, for the access log and the connection. */
+export interface ProxyOutcome {
+  status: number;
+  bytes: number;
+  close: boolean;
+}
+
+/** The body of a forwarded request arrives through `write`; `abort` when the client has gone. */
+export interface ProxyExchange {
+  write(bytes: Uint8Array): void;
+  abort(): void;
+}
+
+const URL_SAFE = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/")
+  URL_SAFE[c.charCodeAt(0)] = 1;
+
+/** Bytes percent-encoded where a request-target may not hold them raw (`keep` also stays, e.g. "%?"). */
+function encodeTarget(bytes: Uint8Array, keep = ""): string {
+  let out = "";
+  for (const b of bytes)
+    out +=
+      URL_SAFE[b] || keep.includes(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
+}
+
+/** The request-target sent upstream: base + the rest of the path (re-encoded) + the query. */
+export function upstreamTarget(base: string, rest: Uint8Array, query: Uint8Array | undefined): string {
+  const path = `${encodeTarget(encoder.encode(base))}${encodeTarget(rest)}` || "/";
+  return query === undefined ? path : `${path}?${encodeTarget(query, "%?")}`;
+}
+
+/** The headers sent upstream: the client's end-to-end fields and the X-Forwarded-* trio. */
+function upstreamHeaders(req: ProxiedRequest): string[] {
+  const drop = new Set([
+    "expect",
+    ...(req.trustedPeer ? [] : ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]),
+  ]);
+  const kept = endToEnd(req.headers, drop);
+  const value = (name: string) => kept.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  const forwardedFor = [...value("x-forwarded-for"), req.peer.replace(/^::ffff:(?=\d+\.)/, "")].join(", ");
+  const host = value("host")[0];
+  const out = kept.filter(([n]) => !/^x-forwarded-(for|proto|host)$/i.test(n)).flat();
+  out.push("X-Forwarded-For", forwardedFor, "X-Forwarded-Proto", value("x-forwarded-proto")[0] ?? "http");
+  const forwardedHost = value("x-forwarded-host")[0] ?? host;
+  if (forwardedHost !== undefined) out.push("X-Forwarded-Host", forwardedHost);
+  return out;
+}
+
+/**
+ * Forwards `req` to its rule's upstream and streams the answer to `client`; `done` is called once
+ * when the exchange is over (the connection is then reusable unless `close`).
+ */
+export function forward(
+  req: ProxiedRequest,
+  client: Socket,
+  date: () => Uint8Array,
+  done: (outcome: ProxyOutcome) => void,
+): ProxyExchange {
+  const { rule } = req;
+  let finished = false;
+  let headSent = false;
+  let bytes = 0;
+  const finish = (outcome: ProxyOutcome) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(connectTimer);
+    upstream.destroy();
+    done(outcome);
+  };
+  /** The upstream failed before its head arrived: answer 502/504; after it, cut the client off. */
+  const fail = (status: 502 | 504) => {
+    if (finished) return;
+    if (headSent) {
+      client.destroy();
+      finish({ status, bytes, close: true });
+      return;
+    }
+    const reason = status === 502 ? "Bad Gateway" : "Gateway Timeout";
+    const close = true; // the request body may be unsent: the stream cannot be trusted
+    for (const chunk of plainResponse(status, reason, date(), { close, head: req.method === "HEAD" }))
+      client.write(chunk);
+    finish({ status, bytes: 0, close });
+  };
+
+  const upstream = httpRequest({
+    host: rule.host,
+    port: rule.port,
+    method: req.method,
+    path: upstreamTarget(rule.base, req.rest, req.query),
+    headers: upstreamHeaders(req),
+    setHost: false,
+    agent: false,
+  });
+  const connectTimer = setTimeout(() => fail(504), rule.connectTimeout);
+  upstream.on("socket", (socket) => {
+    socket.once("connect", () => {
+      clearTimeout(connectTimer);
+      upstream.setTimeout(rule.timeout, () => fail(504));
+    });
+  });
+  upstream.on("error", () => fail(502));
+  upstream.on("response", (res: IncomingMessage) => respond(res));
+  if (req.headers.some(([n, v]) => n.toLowerCase() === "expect" && /^100-continue$/i.test(v.trim())))
+    client.write("HTTP/1.1 100 Continue\r\n\r\n");
+  let bodyLeft = req.contentLength;
+  if (bodyLeft === 0) upstream.end();
+
+  function respond(res: IncomingMessage): void {
+    const status = res.statusCode ?? 502;
+    const raw = res.rawHeaders;
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+    const noBody = req.method === "HEAD" || status === 204 || status === 304;
+    const hasLength =
+      res.headers["content-length"] !== undefined && res.headers["transfer-encoding"] === undefined;
+    const chunked = !noBody && !hasLength && req.minor === 1;
+    const close = req.close || (!noBody && !hasLength && req.minor === 0);
+    const fields = endToEnd(pairs, new Set(hasLength || noBody ? [] : ["content-length"]));
+    const lines = [
+      `HTTP/1.1 ${status} ${res.statusMessage || ""}`.trimEnd(),
+      ...fields.map(([n, v]) => `${n}: ${v}`),
+    ];
+    if (chunked) lines.push("Transfer-Encoding: chunked");
+    if (close) lines.push("Connection: close");
+    else if (req.minor === 0) lines.push("Connection: keep-alive");
+    client.write(encoder.encode(`${lines.join("\r\n")}\r\n\r\n`));
+    headSent = true;
+    res.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (chunked) client.write(`${chunk.length.toString(16)}\r\n`);
+      let more = client.write(chunk);
+      if (chunked) more = client.write("\r\n");
+      if (!more) {
+        res.pause();
+        client.once("drain", () => res.resume());
+      }
+    });
+    res.on("close", () => {
+      if (!res.complete) return fail(502);
+      if (chunked) client.write("0\r\n\r\n");
+      finish({ status, bytes, close });
+    });
+  }
+
+  return {
+    write(chunk) {
+      if (finished || bodyLeft === 0) return;
+      bodyLeft -= chunk.length;
+      upstream.write(chunk);
+      if (bodyLeft === 0) upstream.end();
+    },
+    abort() {
+      finish({ status: 499, bytes, close: true });
+    },
+  };
+}
