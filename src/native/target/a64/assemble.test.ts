@@ -361,6 +361,27 @@ test("a64 repeated run ends become a branch into their first copy, across functi
   ]);
   // k's epilogue is the end of f's: it branches to f's ldr (listing offsets count from k).
   assert.deepEqual(listing(program, "k"), ["str x19, [sp, #-16]!", "mov x19, #0x2", `b @${f + 16 - k}`]);
+  // An exit syscall ends a run too: the second exit with status 2 branches to the first.
+  const exits = new ProgramBuilder();
+  exits.func("main", {}, (m) =>
+    m
+      .br("eq", "a0", 0, "x")
+      .mov("a0", 2)
+      .syscall("exit_group")
+      .label("x")
+      .mov("a1", 1)
+      .mov("a0", 2)
+      .syscall("exit_group"),
+  );
+  assert.deepEqual(listing(exits.build("main"), "main"), [
+    "mov x0, sp",
+    "cbz x0, @20",
+    "mov x0, #0x2",
+    "mov x8, #0x5e",
+    "svc #0x0",
+    "mov x1, #0x1",
+    "b @8",
+  ]);
 });
 
 test("a64 tbz/tbnz out of their 32 KiB reach become the opposite test over a branch", (t) => {

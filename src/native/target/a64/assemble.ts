@@ -8,7 +8,7 @@ import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
 import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, pairedAccess, select } from "./fuse.ts";
 import type { Item } from "./items.ts";
-import { liveness } from "./liveness.ts";
+import { liveness, NO_RETURN } from "./liveness.ts";
 import {
   type BranchShape,
   lowerBinary,
@@ -183,7 +183,8 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
         const number = syscalls[insn.name];
         if (number === undefined)
           throw new Error(`a64: fn ${func.name}: no syscall named "${insn.name}" on arm64`);
-        words([...scratch.load(a.X8, BigInt(number)), a.SVC0]);
+        words(scratch.load(a.X8, BigInt(number)));
+        items.push({ kind: "word", word: a.SVC0, final: NO_RETURN.has(insn.name) });
         break;
       }
     }

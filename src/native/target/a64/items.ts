@@ -2,7 +2,8 @@
 // PC-relative field is only known once every item has its place.
 
 export type Item =
-  | { kind: "word"; word: number }
+  /** `final`: control never goes on to the next item (an exit syscall's svc). */
+  | { kind: "word"; word: number; final?: boolean }
   | { kind: "label"; name: string }
   /** b.cond, or b when cond is null; the target is a "func.label" or a function (tail calls). */
   | { kind: "branch"; cond: number | null; target: string }
@@ -16,7 +17,7 @@ export type Item =
 export function itemKey(item: Item): string {
   switch (item.kind) {
     case "word":
-      return `w${item.word}`;
+      return `w${item.word}${item.final ? "!" : ""}`;
     case "label":
       return `:${item.name}`;
     case "branch":

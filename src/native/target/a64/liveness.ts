@@ -15,7 +15,8 @@ import {
 const bit = (r: Reg): number => 1 << REGS.indexOf(r);
 const ALL_ARGS = ARG_REGS.reduce((m, r) => m | bit(r), 0);
 const ALL_SAVED = SAVED_REGS.reduce((m, r) => m | bit(r), 0);
-const EXITS = new Set(["exit", "exit_group", "rt_sigreturn"]);
+/** Syscalls after which the program does not go on to the next instruction. */
+export const NO_RETURN = new Set(["exit", "exit_group", "rt_sigreturn"]);
 
 function srcBits(s: Src): number {
   return typeof s === "bigint" ? 0 : bit(s);
@@ -69,7 +70,7 @@ export function liveness(func: Func): (index: number, reg: Reg) => boolean {
       case "ret":
         return [];
       case "syscall":
-        return EXITS.has(insn.name) ? [] : next;
+        return NO_RETURN.has(insn.name) ? [] : next;
       default:
         return next;
     }

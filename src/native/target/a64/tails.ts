@@ -1,6 +1,6 @@
-// Tail merging across the whole program: a run of instructions that ends in `ret` or `b` and
-// repeats the end of a run placed earlier (an epilogue, `mov x0, #0` and an epilogue, a restore
-// and a tail call) becomes one `b` into the earlier copy.
+// Tail merging across the whole program: a run of instructions that ends in `ret`, `b` or an
+// exit syscall and repeats the end of a run placed earlier (an epilogue, `mov x0, #0` and an
+// epilogue, a restore and a tail call, an exit with its status) becomes one `b` into the earlier copy.
 
 import * as a from "./encode.ts";
 import { type Item, itemKey } from "./items.ts";
@@ -9,7 +9,8 @@ import { type Item, itemKey } from "./items.ts";
 const LONGEST = 16;
 
 function ends(item: Item): boolean {
-  return (item.kind === "word" && item.word === a.RET) || (item.kind === "branch" && item.cond === null);
+  if (item.kind === "word") return item.word === a.RET || item.final === true;
+  return item.kind === "branch" && item.cond === null;
 }
 
 /** Keys of the last 1, 2, ... items of `out` after `runStart`: keys[k - 1] names the last k. */
