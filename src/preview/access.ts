@@ -20,7 +20,7 @@ import {
 import { decodeAccessSection } from "../access/section.ts";
 import type { Pack } from "../pack/read.ts";
 import { type AccessLogEntry, ConnectionState } from "./connection.ts";
-import { parseRequest } from "./parse.ts";
+import { HEAD_LIMIT, type ParseResult, parseRequest } from "./parse.ts";
 import { forward, type ProxyExchange, plainResponse } from "./proxy.ts";
 import { errorResponse } from "./respond.ts";
 import { normaliseTarget } from "./target.ts";
@@ -57,6 +57,12 @@ export class AccessFront {
   trusts(peer: string): boolean {
     const address = parseAddress(peer);
     return address !== null && this.rules.trustedProxies.some((cidr) => cidrContains(cidr, address));
+  }
+
+  /** True when a proxy rule covers the request-target (whose body may then exceed the site's limit). */
+  proxies(rawTarget: Uint8Array): boolean {
+    const target = normaliseTarget(rawTarget);
+    return target !== null && firstRule(this.proxy, latin1(target.path)) !== undefined;
   }
 
   /** Judges a request for `path` (normalised) from `peer` with `headers`. */
@@ -96,6 +102,26 @@ export class AccessFront {
     if (ok) this.verified[index] = Uint8Array.from(value);
     return ok;
   }
+}
+
+/**
+ * A head the strict parser refused only for a body above the site's limit (1 MiB), parsed with the
+ * strict parser all the same, so a proxy rule can forward it under its own maxBodySize.
+ */
+function parseLarge(buffer: Uint8Array): Extract<ParseResult, { kind: "request" }> | undefined {
+  const text = latin1(buffer.subarray(0, HEAD_LIMIT));
+  const end = text.indexOf("\r\n\r\n");
+  if (end < 0) return undefined;
+  let length = 0;
+  const zeroed = text
+    .slice(0, end + 4)
+    .replace(/(\r\ncontent-length:[ \t]*)(\d+)/gi, (_, name: string, digits: string) => {
+      length = Number(digits);
+      return `${name}0`;
+    });
+  const parsed = parseRequest(Buffer.from(zeroed, "latin1"));
+  if (parsed.kind !== "request") return undefined;
+  return { kind: "request", headLength: end + 4, request: { ...parsed.request, contentLength: length } };
 }
 
 /** The header fields of a head the strict parser accepted, in order, names and values as sent. */
@@ -171,13 +197,15 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
         continue;
       }
       if (buffer.length === 0) return;
-      const parsed = parseRequest(buffer);
+      let parsed = parseRequest(buffer);
       if (parsed.kind === "incomplete") return;
       if (parsed.kind === "skip") {
         take(parsed.consumed);
         continue;
       }
-      if (parsed.kind === "error") {
+      const large = parsed.kind === "error" && parsed.status === 413 ? parseLarge(buffer) : undefined;
+      if (large && front.proxies(large.request.target)) parsed = large;
+      else if (parsed.kind === "error") {
         state.receive(take(buffer.length));
         drainState();
         return;

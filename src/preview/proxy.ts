@@ -129,6 +129,11 @@ function upstreamHeaders(req: ProxiedRequest): string[] {
   const forwardedFor = [...value("x-forwarded-for"), req.peer.replace(/^::ffff:(?=\d+\.)/, "")].join(", ");
   const host = value("host")[0];
   const out = kept.filter(([n]) => !/^x-forwarded-(for|proto|host)$/i.test(n)).flat();
+  // HTTP/1.0 clients may send no Host; the upstream speaks HTTP/1.1, which requires one
+  if (host === undefined) {
+    const name = req.rule.host.includes(":") ? `[${req.rule.host}]` : req.rule.host;
+    out.push("Host", req.rule.port === 80 ? name : `${name}:${req.rule.port}`);
+  }
   out.push("X-Forwarded-For", forwardedFor, "X-Forwarded-Proto", value("x-forwarded-proto")[0] ?? "http");
   const forwardedHost = value("x-forwarded-host")[0] ?? host;
   if (forwardedHost !== undefined) out.push("X-Forwarded-Host", forwardedHost);
