@@ -22,6 +22,7 @@ import {
   Scratch,
 } from "./lower.ts";
 import { mergeTails } from "./tails.ts";
+import { threadJumps } from "./threading.ts";
 
 export { PHYSICAL };
 
@@ -197,7 +198,8 @@ export function assembleA64(program: Program, syscalls: Record<string, number>):
   const ordered = [...program.funcs].sort((p, q) =>
     p.name === program.entry ? -1 : q.name === program.entry ? 1 : 0,
   );
-  const items = mergeTails(ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls)));
+  const lowered = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls));
+  const items = threadJumps(mergeTails(lowered), new Set(program.funcs.map((f) => f.name)));
   const dataNames = new Set(program.data.map((d) => d.name));
   const symbols = new Map<string, number>();
   const resolve = (name: string, from: number): number => {
