@@ -155,13 +155,13 @@ export function labelIndexes(body: readonly Insn[]): Map<string, number> {
   return at;
 }
 
-/** Live-out sets of one function's instructions, plus its live-in (what it reads before writing). */
+/** Live-in and live-out sets of one function's instructions. */
 function analyzeBody(
   body: readonly Insn[],
   callee: (name: string) => RegSet,
   returned: RegSet,
   alwaysLive: RegSet,
-): { liveOut: RegSet[]; liveIn: RegSet } {
+): { liveOut: RegSet[]; liveIn: RegSet[] } {
   const labels = labelIndexes(body);
   const succ = body.map((_, i) => successors(body, i, labels));
   const uses = body.map((insn) => usesOf(insn, callee, returned));
@@ -181,13 +181,15 @@ function analyzeBody(
       }
     }
   }
-  return { liveOut, liveIn: body.length > 0 ? liveIn[0]! : 0 };
+  return { liveOut, liveIn };
 }
 
 /** Liveness of a whole program: per function, the registers live after each instruction. */
 export interface Liveness {
   /** Registers live after instruction `i` of function `func`. */
   after(func: string, i: number): RegSet;
+  /** Registers live before instruction `i` of function `func`. */
+  before(func: string, i: number): RegSet;
   /** Registers live when function `func` starts. */
   entry(func: string): RegSet;
 }
@@ -205,21 +207,17 @@ export function analyzeLiveness(program: Program): Liveness {
     program.funcs.flatMap((f) => f.body.flatMap((insn) => (insn.op === "addr" ? [insn.symbol] : []))),
   );
   const returned = new Map<string, RegSet>();
-  let results = new Map<string, RegSet[]>();
+  let results = new Map<string, { liveOut: RegSet[]; liveIn: RegSet[] }>();
   for (let changed = true; changed; ) {
     changed = false;
     let alwaysLive = 0;
     for (const name of handlers) alwaysLive |= (liveIn.get(name) ?? 0) & SAVED;
     results = new Map();
     for (const func of program.funcs) {
-      const { liveOut, liveIn: into } = analyzeBody(
-        func.body,
-        callee,
-        returned.get(func.name) ?? 0,
-        alwaysLive,
-      );
-      results.set(func.name, liveOut);
-      const merged = into | liveIn.get(func.name)!;
+      const result = analyzeBody(func.body, callee, returned.get(func.name) ?? 0, alwaysLive);
+      const { liveOut } = result;
+      results.set(func.name, result);
+      const merged = (result.liveIn[0] ?? 0) | liveIn.get(func.name)!;
       if (merged !== liveIn.get(func.name)) {
         liveIn.set(func.name, merged);
         changed = true;
@@ -236,7 +234,8 @@ export function analyzeLiveness(program: Program): Liveness {
     }
   }
   return {
-    after: (func, i) => results.get(func)?.[i] ?? ARGS | SAVED,
+    after: (func, i) => results.get(func)?.liveOut[i] ?? ARGS | SAVED,
+    before: (func, i) => results.get(func)?.liveIn[i] ?? ARGS | SAVED,
     entry: (func) => liveIn.get(func) ?? ARGS | SAVED,
   };
 }

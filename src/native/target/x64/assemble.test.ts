@@ -216,6 +216,12 @@ test("x64 lowering picks the shortest forms", (t) => {
       ],
     },
     {
+      name: "digit test: 32-bit sub and compare, the difference unread where it wrapped",
+      body: (f) =>
+        f.load(1, "a1", "a0").sub("a1", "a1", 48).br("gtu", "a1", 9, "x").mov("a0", "a1").label("x"),
+      want: ["movzx esi,BYTE PTR [rdi]", "sub esi,0x30", "cmp esi,0x9", "ja @13", "mov edi,esi"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -872,5 +878,34 @@ test("x64 32-bit arithmetic on values known to fit agrees with the interpreter",
             });
           }
         }
+  agree(t, sweep(cases));
+});
+
+test("x64 32-bit subtract-and-compare agrees with the interpreter on both sides of the branch", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, 9n, 47n, 48n, 57n, 58n, 0xffn, 0xffffn, 0x7fffffffn, 0xffffffffn];
+  for (const size of [1, 4] as const)
+    for (const av of values)
+      for (const k of [1n, 48n, 0x7fffffffn])
+        for (const bound of [0n, 9n, 0x7ffffffen])
+          for (const cond of ["eq", "ne", "ltu", "leu", "gtu", "geu"] as const)
+            for (const dst of ["a1", "a2"] as const)
+              for (const wrappedReads of [false, true])
+                cases.push({
+                  name: `load${size * 8} ${av}; sub ${dst}, a1, ${k}; br ${cond} ${dst}, ${bound}${wrappedReads ? ", both sides read" : ""}`,
+                  emit: (f, label) => {
+                    const taken = label("taken");
+                    const done = label("done");
+                    const wrappedTaken = cond === "gtu" || cond === "geu" || cond === "ne";
+                    f.addr("s1", "scratch").mov("a3", av).store(8, "a3", "s1").load(size, "a1", "s1");
+                    f.sub(dst, "a1", k).br(cond, dst, bound, taken);
+                    // The side that may see a wrapped difference reads it only in the second variant.
+                    const wrapped = wrappedReads ? dst : 1;
+                    if (wrappedTaken) f.mov("a0", dst).jmp(done).label(taken).mov("a0", wrapped);
+                    else f.mov("a0", wrapped).jmp(done).label(taken).mov("a0", dst);
+                    f.label(done).mov(dst, 0).mov("s1", 0);
+                  },
+                });
   agree(t, sweep(cases));
 });

@@ -4,7 +4,7 @@
 // own bytes, so the size report can attribute every byte to an instruction kind; the only context
 // is what the straight-line code before proves about register widths and whether a0 is read next.
 
-import { analyzeLiveness, type Liveness, regBit } from "../../ir/liveness.ts";
+import { analyzeLiveness, type Liveness, labelIndexes, regBit } from "../../ir/liveness.ts";
 import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
@@ -449,12 +449,48 @@ function lowerFunction(
   let zeroFlagOf: Reg | null = null;
   /** The condition a fused load-and-compare leaves for the branch after it. */
   let fusedCond: Cond | null = null;
+  /** Set by a 32-bit `sub` whose branch must compare 32 bits (see wrapsUnread). */
+  let narrowCompareNext = false;
+  const labels = labelIndexes(func.body);
+  /**
+   * `sub d, a, k` (a below 2^32, 0 < k < 2^31) right before `br cond d, K, L` (0 <= K < 2^31,
+   * unsigned or equality): computed and compared in 32 bits, d differs from the IR's value only
+   * when a < k, and then it lies in (2^31, 2^32) where the 64-bit value is negative, so the branch
+   * goes the same way, to the side that sees the wrapped difference. When that side never reads d,
+   * the 32-bit forms are exact; returns them, or null.
+   */
+  const wrapsUnread = (i: number): number[] | null => {
+    const insn = func.body[i]!;
+    const next = func.body[i + 1];
+    if (insn.op !== "bin" || insn.kind !== "sub" || typeof insn.b !== "bigint") return null;
+    if (next?.op !== "br" || next.a !== insn.dst || typeof next.b !== "bigint") return null;
+    const k = BigInt.asIntN(64, insn.b);
+    const limit = 1n << 31n;
+    if (k <= 0n || k >= limit || next.b < 0n || next.b >= limit || widthOf(known[i]!, insn.a) > 32)
+      return null;
+    if (fallsThroughTo(func.body, i + 1, next.target)) return null;
+    const wrappedTaken = next.cond === "gtu" || next.cond === "geu" || next.cond === "ne";
+    if (!wrappedTaken && next.cond !== "ltu" && next.cond !== "leu" && next.cond !== "eq") return null;
+    const wrappedSide = wrappedTaken ? labels.get(next.target)! : i + 2;
+    if (liveness.before(func.name, wrappedSide) & regBit(insn.dst)) return null;
+    const dst = phys(insn.dst);
+    const a = phys(insn.a);
+    if (dst !== a) return x.leaReg32Mem(dst, { base: a, disp: -Number(k) });
+    return zf(k === 1n ? x.incDecReg32("dec", dst) : x.aluReg32Imm("sub", dst, k));
+  };
 
   /**
    * `zeroFlag`: the register whose zero-ness ZF holds before `insn`, if any; `compared`: the
-   * condition to branch on when the load before `insn` already set the flags for it.
+   * condition to branch on when the load before `insn` already set the flags for it;
+   * `narrowCompare`: the branch compares 32 bits after a wrapping 32-bit `sub` (see wrapsUnread).
    */
-  const lower = (insn: Insn, i: number, zeroFlag: Reg | null, compared: Cond | null): void => {
+  const lower = (
+    insn: Insn,
+    i: number,
+    zeroFlag: Reg | null,
+    compared: Cond | null,
+    narrowCompare: boolean,
+  ): void => {
     const widths = known[i]!;
     switch (insn.op) {
       case "mov":
@@ -464,7 +500,9 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin": {
-        const lowered = lowerBinary(insn, liveAfter(i, "a2"), widths);
+        const wrapping = wrapsUnread(i);
+        if (wrapping) narrowCompareNext = true;
+        const lowered = wrapping ?? lowerBinary(insn, liveAfter(i, "a2"), widths);
         bytes(lowered);
         if (zeroFlagFromDst.has(lowered)) zeroFlagOf = insn.dst;
         return;
@@ -508,7 +546,12 @@ function lowerFunction(
         const cond = compared ?? insn.cond;
         // eq/ne against 0 right after an ALU op on the same register: its ZF is the answer.
         const reuse = zeroFlag === insn.a && insn.b === 0n && (cond === "eq" || cond === "ne");
-        if (!reuse && compared === null) bytes(lowerCompare(cond, insn.a, insn.b, widths));
+        if (!reuse && compared === null)
+          bytes(
+            narrowCompare
+              ? lowerCompare(cond, insn.a, insn.b, new Map([[insn.a, 32]]))
+              : lowerCompare(cond, insn.a, insn.b, widths),
+          );
         const implied = reuse ? IMPLIED_BY_ZERO_FLAG[cond as "eq" | "ne"] : IMPLIED_BY_COMPARE[cond];
         items.push({
           kind: "branch",
@@ -558,9 +601,11 @@ function lowerFunction(
   func.body.forEach((insn, i) => {
     const flags = zeroFlagOf;
     const compared = fusedCond;
+    const narrowCompare = narrowCompareNext;
+    narrowCompareNext = false;
     zeroFlagOf = null;
     fusedCond = null;
-    lower(insn, i, flags, compared);
+    lower(insn, i, flags, compared, narrowCompare);
   });
   return items;
 }
