@@ -47,10 +47,13 @@ function sizeWith(target: Target, emit?: (f: FuncBuilder) => void): number {
   const p = new ProgramBuilder();
   p.bss("data", 8);
   p.func("main", {}, (f) => f.call("sample").mov("a0", 0).syscall("exit_group"));
-  // the sample returns a value, so a call in it is never the tail call that replaces `call; ret`
+  // the sample returns a value, so a call in it is never the tail call that replaces `call; ret`;
+  // a branch over it to "end" keeps the return reachable after a sample that never falls through
+  // (jmp), and the move it also skips keeps that branch from targeting the next instruction
   p.func("sample", { frame: 16 }, (f) => {
+    f.br("eq", "a5", 0, "end").mov("a4", 1);
     emit?.(f);
-    f.mov("a0", 0).ret();
+    f.label("end").mov("a0", 0).ret();
   });
   p.func("leaf", {}, (f) => f.ret());
   return target.assemble(p.build("main")).code.length;
