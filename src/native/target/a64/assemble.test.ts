@@ -364,6 +364,29 @@ test("a64 repeated run ends become a branch into their first copy, across functi
   ]);
   // k's epilogue is the end of f's: it branches to f's ldr (listing offsets count from k).
   assert.deepEqual(listing(program, "k"), ["str x19, [sp, #-16]!", "mov x19, #0x2", `b @${f + 16 - k}`]);
+  // Code that falls into a label ends like a run that branches there.
+  const fallthrough = oneFunction((f) =>
+    f
+      .br("eq", "a0", 0, "x")
+      .mov("a1", 5)
+      .mov("a2", 6)
+      .jmp("y")
+      .label("x")
+      .mov("a3", 1)
+      .mov("a1", 5)
+      .mov("a2", 6)
+      .label("y")
+      .ret(),
+  );
+  assert.deepEqual(listing(fallthrough, "f"), [
+    "cbz x0, @16",
+    "mov x1, #0x5",
+    "mov x2, #0x6",
+    "b @24",
+    "mov x3, #0x1",
+    "b @4",
+    "ret",
+  ]);
   // A branch to a label that only jumps on goes straight on; the jump nothing reaches is dropped.
   const threaded = oneFunction((f) =>
     f.br("eq", "a0", 0, "x").mov("a0", 1).ret().label("x").jmp("y").label("y").mov("a0", 2).ret(),
@@ -718,6 +741,84 @@ test("a64 paired loads and stores agree with the interpreter at every offset edg
     t,
     sweep(cases, (p) => p.bss("wide", 1024, 16)),
   );
+});
+
+/**
+ * Random leaf functions from a small alphabet with forward branches, jumps and several returns:
+ * their code repeats itself, so tail merging, fall-through merging, jump threading, branch chains
+ * and selects all find work.
+ */
+function repetitive(p: ProgramBuilder, count: number, seed: bigint): string[] {
+  const random = values(seed, count * 64);
+  let next = 0;
+  const pick = (n: number) => Number(random[next++ % random.length]! % BigInt(n));
+  const names: string[] = [];
+  for (let fn = 0; fn < count; fn++) {
+    const name = `r${fn}`;
+    names.push(name);
+    const saves: SavedReg[] = pick(2) === 0 ? ["s0"] : [];
+    p.func(name, { saves, frame: pick(3) * 8 }, (f) => {
+      const length = 8 + pick(16);
+      const labels = Array.from({ length: 6 }, (_, k) => `l${k}`);
+      let placed = 0;
+      for (let i = 0; i < length; i++) {
+        if (placed < labels.length && pick(4) === 0) f.label(labels[placed++]!);
+        const later = () => labels[placed + pick(labels.length - placed)]!;
+        if (placed >= labels.length) break;
+        switch (pick(9)) {
+          case 0:
+            f.add("a0", "a0", BigInt(1 + pick(3)));
+            break;
+          case 1:
+            f.xor("a1", "a1", "a0");
+            break;
+          case 2:
+            f.mov("a2", BigInt(pick(3)));
+            break;
+          case 3:
+            f.br((["eq", "ne", "ltu", "gt"] as const)[pick(4)]!, "a0", BigInt(pick(5)), later());
+            break;
+          case 4:
+            f.jmp(later());
+            break;
+          case 5:
+            f.ret();
+            break;
+          case 6:
+            if (saves.length > 0) f.add("s0", "a0", "a1");
+            else f.sub("a1", "a1", 1);
+            break;
+          case 7:
+            f.mul("a0", "a0", 10).add("a0", "a0", "a2");
+            break;
+          default:
+            f.mov("a2", 1).br("ltu", "a0", 7, later()).mov("a2", 0);
+        }
+      }
+      while (placed < labels.length) f.label(labels[placed++]!);
+      f.add("a0", "a0", "a2").ret();
+    });
+  }
+  return names;
+}
+
+test("a64 merged, threaded and fused control flow agrees with the interpreter in random functions", (t) => {
+  if (!requireCommands(t, QEMU, "apt-get install qemu-user-static")) return;
+  let names: string[] = [];
+  const cases: Case[] = [];
+  for (let fn = 0; fn < 150; fn++)
+    for (const input of [0n, 1n, 3n, 6n, 100n])
+      cases.push({
+        name: `r${fn}(${input})`,
+        emit: (f) => f.mov("a0", input).mov("a1", 5).mov("a2", 9).call(`r${fn}`),
+      });
+  agree(
+    t,
+    sweep(cases, (p) => {
+      names = repetitive(p, 150, 99n);
+    }),
+  );
+  assert.equal(names.length, 150);
 });
 
 test("a64 frames and tail calls agree with the interpreter for every shape of frame and saved registers", (t) => {
