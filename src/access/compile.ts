@@ -2,9 +2,11 @@
 // environment variable or a secret file, read once when a server starts.
 
 import { readFileSync } from "node:fs";
+import { ConfigError } from "../config/errors.ts";
 import { type Cidr, parseCidr } from "./cidr.ts";
 import { parsePasswordHash } from "./password.ts";
 import { type AccessRules, type AuthRule, canonicalPrefix, type UserHash } from "./rules.ts";
+import { encodeAccessSection } from "./section.ts";
 import { parseUpstream } from "./upstream.ts";
 
 /** The access options as they come out of the config schema. */
@@ -20,8 +22,8 @@ export interface AccessConfig {
   proxy: { path: string; upstream: string; connectTimeout: number; timeout: number; maxBodySize: number }[];
 }
 
-/** A credential source that cannot be used: the server must not start unprotected. */
-export class AccessError extends Error {}
+/** A credential source that cannot be used: the server must not start unprotected (exit 2). */
+export class AccessError extends ConfigError {}
 
 const cidr = (text: string): Cidr => parseCidr(text) as Cidr;
 
@@ -71,6 +73,25 @@ export function compileAccess(config: AccessConfig): AccessRules {
       };
     }),
   };
+}
+
+/** The access section for `config`, or undefined when it has no access rules. */
+export function accessSection(config: AccessConfig): Uint8Array | undefined {
+  const used = config.auth.length + config.ipRules.length + config.proxy.length > 0;
+  return used ? encodeAccessSection(compileAccess(config)) : undefined;
+}
+
+/**
+ * Throws a ConfigError when `config` has access rules: the image's server does not enforce them
+ * yet, and an image that silently served the protected paths would be worse than no image.
+ */
+export function refuseAccessRules(config: AccessConfig, command: string): void {
+  const used = (["auth", "ipRules", "proxy"] as const).filter((key) => config[key].length > 0);
+  if (used.length === 0) return;
+  const first = config[used[0]!][0]!.path;
+  throw new ConfigError(
+    `${used.join(", ")} (${used[0]}[0] for "${first}") cannot be built into an image yet: the native server does not enforce access rules, so ${command} would serve those paths unprotected; remove them, or preview them with speck serve`,
+  );
 }
 
 /**

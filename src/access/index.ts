@@ -2,7 +2,15 @@
 
 export { constantTimeEqual, decodeBase64, parseBasicCredentials } from "./basic.ts";
 export { type Cidr, cidrContains, cidrCovers, formatCidr, parseAddress, parseCidr } from "./cidr.ts";
-export { type AccessConfig, AccessError, compileAccess, parseUserLines, resolveUsers } from "./compile.ts";
+export {
+  type AccessConfig,
+  AccessError,
+  accessSection,
+  compileAccess,
+  parseUserLines,
+  refuseAccessRules,
+  resolveUsers,
+} from "./compile.ts";
 export { DEFAULT_ITERATIONS, hashPassword, parsePasswordHash, verifyPassword } from "./password.ts";
 export {
   type AccessRules,

@@ -3,6 +3,7 @@
 
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
+import { refuseAccessRules } from "../access/compile.ts";
 import {
   buildImage,
   gitMetadata,
@@ -69,6 +70,7 @@ export function buildCommand(cli: Command): void {
       );
     const tag = flags.tag ?? "speck-site:latest";
     const { config } = await loadSiteConfig(folder, flags);
+    refuseAccessRules(config, "speck build");
     const started = Date.now();
     const { pack, report } = await buildPack(config, Boolean(flags.json));
     const servers = platforms.map((platform) => ({
