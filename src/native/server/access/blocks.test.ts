@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { decodeBase64 } from "../../../access/basic.ts";
 import { type Cidr, cidrContains, parseAddress } from "../../../access/cidr.ts";
 import { ipAllowed } from "../../../access/rules.ts";
+import { encodeAccessSection } from "../../../access/section.ts";
 import { ProgramBuilder } from "../../ir/builder.ts";
 import { Machine } from "../../ir/interpret.ts";
 import { emitAccessBlocks, MAX_SALT } from "./index.ts";
@@ -148,5 +149,47 @@ test("cidr_match and ip_allowed in the IR agree with the TypeScript rules over s
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+test("ip_allowed over the IP entries of an encoded access section agrees with the rules it was encoded from", () => {
+  const text = fc.oneof(fc.ipV4(), fc.ipV6());
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), text, fc.integer({ min: 0, max: 128 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      text,
+      (entries, probeText) => {
+        const rules = {
+          trustedProxies: [],
+          ip: [
+            {
+              path: "/",
+              entries: entries.map(([allow, at, bits]) => ({
+                allow,
+                cidr: { address: parseAddress(at)!, bits },
+              })),
+            },
+          ],
+          auth: [],
+          proxy: [],
+        };
+        const section = encodeAccessSection(rules);
+        const view = new DataView(section.buffer);
+        // the first rule record (after the 16-byte header): entry count at 4, item offset at 24
+        const count = view.getUint32(16 + 4, true);
+        const items = view.getUint32(16 + 24, true);
+        const probe = parseAddress(probeText)!;
+        m.memory.write(a, section);
+        m.memory.write(b, probe);
+        assert.equal(
+          m.call("ip_allowed", [a + items, BigInt(count), b]),
+          ipAllowed(rules.ip[0]!, probe) ? 1n : 0n,
+        );
+      },
+    ),
+    { numRuns: 300 },
   );
 });
