@@ -235,6 +235,26 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["stp wzr, w1, [x2, #-8]"],
     },
     {
+      name: "a store sinks past register moves to its neighbour",
+      body: (f) =>
+        f
+          .store(8, "s3", { base: "s4", offset: 80 })
+          .sub("a0", "s1", "s3")
+          .store(8, "a0", { base: "s4", offset: 88 }),
+      want: ["sub x0, x20, x22", "stp x22, x0, [x23, #80]"],
+    },
+    {
+      name: "a load rises past an add to its neighbour",
+      body: (f) => f.load(8, "a0", "a2").add("a0", "a0", "a3").load(8, "a1", { base: "a2", offset: 8 }),
+      want: ["ldp x0, x1, [x2]", "add x0, x0, x3"],
+    },
+    {
+      name: "a load does not rise past a reader of what it loads",
+      body: (f) =>
+        f.load(8, "a0", "a2").add("a0", "a0", "a1").load(8, "a1", { base: "a2", offset: 8 }).mov("a3", "a1"),
+      want: ["ldr x0, [x2]", "add x0, x0, x1", "ldr x1, [x2, #8]", "mov x3, x1"],
+    },
+    {
       name: "a load that overwrites the base does not pair",
       body: (f) => f.load(8, "a1", { base: "a1", offset: 0 }).load(8, "a2", { base: "a1", offset: 8 }),
       want: ["ldr x1, [x1]", "ldr x2, [x1, #8]"],
@@ -737,6 +757,55 @@ test("a64 paired loads and stores agree with the interpreter at every offset edg
             },
           });
         }
+  // Two neighbouring accesses with one or two random register instructions between (which may
+  // read or write what is loaded or stored, or move the base), then more of the same.
+  const random = values(4242n, 20_000);
+  let next = 0;
+  const pick = (n: number) => Number(random[next++ % random.length]! % BigInt(n));
+  const regs = ["a0", "a2", "a3", "s1"] as const;
+  const register = (f: FuncBuilder) => {
+    const r = regs[pick(regs.length)]!;
+    const other = regs[pick(regs.length)]!;
+    const choice = pick(5);
+    if (choice === 0) f.add(r, r, other);
+    else if (choice === 1) f.mov(r, other);
+    else if (choice === 2) f.add(r, other, 3);
+    else if (choice === 3) f.add("a1", "a1", 8);
+    else f.sub("a1", "a1", 8);
+  };
+  const access = (f: FuncBuilder, load: boolean, size: 4 | 8, offset: number) => {
+    const r = regs[pick(regs.length)]!;
+    if (load) f.load(size, r, { base: "a1", offset });
+    else f.store(size, pick(4) === 0 ? 0 : r, { base: "a1", offset });
+  };
+  for (let c = 0; c < 400; c++) {
+    const steps: ((f: FuncBuilder) => void)[] = [];
+    for (let k = 0; k < 3; k++) {
+      const load = pick(2) === 0;
+      const size = pick(2) === 0 ? 4 : 8;
+      const offset = size * pick(3);
+      const up = pick(2) === 0;
+      const between = 1 + pick(2);
+      steps.push((f) => {
+        access(f, load, size, offset + (up ? 0 : size));
+        for (let m = 0; m < between; m++) register(f);
+        access(f, load, size, offset + (up ? size : 0));
+      });
+    }
+    cases.push({
+      name: `accesses around register instructions ${c}`,
+      emit: (f) => {
+        f.addr("a1", "wide", 64).mov("a0", 0x0102030405060708n).mov("a2", 0x1112131415161718n);
+        for (let at = -16; at < 48; at += 8)
+          f.store(8, at % 16 === 0 ? "a0" : "a2", { base: "a1", offset: at });
+        for (const step of steps) step(f);
+        f.addr("a1", "wide", 48);
+        for (const [k, r] of (["s0", "s2", "s3", "s4", "a4", "a5"] as const).entries())
+          f.load(8, r, { base: "a1", offset: k * 8 });
+        f.mov("a1", 0);
+      },
+    });
+  }
   agree(
     t,
     sweep(cases, (p) => p.bss("wide", 1024, 16)),

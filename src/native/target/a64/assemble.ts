@@ -21,6 +21,7 @@ import {
   phys,
   Scratch,
 } from "./lower.ts";
+import { bringPairsTogether } from "./schedule.ts";
 import { mergeTails } from "./tails.ts";
 import { threadJumps } from "./threading.ts";
 
@@ -49,9 +50,17 @@ function nextInsn(body: readonly Insn[], i: number): number {
   return j;
 }
 
+/** Indexes of the calls that only labels separate from a ret. */
+function tailSites(body: readonly Insn[]): Set<number> {
+  const sites = new Set<number>();
+  body.forEach((insn, i) => {
+    if (insn.op === "call" && body[nextInsn(body, i)]?.op === "ret") sites.add(i);
+  });
+  return sites;
+}
+
 /** Lowers one function to items; labels are qualified as "func.label". */
 export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<string, number>): Item[] {
-  const body = func.body;
   const items: Item[] = [{ kind: "label", name: func.name }];
   const words = (ws: number[]) => {
     for (const w of ws) items.push({ kind: "word", word: w });
@@ -78,19 +87,18 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
   };
 
   // A call right before a ret becomes a jump once the frame is gone; x30 is saved only for the others.
-  const tailSites = new Set<number>();
-  body.forEach((insn, i) => {
-    if (insn.op === "call" && body[nextInsn(body, i)]?.op === "ret") tailSites.add(i);
-  });
-  const calls = body.filter((insn) => insn.op === "call").length;
-  const saved = isEntry ? [] : [...func.saves.map(phys), ...(calls > tailSites.size ? [a.LR] : [])];
+  const calls = func.body.filter((insn) => insn.op === "call").length;
+  const tails = tailSites(func.body).size;
+  const saved = isEntry ? [] : [...func.saves.map(phys), ...(calls > tails ? [a.LR] : [])];
   const frame = frameLayout(func.frame, saved);
+  const body = bringPairsTogether(func.body, frame.localsAt);
+  const tailCallAt = tailSites(body);
   const restoring = restore(frame);
   const exitWords = [...restoring, a.RET];
-  const tailCalls = calls === tailSites.size || restoring.length <= 1;
+  const tailCalls = calls === tails || restoring.length <= 1;
   let live: ReturnType<typeof liveness> | null = null;
   const liveAfter = (i: number, r: Reg) => {
-    live ??= liveness(func);
+    live ??= liveness({ ...func, body });
     return live(i, r);
   };
 
@@ -171,7 +179,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
       }
       case "call":
         scratch.forget();
-        if (tailSites.has(i) && tailCalls) {
+        if (tailCallAt.has(i) && tailCalls) {
           words(restoring);
           items.push({ kind: "branch", cond: null, target: insn.fn });
           if (body[i + 1]?.op === "ret") i++;

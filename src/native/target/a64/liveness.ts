@@ -12,7 +12,8 @@ import {
   type Src,
 } from "../../ir/types.ts";
 
-const bit = (r: Reg): number => 1 << REGS.indexOf(r);
+/** The bit of `r` in the register masks below. */
+export const bit = (r: Reg): number => 1 << REGS.indexOf(r);
 const ALL_ARGS = ARG_REGS.reduce((m, r) => m | bit(r), 0);
 const ALL_SAVED = SAVED_REGS.reduce((m, r) => m | bit(r), 0);
 /** Syscalls after which the program does not go on to the next instruction. */
@@ -26,8 +27,8 @@ function memBits(m: Mem): number {
   return (m.base === "sp" ? 0 : bit(m.base)) | (m.index ? bit(m.index) : 0);
 }
 
-/** Registers `insn` reads and writes; calls and syscalls read every argument register. */
-function useDef(insn: Insn): { use: number; def: number } {
+/** Masks of the registers `insn` reads and writes; calls and syscalls read every argument register. */
+export function useDef(insn: Insn): { use: number; def: number } {
   switch (insn.op) {
     case "mov":
       return { use: srcBits(insn.src), def: bit(insn.dst) };
