@@ -146,7 +146,7 @@ function inlineCall(caller: Func, at: number, callee: Func, isEntry: boolean): F
 }
 
 /** `insn` with every register renamed through `to` (registers it does not map stay). */
-function renameRegs(insn: Insn, to: ReadonlyMap<Reg, Reg>): Insn {
+export function renameRegs(insn: Insn, to: ReadonlyMap<Reg, Reg>): Insn {
   const r = <T extends Src | Base | undefined>(x: T): T =>
     (typeof x === "string" ? (to.get(x as Reg) ?? x) : x) as T;
   const m = (mem: Mem): Mem => ({ ...mem, base: r(mem.base), ...(mem.index ? { index: r(mem.index) } : {}) });
@@ -171,7 +171,7 @@ function renameRegs(insn: Insn, to: ReadonlyMap<Reg, Reg>): Insn {
 }
 
 /** Saved registers an instruction names, as operand, destination or address part. */
-function savedNamed(insn: Insn): RegSet {
+export function savedNamed(insn: Insn): RegSet {
   let set = 0;
   const note = (x: Src | Base | undefined) => {
     if (typeof x === "string" && x.startsWith("s") && x !== "sp") set |= regBit(x as Reg);

@@ -9,7 +9,8 @@ import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts
 import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
-import { binaryWidth, programWidths, type Widths, widthOf } from "./widths.ts";
+import { chooseSaved } from "./saved.ts";
+import { binaryWidth, programWidths, type WidthsView, widthOf } from "./widths.ts";
 
 const { RAX, RCX, RDX, RSP } = x;
 const A0 = PHYSICAL.a0;
@@ -160,7 +161,11 @@ const movReg32 = (dst: number, src: number): number[] => (dst === src ? [] : x.m
  * Shifts need a constant count below 32 (the 32-bit forms take counts mod 32); an arithmetic shift
  * of a value below 2^32 is a logical one.
  */
-function lowerNarrow(insn: Extract<Insn, { op: "bin" }>, widths: Widths, rdxLive: boolean): number[] | null {
+function lowerNarrow(
+  insn: Extract<Insn, { op: "bin" }>,
+  widths: WidthsView,
+  rdxLive: boolean,
+): number[] | null {
   if (widthOf(widths, insn.a) > 32 || widthOf(widths, insn.b) > 32 || binaryWidth(insn, widths) > 32)
     return null;
   const dst = phys(insn.dst);
@@ -241,7 +246,7 @@ function divide32(
 const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
 
 /** `dst = a op b` on a two-address machine; `rdxLive` says whether a2 is read before it is written. */
-function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean, widths: Widths): number[] {
+function lowerBinary(insn: Extract<Insn, { op: "bin" }>, rdxLive: boolean, widths: WidthsView): number[] {
   const narrow = lowerNarrow(insn, widths, rdxLive);
   if (narrow) return narrow;
   const dst = phys(insn.dst);
@@ -329,7 +334,7 @@ const IMPLIED_BY_ZERO_FLAG: Record<"eq" | "ne", readonly Cond[]> = { eq: ["eq", 
  * When both sides are known to fit 32 bits (31 for signed conditions) the 32-bit forms compare the
  * same way and need no REX.W byte.
  */
-function lowerCompare(cond: Cond, a: Reg, b: Src, widths: Widths): number[] {
+function lowerCompare(cond: Cond, a: Reg, b: Src, widths: WidthsView): number[] {
   const ra = phys(a);
   const limit = SIGNED.has(cond) ? 31 : 32;
   const narrow = widthOf(widths, a) <= limit && widthOf(widths, b) <= limit;
@@ -364,7 +369,7 @@ const UNSIGNED: Record<Cond, Cond> = {
 function fusedLoadCompare(
   load: Extract<Insn, { op: "load" }>,
   br: Extract<Insn, { op: "br" }>,
-  widths: Widths,
+  widths: WidthsView,
 ): { bytes: number[]; cond: Cond } | null {
   if (br.a !== load.dst || br.b === load.dst) return null;
   const m = mem(load.mem);
@@ -425,7 +430,7 @@ function lowerFunction(
   syscalls: Record<string, number>,
   functions: ReadonlySet<string>,
   liveness: Liveness,
-  known: readonly Widths[],
+  known: readonly WidthsView[],
 ): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const bytes = (b: number[]) => {
@@ -633,10 +638,22 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
     a.name === program.entry ? -1 : b.name === program.entry ? 1 : 0,
   );
   const functions = new Set(program.funcs.map((f) => f.name));
-  const liveness = analyzeLiveness(program);
-  const widths = programWidths(program);
+  const size = (func: Func, liveness: Liveness, known: readonly WidthsView[]) =>
+    lowerFunction(func, false, syscalls, functions, liveness, known).reduce(
+      (n, item) => n + itemSize(item),
+      0,
+    );
+  const chosen = chooseSaved(program, analyzeLiveness(program), programWidths(program), size);
+  const byName = new Map(chosen.program.funcs.map((f) => [f.name, f]));
   const items = ordered.flatMap((f) =>
-    lowerFunction(f, f.name === program.entry, syscalls, functions, liveness, widths.get(f.name)!),
+    lowerFunction(
+      byName.get(f.name)!,
+      f.name === program.entry,
+      syscalls,
+      functions,
+      chosen.liveness.get(f.name)!,
+      chosen.widths.get(f.name)!,
+    ),
   );
 
   // Relaxation: lay out, then give every short branch whose target is out of rel8 range a relay in

@@ -11,6 +11,9 @@ import { ARG_REGS } from "../../ir/types.ts";
 /** Registers known to hold values below 2^width; a register not in the map may hold any 64-bit value. */
 export type Widths = Map<Reg, number>;
 
+/** What lowering reads of widths: a map, or a view of one through a register renaming. */
+export type WidthsView = Pick<ReadonlyMap<Reg, number>, "get">;
+
 /** Bits needed for a 64-bit value read as unsigned: 0 for 0, 64 for anything negative. */
 export function bitLength(value: bigint): number {
   const v = BigInt.asUintN(64, value);
@@ -18,7 +21,7 @@ export function bitLength(value: bigint): number {
 }
 
 /** Upper bound on the bit length of a register or constant. */
-export function widthOf(widths: Widths, src: Src): number {
+export function widthOf(widths: WidthsView, src: Src): number {
   return typeof src === "bigint" ? bitLength(src) : (widths.get(src) ?? 64);
 }
 
@@ -28,7 +31,7 @@ function set(widths: Widths, reg: Reg, width: number): void {
 }
 
 /** Upper bound on the bit length of a binary op's result, given its operands' bounds. */
-export function binaryWidth(insn: Extract<Insn, { op: "bin" }>, widths: Widths): number {
+export function binaryWidth(insn: Extract<Insn, { op: "bin" }>, widths: WidthsView): number {
   const a = widthOf(widths, insn.a);
   const b = widthOf(widths, insn.b);
   const count = typeof insn.b === "bigint" ? Number(BigInt.asUintN(6, insn.b)) : null;
@@ -193,20 +196,29 @@ export function programWidths(program: Program): Map<string, Widths[]> {
   const isData = (symbol: string) => !functions.has(symbol);
   const returns = new Map<string, number>(program.funcs.map((f) => [f.name, 0]));
   const returned = (fn: string) => returns.get(fn) ?? 64;
-  for (;;) {
-    const all = new Map(program.funcs.map((f) => [f.name, widthsBefore(f.body, isData, returned)]));
-    let changed = false;
+  const callers = new Map<string, Set<string>>();
+  for (const func of program.funcs)
+    for (const insn of func.body)
+      if (insn.op === "call") callers.set(insn.fn, (callers.get(insn.fn) ?? new Set()).add(func.name));
+  const all = new Map<string, Widths[]>();
+  // Recompute only the callers of functions whose bound grew, until none grows.
+  let dirty = new Set(program.funcs.map((f) => f.name));
+  while (dirty.size > 0) {
+    const grew = new Set<string>();
     for (const func of program.funcs) {
-      const before = all.get(func.name)!;
+      if (!dirty.has(func.name)) continue;
+      const before = widthsBefore(func.body, isData, returned);
+      all.set(func.name, before);
       const width = func.body.reduce(
         (most, insn, i) => (insn.op === "ret" ? Math.max(most, widthOf(before[i]!, "a0")) : most),
         0,
       );
       if (width > returns.get(func.name)!) {
         returns.set(func.name, width);
-        changed = true;
+        grew.add(func.name);
       }
     }
-    if (!changed) return all;
+    dirty = new Set([...grew].flatMap((name) => [...(callers.get(name) ?? [])]));
   }
+  return all;
 }
