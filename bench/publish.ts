@@ -61,8 +61,9 @@ speck \`SPECK_WORKERS=1\`) and the load generator (wrk or h2load, one thread) wi
 other (\`taskset -c ${r.pinning.client}\`). On a machine this small the load generator's one core can
 be the limit for the fastest servers, which narrows the ratios between them.
 
-Rounds are interleaved: each round starts every server in turn (a different one first each round),
-warms it up for 1 s and runs every load for ${r.duration} s. Figures are medians of ${r.rounds} rounds; ± is
+Rounds are interleaved: each round starts every server (all on the same core, idle but for the one
+under load) and warms each up for 1 s; then each load runs for ${r.duration} s against every server back
+to back, a different server first each time, so a burst from the machine's other work hits all alike. Figures are medians of ${r.rounds} rounds; ± is
 half the range between the slowest and the fastest round.
 
 ${table(["server", "version"], rows, ["---", "---"])}
@@ -214,7 +215,9 @@ function memoryTable(r: Results): string {
 
 Resident memory (VmRSS, summed over the server's processes) right after start and one request, then
 while a client holds idle keep-alive connections, each having fetched the 90 B file once
-(\`bench/memory.ts\`). Per idle connection: (memory with ${counts.at(-1)?.toLocaleString("en-US")} − at rest) / connections open.
+(\`bench/memory.ts\`). Resident memory includes the pages of mapped files (speck's pack, the
+servers' binaries and libraries) that the kernel maps in; it may map a whole 2 MB page-cache folio at
+once, so the "private" figure (RssAnon) is the memory the server itself allocated. Per idle connection: (memory with ${counts.at(-1)?.toLocaleString("en-US")} − at rest) / connections open.
 
 ![memory by idle connections](charts/memory.svg)
 

@@ -160,33 +160,38 @@ async function main(): Promise<void> {
         connections: c.connections,
       }));
       for (let round = 0; round < rounds; round++) {
-        // a different server goes first each round, so drift in the machine's load is spread evenly
-        const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-        for (const peer of order) {
-          const server = await start(peer);
-          try {
+        // every server runs (idle but for the one under load) for the whole round, so each load is
+        // run against all of them back to back, a different server first each time: a noisy
+        // neighbour's burst hits all servers alike instead of one server's whole turn
+        const running: { peer: Peer; port: number; child: StartedServer["child"] }[] = [];
+        try {
+          for (const peer of servers) {
+            const server = await start(peer);
+            running.push({ peer, port: server.port, child: server.child });
             await loadCell(cells[0]!, server.port, 1, pinning.client); // warm-up
-            for (const cell of cells) {
+          }
+          for (const [c, cell] of cells.entries()) {
+            const shift = round * cells.length + c;
+            const order = running.map((_, i) => running[(i + shift) % running.length]!);
+            for (const { peer, port } of order) {
               if (cell.tool === "h2load" && peer.keepAlive === false) continue;
               if (round === 0) {
-                slot<Record<string, Probe>>(results.probes, cell.id, () => ({}))[peer.name] = await probeCell(
-                  cell,
-                  server.port,
-                );
+                const probes = slot<Record<string, Probe>>(results.probes, cell.id, () => ({}));
+                probes[peer.name] = await probeCell(cell, port);
               }
               try {
-                const result = await loadCell(cell, server.port, duration, pinning.client);
+                const result = await loadCell(cell, port, duration, pinning.client);
                 const byServer = slot<Record<string, LoadResult[]>>(results.load, cell.id, () => ({}));
                 slot<LoadResult[]>(byServer, peer.name, () => []).push(result);
               } catch (error) {
                 results.failures.push(`${peer.name} ${cell.id}: ${(error as Error).message.split("\n")[0]}`);
               }
             }
-          } finally {
-            await stopServer(server.child);
           }
-          log(`round ${round + 1}/${rounds}: ${peer.name} done`);
+        } finally {
+          for (const { child } of running) await stopServer(child);
         }
+        log(`round ${round + 1}/${rounds} done`);
       }
     }
 
