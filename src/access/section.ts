@@ -3,7 +3,7 @@
 // offsets from the section's start; strings live in one area at the end.
 
 import type { Cidr } from "./cidr.ts";
-import { KEY_BYTES, SALT_BYTES } from "./password.ts";
+import { KEY_BYTES, MAX_ITERATIONS, MIN_ITERATIONS, SALT_BYTES } from "./password.ts";
 import type { AccessRules, AuthRule, IpEntry, ProxyRule, UserHash, UserSource } from "./rules.ts";
 
 export const SECTION_MAGIC = "SPKACC01";
@@ -178,9 +178,14 @@ export function decodeAccessSection(section: Uint8Array): AccessRules {
         need(items, count * USER_BYTES, `${what}'s users`);
         const users: UserHash[] = Array.from({ length: count }, (_, j) => {
           const u = items + j * USER_BYTES;
+          const iterations = u32(u + 8);
+          if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS)
+            fail(
+              `${what}'s user ${j} has ${iterations} iterations (not ${MIN_ITERATIONS} to ${MAX_ITERATIONS})`,
+            );
           return {
             name: string(u, `${what}'s user ${j}`),
-            iterations: u32(u + 8),
+            iterations,
             salt: section.slice(u + 16, u + 16 + SALT_BYTES),
             key: section.slice(u + 32, u + 32 + KEY_BYTES),
           };

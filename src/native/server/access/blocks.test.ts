@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { createHmac, pbkdf2Sync } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { decodeBase64 } from "../../../access/basic.ts";
+import { decodeBase64, parseBasicCredentials } from "../../../access/basic.ts";
 import { type Cidr, cidrContains, parseAddress } from "../../../access/cidr.ts";
+import { deriveKey, verifyPassword } from "../../../access/password.ts";
 import { ipAllowed } from "../../../access/rules.ts";
 import { encodeAccessSection } from "../../../access/section.ts";
 import { ProgramBuilder } from "../../ir/builder.ts";
@@ -192,4 +193,62 @@ test("ip_allowed over the IP entries of an encoded access section agrees with th
     ),
     { numRuns: 300 },
   );
+});
+
+test("basic_check in the IR accepts exactly the Authorization values the preview accepts", () => {
+  const users = [
+    { name: "alice", password: "wonderland" },
+    { name: "bob", password: "pa:ss" },
+    { name: "é", password: "" },
+  ].map((u, i) => {
+    const salt = Uint8Array.from({ length: 16 }, (_, j) => i * 16 + j);
+    const iterations = i + 1;
+    return {
+      ...u,
+      user: {
+        name: u.name,
+        iterations,
+        salt,
+        key: deriveKey(new TextEncoder().encode(u.password), salt, iterations),
+      },
+    };
+  });
+  const section = encodeAccessSection({
+    trustedProxies: [],
+    ip: [],
+    auth: [{ path: "/", realm: "R", source: { kind: "users", users: users.map((u) => u.user) } }],
+    proxy: [],
+  });
+  const records = new DataView(section.buffer).getUint32(16 + 24, true);
+  m.memory.write(a, section);
+  const irCheck = (value: Uint8Array) => {
+    m.memory.write(b, value);
+    return m.call("basic_check", [a, a + records, BigInt(users.length), b, BigInt(value.length)]) === 1n;
+  };
+  const tsCheck = (value: Uint8Array) => {
+    const credentials = parseBasicCredentials(value);
+    if (!credentials) return false;
+    const user = users.find((u) => Buffer.from(u.name).equals(Buffer.from(credentials.user)));
+    return user !== undefined && verifyPassword(user.user, credentials.password);
+  };
+  const header = (scheme: string, spaces: number, text: string) =>
+    new TextEncoder().encode(`${scheme}${" ".repeat(spaces)}${Buffer.from(text).toString("base64")}`);
+  for (const u of users) assert.equal(irCheck(header("Basic", 1, `${u.name}:${u.password}`)), true, u.name);
+  fc.assert(
+    fc.property(
+      fc.constantFrom("Basic", "basic", "BASIC", "Basi", "Basicc", "Bearer", "bAsIc"),
+      fc.integer({ min: 0, max: 3 }),
+      fc.constantFrom(...users.map((u) => u.name), "mallory", "", "alic"),
+      fc.oneof(fc.constantFrom(...users.map((u) => u.password)), fc.string({ maxLength: 12 })),
+      fc.boolean(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }),
+      (scheme, spaces, name, password, withColon, edits) => {
+        const value = header(scheme, spaces, withColon ? `${name}:${password}` : name);
+        for (const [at, v] of edits) value[at % value.length] = v;
+        assert.equal(irCheck(value), tsCheck(value), Buffer.from(value).toString("latin1"));
+      },
+    ),
+    { numRuns: 300 },
+  );
+  assert.equal(irCheck(new Uint8Array(5000).fill(65)), false, "too long");
 });

@@ -1,13 +1,16 @@
 // The access building blocks of the native server (not yet in its request path): SHA-256,
-// HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison and CIDR matching.
+// HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison, the Basic credentials check
+// and CIDR matching.
 
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitBase64Decode } from "./base64.ts";
+import { emitBasicCheck } from "./basic.ts";
 import { emitCidr } from "./cidr.ts";
 import { emitConstantTimeEqual } from "./compare.ts";
 import { emitPbkdf2 } from "./pbkdf2.ts";
 
 export { emitBase64Decode } from "./base64.ts";
+export { emitBasicCheck, MAX_CREDENTIALS } from "./basic.ts";
 export { CIDR_ENTRY_BYTES, emitCidr } from "./cidr.ts";
 export { emitConstantTimeEqual } from "./compare.ts";
 export { emitPbkdf2, MAX_SALT, WORK_BYTES } from "./pbkdf2.ts";
@@ -16,6 +19,7 @@ export { CTX_BYTES, emitSha256 } from "./sha256.ts";
 /** Emits every access building block into `p`. */
 export function emitAccessBlocks(p: ProgramBuilder): void {
   emitPbkdf2(p);
+  emitBasicCheck(p);
   emitBase64Decode(p);
   emitConstantTimeEqual(p);
   emitCidr(p);

@@ -65,7 +65,7 @@ export function emitPbkdf2(p: ProgramBuilder): void {
     f.add("a0", "s0", W.outer).add("a1", "s0", W.u).mov("a2", 32).mov("a3", "s3").call("hmac_finish").ret();
   });
 
-  // pbkdf2_sha256(password, length, salt, salt length <= MAX_SALT, iterations >= 1, out): the first 32 bytes
+  // pbkdf2_sha256(password, length, salt, salt length <= MAX_SALT, iterations (0 counts as 1), out): the first 32 bytes
   p.func("pbkdf2_sha256", { saves: ["s0", "s1", "s2", "s3", "s4"] }, (f) => {
     const salt = f.newLabel("salt");
     const iterate = f.newLabel("iterate");
@@ -87,7 +87,7 @@ export function emitPbkdf2(p: ProgramBuilder): void {
     f.add("a0", "s0", W.outer).add("a1", "s0", W.u).mov("a2", 32).add("a3", "s0", W.u).call("hmac_finish");
     for (let i = 0; i < 32; i += 8)
       f.load(8, "a0", { base: "s0", offset: W.u + i }).store(8, "a0", { base: "s4", offset: i });
-    f.label(iterate).sub("s3", "s3", 1).br("eq", "s3", 0, `${iterate}end`);
+    f.label(iterate).br("leu", "s3", 1, `${iterate}end`).sub("s3", "s3", 1);
     f.add("a0", "s0", W.inner).add("a1", "s0", W.u).mov("a2", 32).add("a3", "s0", W.u).call("hmac_finish");
     f.add("a0", "s0", W.outer).add("a1", "s0", W.u).mov("a2", 32).add("a3", "s0", W.u).call("hmac_finish");
     f.mov("a0", 0).label(xor);
