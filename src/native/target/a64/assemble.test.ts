@@ -300,6 +300,22 @@ test("a64 frames: saved registers pushed with the frame, tail calls, sp handed t
     "ldr x19, [sp], #32",
     "b @20",
   ]);
+  // A callee may read s0, so the and that sets it stays even though f never reads it again.
+  const sharedState = oneFunction(
+    (f) => f.and("s0", "a2", 8).br("ne", "s0", 0, "x").call("g").label("x").mov("a0", 0).ret(),
+    { saves: ["s0"] },
+  );
+  const stateText = a64.assemble(sharedState);
+  const gAt = stateText.symbols.get("g")! - stateText.symbols.get("f")!;
+  assert.deepEqual(listing(sharedState, "f"), [
+    "stp x19, x30, [sp, #-16]!",
+    "and x19, x2, #0x8",
+    "cbnz x19, @16",
+    `bl @${gAt}`,
+    "mov x0, #0x0",
+    "ldp x19, x30, [sp], #16",
+    "ret",
+  ]);
   const odd = oneFunction((f) => f.mov("s0", 1).mov("s1", 2).mov("s2", 3).ret(), {
     saves: ["s0", "s1", "s2"],
   });

@@ -27,7 +27,7 @@ function memBits(m: Mem): number {
   return (m.base === "sp" ? 0 : bit(m.base)) | (m.index ? bit(m.index) : 0);
 }
 
-/** Masks of the registers `insn` reads and writes; calls and syscalls read every argument register. */
+/** Masks of the registers `insn` reads and writes; a call reads every register, a syscall a0..a5. */
 export function useDef(insn: Insn): { use: number; def: number } {
   switch (insn.op) {
     case "mov":
@@ -45,6 +45,8 @@ export function useDef(insn: Insn): { use: number; def: number } {
     case "br":
       return { use: bit(insn.a) | srcBits(insn.b), def: 0 };
     case "call":
+      // A callee may read any register its caller set, s-registers included.
+      return { use: ALL_ARGS | ALL_SAVED, def: 0 };
     case "syscall":
       return { use: ALL_ARGS, def: 0 };
     case "ret":
