@@ -238,7 +238,8 @@ function startupTable(r: Results): string {
   return `### Start-up
 
 Milliseconds from spawning the server to its first answered HTTP request (polled about every
-millisecond), over every start of this run.
+millisecond), over every start of this run. It includes spawning through \`taskset\` (and \`env\` for
+speck) from Node on a busy machine, so differences of a few tens of milliseconds are noise.
 
 ${table(["server", "median ms", "range", "starts"], rows, ["---", "---:", "---:", "---:"])}`;
 }
