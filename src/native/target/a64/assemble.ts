@@ -1,6 +1,7 @@
-// Lowers IR functions to AArch64 machine code and lays them out: frames, shared exits and tail
-// calls per function, branches fused with the test before them, and PC-relative fields resolved
-// once every item has its place (tbz/tbnz, which reach 32 KiB, grow to a branch pair when far).
+// Lowers IR functions to AArch64 machine code and lays them out. Per function: the frame, tail
+// calls, constants kept in scratch registers, and the fusions of fuse.ts; then, over the whole
+// program, tail merging (tails.ts) and jump threading (threading.ts); last, PC-relative fields are
+// resolved once every item has its place (tbz/tbnz, which reach 32 KiB, grow to a branch pair when far).
 
 import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
