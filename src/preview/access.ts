@@ -23,6 +23,7 @@ import { type AccessLogEntry, ConnectionState } from "./connection.ts";
 import { HEAD_LIMIT, type ParseResult, parseRequest } from "./parse.ts";
 import { forward, type ProxyExchange, plainResponse } from "./proxy.ts";
 import { errorResponse } from "./respond.ts";
+import type { Timeouts } from "./server.ts";
 import { normaliseTarget } from "./target.ts";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
@@ -140,9 +141,12 @@ export interface FrontContext {
   getPack: () => Pack;
   date: () => Uint8Array;
   onRequest: ((entry: AccessLogEntry) => void) | undefined;
-  /** Milliseconds a connection may stay idle between requests. */
-  idle: number;
+  /** The plain preview's time-outs: header (from a request's first byte), idle, send stall. */
+  timeouts: Timeouts;
 }
+
+/** Unsent response bytes above which the front stops answering pipelined requests until drained. */
+const HIGH_WATER = 1 << 20;
 
 /** Serves one connection through `front`: judged requests, proxied ones, and the site's answers. */
 export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontContext): void {
@@ -154,6 +158,9 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
   let exchange: ProxyExchange | undefined;
   let bodyLeft = 0;
   let closed = false;
+  let paused = false;
+  let timer: NodeJS.Timeout | undefined;
+  let timerForHead = false;
   const peer = socket.remoteAddress ?? "";
 
   const log = (method: string, target: string, status: number, bytes: number) =>
@@ -183,8 +190,61 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
     }
   };
 
+  /** True while part of a request head has arrived but not all of it. */
+  const midRequest = () => !closed && !exchange && passThrough === 0 && drop === 0 && buffer.length > 0;
+
+  /** As the plain preview: 408 when a head stalls, close when idle, give a slow reader time while bytes move. */
+  const expire = (): void => {
+    timer = undefined;
+    if (socket.destroyed || exchange) return;
+    if (midRequest()) {
+      const answer = state.timeout(ctx.getPack(), ctx.date());
+      ctx.onRequest?.(answer.log);
+      for (const chunk of answer.response.chunks) if (chunk.length > 0) socket.write(chunk);
+      close();
+      return;
+    }
+    if (socket.writableLength > 0) {
+      const pending = socket.writableLength;
+      timer = setTimeout(
+        () => (socket.writableLength >= pending ? socket.destroy() : expire()),
+        ctx.timeouts.sendStall,
+      );
+      return;
+    }
+    socket.destroy();
+  };
+
+  const arm = (): void => {
+    if (closed || exchange) {
+      clearTimeout(timer);
+      timer = undefined;
+      return;
+    }
+    if (midRequest()) {
+      if (timer && timerForHead) return;
+      clearTimeout(timer);
+      timerForHead = true;
+      timer = setTimeout(expire, ctx.timeouts.header);
+    } else {
+      clearTimeout(timer);
+      timerForHead = false;
+      timer = setTimeout(expire, ctx.timeouts.idle);
+    }
+  };
+
   const pump = (): void => {
-    while (!closed && !exchange) {
+    serveBuffered();
+    arm();
+  };
+
+  const serveBuffered = (): void => {
+    while (!closed && !exchange && !paused) {
+      if (socket.writableLength > HIGH_WATER) {
+        paused = true;
+        socket.pause();
+        return;
+      }
       if (passThrough > 0 || drop > 0) {
         const n = Math.min(passThrough || drop, buffer.length);
         const part = take(n);
@@ -300,8 +360,12 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
   };
 
   socket.setNoDelay(true);
-  socket.setTimeout(ctx.idle, () => {
-    if (!exchange) socket.destroy();
+  arm();
+  socket.on("drain", () => {
+    if (!paused) return;
+    paused = false;
+    socket.resume();
+    pump();
   });
   socket.on("data", (chunk: Buffer) => {
     if (closed) return;
@@ -313,5 +377,8 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
     else pump();
   });
   socket.on("error", () => socket.destroy());
-  socket.on("close", () => exchange?.abort());
+  socket.on("close", () => {
+    clearTimeout(timer);
+    exchange?.abort();
+  });
 }

@@ -161,8 +161,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    if (front)
-      guardConnection(socket, front, { getPack, date, onRequest: options.onRequest, idle: timeouts.idle });
+    if (front) guardConnection(socket, front, { getPack, date, onRequest: options.onRequest, timeouts });
     else handleConnection(socket, getPack, date, options.onRequest, timeouts);
   });
   const host = options.host ?? "127.0.0.1";

@@ -278,3 +278,36 @@ test("users from an environment variable or a secret file; a missing source stop
     delete process.env.SPECK_TEST_USERS;
   }
 });
+
+test("the access front keeps the preview's time-outs: 408 for a stalled head, close when idle", async () => {
+  const config = validateConfig(
+    { compression: { encodings: [] }, auth: [{ path: "/admin", realm: "A", users: { alice: ALICE } }] },
+    "test",
+    root,
+  );
+  const { input } = await compileSite(config, { cacheDir: null });
+  const timeouts = { header: 300, idle: 900 };
+  const common = { pack: writePack(input), port: 0, timeouts };
+  const guarded = await startPreview({ ...common, access: encodeAccessSection(compileAccess(config)) });
+  const plain = await startPreview(common);
+  try {
+    const timed = async (port: number, bytes: string) => {
+      const started = Date.now();
+      const got = await exchange(port, bytes, "127.0.0.1", 5000);
+      return { got: got.replace(/Date: [^\r]*/g, "Date: -"), ms: Date.now() - started };
+    };
+    const [stalled, stalledPlain] = await Promise.all([
+      timed(guarded.port, "GET /admin/ HTTP/1.1\r\nHost: x\r\n"),
+      timed(plain.port, "GET /admin/ HTTP/1.1\r\nHost: x\r\n"),
+    ]);
+    assert.match(stalled.got, /^HTTP\/1\.1 408 /);
+    assert.equal(stalled.got, stalledPlain.got, "the same 408 as the plain preview");
+    assert.ok(stalled.ms >= 250 && stalled.ms < 850, `408 after the header time-out (${stalled.ms} ms)`);
+    const idle = await timed(guarded.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.deepEqual(statuses(idle.got), [200]);
+    assert.ok(idle.ms >= 850 && idle.ms < 3000, `closed after the idle time-out (${idle.ms} ms)`);
+  } finally {
+    await guarded.close();
+    await plain.close();
+  }
+});
