@@ -6,11 +6,12 @@
 //   npm run bench:quick                       a few minutes: fewer cells, 2 rounds of 1 s
 //   npm run bench -- --write                  the full run: every cell, 3 rounds of 2 s, images, build
 //   node --import tsx bench/run.ts --from bench/results.json --write    re-render saved results
+//   (with --write an unfinished run leaves bench/results.partial.json, which --from renders too)
 //
 // Options: --rounds N, --duration S, --servers speck,nginx,..., --skip throughput,memory,images,build
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +68,14 @@ function raiseFileLimit(): number {
   const limit = hard === "unlimited" ? "1048576" : hard!;
   execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${limit}:${limit}`]);
   return Number(limit);
+}
+
+/** With --write, saves the results so far, so an interrupted run can still be rendered with --from. */
+function saveProgress(results: Results): void {
+  if (!write) return;
+  const path = join(repo, "bench/results.partial.json");
+  writeFileSync(`${path}.tmp`, JSON.stringify(results));
+  renameSync(`${path}.tmp`, path);
 }
 
 /** `record[key]`, created by `make` when absent. */
@@ -195,6 +204,7 @@ async function main(): Promise<void> {
       }
     }
 
+    saveProgress(results);
     if (!skip.has("memory")) {
       // the harness holds the client side of every connection, so it needs the limit above the count
       const counts = [1_000, 10_000].filter((count) => count + 1000 <= fileLimit);
@@ -231,6 +241,7 @@ async function main(): Promise<void> {
       }
     }
 
+    saveProgress(results);
     if (!skip.has("images")) {
       if (!hasCommand("docker")) results.failures.push("images: docker is missing (bash .ci/services.sh)");
       else {
@@ -267,6 +278,7 @@ async function main(): Promise<void> {
   results.machine.loadAfter = loadavg()[0]!;
 
   publish(results, { write, repo });
+  rmSync(join(repo, "bench/results.partial.json"), { force: true });
 
   if (!quick && !skip.has("build") && write) {
     log("build time: bench/build.ts --rounds 3 --write");
