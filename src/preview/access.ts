@@ -158,6 +158,8 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
   let exchange: ProxyExchange | undefined;
   let bodyLeft = 0;
   let closed = false;
+  /** The client has shut its sending side: answer what it sent, then close. */
+  let ended = false;
   let paused = false;
   let timer: NodeJS.Timeout | undefined;
   let timerForHead = false;
@@ -235,6 +237,7 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
 
   const pump = (): void => {
     serveBuffered();
+    if (ended && !closed && !exchange && !paused) close();
     arm();
   };
 
@@ -360,6 +363,14 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
   };
 
   socket.setNoDelay(true);
+  // a proxied answer may still be on its way when the client shuts its side: keep ours open
+  socket.allowHalfOpen = true;
+  socket.on("end", () => {
+    ended = true;
+    if (exchange && bodyLeft > 0)
+      exchange.abort(); // the body will never be complete
+    else pump();
+  });
   arm();
   socket.on("drain", () => {
     if (!paused) return;

@@ -339,3 +339,25 @@ http {
     await new Promise((r) => nginx.on("exit", r));
   }
 });
+
+test("a client that shuts its side right after its requests still gets the proxied answers, in order", async () => {
+  const { server } = await serve({ proxy: [{ path: "/api", upstream: `http://127.0.0.1:${upstreamPort}` }] });
+  try {
+    const got = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ port: server.port, host: "127.0.0.1" }, () => {
+        socket.end(
+          "GET /api/slow HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\nGET /api/empty HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+      });
+      let text = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (d: string) => (text += d));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(text));
+    });
+    assert.deepEqual(statuses(got), [200, 200, 204]);
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nlate\n/);
+  } finally {
+    await server.close();
+  }
+});
