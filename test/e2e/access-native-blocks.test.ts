@@ -96,6 +96,14 @@ const cases = fc
       ),
       { maxLength: 6 },
     ),
+    address: fc.array(
+      fc.oneof(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.array(fc.constantFrom(..."0129afAF:.".split("")), { maxLength: 12 }).map((cs) => cs.join("")),
+      ),
+      { maxLength: 6 },
+    ),
     equal: fc.array(fc.tuple(bytes(40), fc.nat(), fc.integer({ min: 0, max: 3 })), { maxLength: 4 }),
     cidr: fc.array(
       fc.tuple(
@@ -158,6 +166,18 @@ const cases = fc
           print: "a0",
           expected: Uint8Array.of(1),
         });
+    }
+    for (const text of r.address) {
+      const bytes = new TextEncoder().encode(text);
+      const parsed = parseAddress(text);
+      list.push({
+        fn: "parse_address",
+        args: [bytes, bytes.length, OUT],
+        print: "a0",
+        expected: Uint8Array.of(parsed ? 1 : 0),
+      });
+      if (parsed)
+        list.push({ fn: "parse_address", args: [bytes, bytes.length, OUT], print: 16, expected: parsed });
     }
     for (const [x, at, flip] of r.equal) {
       const y = x.slice();

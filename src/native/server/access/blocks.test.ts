@@ -252,3 +252,55 @@ test("basic_check in the IR accepts exactly the Authorization values the preview
   );
   assert.equal(irCheck(new Uint8Array(5000).fill(65)), false, "too long");
 });
+
+test("parse_address in the IR accepts exactly what parseAddress accepts, with the same 16 bytes", () => {
+  const parse = (text: string): Uint8Array | null => {
+    const bytes = new TextEncoder().encode(text);
+    m.memory.write(a, bytes);
+    m.memory.write(out, new Uint8Array(16).fill(0xee));
+    return m.call("parse_address", [a, BigInt(bytes.length), out]) === 1n
+      ? m.memory.read(out, 16).slice()
+      : null;
+  };
+  const samples = [
+    "::",
+    "::1",
+    ":",
+    ":::",
+    "1::",
+    "::ffff:1.2.3.4",
+    "1:2:3:4:5:6:7:8",
+    "1::2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7",
+    "01.2.3.4",
+    "0.0.0.0",
+    "1.2.3",
+    "1.2.3.4.5",
+    "256.0.0.0",
+    "::1.2.3.4",
+    "1.2.3.4::",
+    "::12345",
+    "fe80::1%eth0",
+    "",
+    "1:2:3:4:5:6:1.2.3.4",
+    "1:2:3:4:5:6:7:1.2.3.4",
+    "a:B:c:D::",
+  ];
+  for (const s of samples) assert.deepEqual(parse(s), parseAddress(s), s);
+  const alphabet = fc.constantFrom(..."0123456789abcdefABCDEFg:.%".split(""));
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.ipV4Extended(),
+        fc.array(alphabet, { maxLength: 16 }).map((cs) => cs.join("")),
+        fc
+          .tuple(fc.ipV6(), fc.nat(), alphabet)
+          .map(([s, at, c]) => s.slice(0, at % (s.length + 1)) + c + s.slice(at % (s.length + 1))),
+      ),
+      (text) => assert.deepEqual(parse(text), parseAddress(text), text),
+    ),
+    { numRuns: 3000 },
+  );
+});

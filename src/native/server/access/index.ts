@@ -1,14 +1,16 @@
 // The access building blocks of the native server (not yet in its request path): SHA-256,
-// HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison, the Basic credentials check
-// and CIDR matching.
+// HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison, the Basic credentials check,
+// CIDR matching and IP address text.
 
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { emitParseAddress } from "./address.ts";
 import { emitBase64Decode } from "./base64.ts";
 import { emitBasicCheck } from "./basic.ts";
 import { emitCidr } from "./cidr.ts";
 import { emitConstantTimeEqual } from "./compare.ts";
 import { emitPbkdf2 } from "./pbkdf2.ts";
 
+export { emitParseAddress } from "./address.ts";
 export { emitBase64Decode } from "./base64.ts";
 export { emitBasicCheck, MAX_CREDENTIALS } from "./basic.ts";
 export { CIDR_ENTRY_BYTES, emitCidr } from "./cidr.ts";
@@ -23,4 +25,5 @@ export function emitAccessBlocks(p: ProgramBuilder): void {
   emitBase64Decode(p);
   emitConstantTimeEqual(p);
   emitCidr(p);
+  emitParseAddress(p);
 }
