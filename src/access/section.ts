@@ -4,7 +4,7 @@
 
 import type { Cidr } from "./cidr.ts";
 import { KEY_BYTES, MAX_ITERATIONS, MIN_ITERATIONS, SALT_BYTES } from "./password.ts";
-import type { AccessRules, AuthRule, IpEntry, ProxyRule, UserHash, UserSource } from "./rules.ts";
+import type { AccessRules, AuthRule, IpEntry, IpRule, ProxyRule, UserHash, UserSource } from "./rules.ts";
 
 export const SECTION_MAGIC = "SPKACC01";
 export const HEADER_BYTES = 16;
@@ -22,8 +22,8 @@ export class AccessSectionError extends Error {}
 const align8 = (n: number) => (n + 7) & ~7;
 
 /** Bytes of a rule's fixed-width item records. */
-function itemBytes(kind: number, rule: AccessRules["ip"][number] | AuthRule | ProxyRule): number {
-  if (kind === KIND.ip) return (rule as AccessRules["ip"][number]).entries.length * CIDR_BYTES;
+function itemBytes(kind: number, rule: IpRule | AuthRule | ProxyRule): number {
+  if (kind === KIND.ip) return (rule as IpRule).entries.length * CIDR_BYTES;
   if (kind === KIND.proxy) return PROXY_BYTES;
   const source = (rule as AuthRule).source;
   return source.kind === "users" ? source.users.length * USER_BYTES : 0;
@@ -75,7 +75,7 @@ export function encodeAccessSection(rules: AccessRules): Uint8Array {
     view.setUint32(record + 24, items, true);
     view.setUint32(record + 28, itemBytes(kind, rule), true);
     if (kind === KIND.ip) {
-      const entries = (rule as AccessRules["ip"][number]).entries;
+      const entries = (rule as IpRule).entries;
       view.setUint32(record + 4, entries.length, true);
       entries.forEach((e, j) => {
         putCidr(view, items + j * CIDR_BYTES, e.cidr, e.allow);

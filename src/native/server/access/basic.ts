@@ -3,6 +3,7 @@
 // user found by name, and the password's PBKDF2-SHA256 key compared in constant time. An unknown
 // user costs a hash all the same, so timing does not reveal which names exist.
 
+import { USER_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitBase64Decode } from "./base64.ts";
 import { emitConstantTimeEqual } from "./compare.ts";
@@ -10,7 +11,6 @@ import { emitPbkdf2 } from "./pbkdf2.ts";
 
 /** The longest Authorization value checked (longer ones are refused); its decoded form fits the buffer. */
 export const MAX_CREDENTIALS = 4096;
-const USER_BYTES = 64;
 
 /** Emits `basic_check(section, users, count, value, length)`: 1 when the value holds a user's password, else 0. */
 export function emitBasicCheck(p: ProgramBuilder): void {

@@ -2,9 +2,8 @@
 // bytes (IPv4 as ::ffff:a.b.c.d), the prefix length at 16, allow (1) or deny (0) at 17. Client
 // addresses are 16 bytes in the same form, so IPv4-mapped IPv6 peers match IPv4 entries.
 
+import { CIDR_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
-
-export const CIDR_ENTRY_BYTES = 24;
 
 /** Emits `cidr_match(entry, address)` (1 or 0) and `ip_allowed(entries, count, address)` (1 or 0). */
 export function emitCidr(p: ProgramBuilder): void {
@@ -38,7 +37,7 @@ export function emitCidr(p: ProgramBuilder): void {
     f.mov("s0", "a0").mov("s1", "a1").mov("s2", "a2");
     f.label(loop).br("eq", "s1", 0, none);
     f.mov("a0", "s0").mov("a1", "s2").call("cidr_match").br("ne", "a0", 0, `${loop}hit`);
-    f.add("s0", "s0", CIDR_ENTRY_BYTES).sub("s1", "s1", 1).jmp(loop);
+    f.add("s0", "s0", CIDR_BYTES).sub("s1", "s1", 1).jmp(loop);
     f.label(`${loop}hit`).load(1, "a0", { base: "s0", offset: 17 }).ret();
     f.label(none).mov("a0", 1).ret();
   });

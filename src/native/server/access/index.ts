@@ -13,7 +13,7 @@ import { emitPbkdf2 } from "./pbkdf2.ts";
 export { emitParseAddress } from "./address.ts";
 export { emitBase64Decode } from "./base64.ts";
 export { emitBasicCheck, MAX_CREDENTIALS } from "./basic.ts";
-export { CIDR_ENTRY_BYTES, emitCidr } from "./cidr.ts";
+export { emitCidr } from "./cidr.ts";
 export { emitConstantTimeEqual } from "./compare.ts";
 export { emitPbkdf2, MAX_SALT, WORK_BYTES } from "./pbkdf2.ts";
 export { CTX_BYTES, emitSha256 } from "./sha256.ts";
