@@ -85,8 +85,9 @@ export function ipAllowed(rule: IpRule, address: Uint8Array): boolean {
 
 /**
  * The client's address: the peer, unless the peer is a trusted proxy; then X-Forwarded-For is read
- * from its right end, skipping trusted proxies, and the first untrusted address is the client. A
- * malformed entry stops the walk at the last address that was believed.
+ * from its right end, skipping trusted proxies, and the first untrusted address is the client. Entries
+ * are split at commas with spaces and tabs around them ignored, and empty ones skipped; a malformed
+ * entry stops the walk at the last address that was believed.
  */
 export function clientAddress(
   peer: Uint8Array,
@@ -97,7 +98,7 @@ export function clientAddress(
   let client = peer;
   const hops = forwardedFor
     .flatMap((value) => value.split(","))
-    .map((hop) => hop.trim())
+    .map((hop) => hop.replace(/^[ \t]+|[ \t]+$/g, ""))
     .filter((hop) => hop !== "");
   for (let i = hops.length - 1; i >= 0 && isTrusted(client); i--) {
     const hop = parseAddress(hops[i]!);

@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import fc from "fast-check";
 import { decodeBase64 } from "../../src/access/basic.ts";
-import { cidrContains, parseAddress } from "../../src/access/cidr.ts";
+import { cidrContains, parseAddress, parseCidr } from "../../src/access/cidr.ts";
 import { compileAccess } from "../../src/access/compile.ts";
 import { hashPassword } from "../../src/access/password.ts";
-import { ipAllowed } from "../../src/access/rules.ts";
+import { clientAddress, ipAllowed } from "../../src/access/rules.ts";
 import { encodeAccessSection } from "../../src/access/section.ts";
 import { writeExecutable } from "../../src/native/elf/file.ts";
 import { ProgramBuilder } from "../../src/native/ir/builder.ts";
@@ -104,6 +104,16 @@ const cases = fc
       ),
       { maxLength: 6 },
     ),
+    client: fc.array(
+      fc.tuple(
+        fc.constantFrom("10.0.0.1", "::1", "192.0.2.7", "::ffff:10.0.0.3"),
+        fc.subarray(["10.0.0.0/8", "::1", "192.0.2.0/24"]),
+        fc.array(fc.constantFrom("10.0.0.2", "2001:db8::5", "", "junk", "::1", " 192.0.2.9 "), {
+          maxLength: 4,
+        }),
+      ),
+      { maxLength: 3 },
+    ),
     equal: fc.array(fc.tuple(bytes(40), fc.nat(), fc.integer({ min: 0, max: 3 })), { maxLength: 4 }),
     cidr: fc.array(
       fc.tuple(
@@ -178,6 +188,30 @@ const cases = fc
       });
       if (parsed)
         list.push({ fn: "parse_address", args: [bytes, bytes.length, OUT], print: 16, expected: parsed });
+    }
+    for (const [peerText, trustedTexts, hops] of r.client) {
+      const trusted = trustedTexts.map((t) => parseCidr(t) as { address: Uint8Array; bits: number });
+      const entries = new Uint8Array(24 * trusted.length + 8);
+      trusted.forEach((c, i) => {
+        entries.set(c.address, i * 24);
+        entries[i * 24 + 16] = c.bits;
+      });
+      const peer = parseAddress(peerText)!;
+      const xff = new TextEncoder().encode(hops.join(","));
+      // the peer goes to `out` through parse_address, then client_address replaces it
+      const peerBytes = new TextEncoder().encode(peerText);
+      list.push({
+        fn: "parse_address",
+        args: [peerBytes, peerBytes.length, OUT],
+        print: 0,
+        expected: new Uint8Array(),
+      });
+      list.push({
+        fn: "client_address",
+        args: [xff, xff.length, entries, trusted.length, OUT],
+        print: 16,
+        expected: clientAddress(peer, [hops.join(",")], trusted),
+      });
     }
     for (const [x, at, flip] of r.equal) {
       const y = x.slice();

@@ -1,9 +1,10 @@
 // IP address text to the 16-byte form of the access section (IPv4 as ::ffff:a.b.c.d), in the IR,
 // accepting exactly what src/access/cidr.ts's parseAddress accepts: dotted quads without leading
 // zeros, IPv6 groups of 1 to 4 hex digits with at most one "::" and an optional dotted quad at the
-// end. The native server needs it for X-Forwarded-For; its own peers arrive as sockaddrs.
+// end. `client_address` walks X-Forwarded-For behind trusted proxies as src/access/rules.ts does.
 
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { emitCidr } from "./cidr.ts";
 
 const NO_GAP = 99;
 
@@ -102,5 +103,47 @@ export function emitParseAddress(p: ProgramBuilder): void {
     f.jmp(L.move!);
     f.label(`${L.move}done`).mov("a0", 1).ret();
     f.label(L.no!).mov("a0", 0).ret();
+  });
+}
+
+/**
+ * Emits `client_address(xff, len, trusted, count, address)`: `address` holds the peer (16 bytes);
+ * while it lies in one of the `count` trusted CIDR entries, it is replaced by the X-Forwarded-For
+ * entry before it, from the right; empty entries are skipped, a malformed one ends the walk.
+ */
+export function emitClientAddress(p: ProgramBuilder): void {
+  if (p.has("client_address")) return;
+  emitCidr(p);
+  emitParseAddress(p);
+  p.bss("hop_address", 16, 8);
+  // s0 text start, s1 end of what is left, s2 trusted, s3 count, s4 the address, s5 the hop's start
+  p.func("client_address", { saves: ["s0", "s1", "s2", "s3", "s4", "s5"] }, (f) => {
+    const [walk, hop, back, trim, trimEnd, done] = ["walk", "hop", "back", "trim", "trimEnd", "done"].map(
+      (l) => f.newLabel(l),
+    ) as [string, string, string, string, string, string];
+    f.mov("s0", "a0").add("s1", "a0", "a1").mov("s2", "a2").mov("s3", "a3").mov("s4", "a4");
+    f.label(walk).mov("a0", "s2").mov("a1", "s3").mov("a2", "s4").call("cidr_any").br("eq", "a0", 0, done);
+    // the entry before s1: back to the previous comma (or the start)
+    f.label(hop).br("leu", "s1", "s0", done).mov("s5", "s1");
+    f.label(back).br("leu", "s5", "s0", `${back}end`).load(1, "a0", { base: "s5", offset: -1 });
+    f.br("eq", "a0", 44, `${back}end`).sub("s5", "s5", 1).jmp(back);
+    f.label(`${back}end`).mov("a1", "s5").mov("a2", "s1");
+    f.sub("s1", "s5", 1).br("gtu", "s5", "s0", trim).mov("s1", "s0");
+    // spaces and tabs around the entry
+    f.label(trim).br("geu", "a1", "a2", trimEnd).load(1, "a0", "a1").br("eq", "a0", 32, `${trim}skip`);
+    f.br("ne", "a0", 9, trimEnd);
+    f.label(`${trim}skip`).add("a1", "a1", 1).jmp(trim);
+    f.label(trimEnd).br("leu", "a2", "a1", `${trimEnd}done`).load(1, "a0", { base: "a2", offset: -1 });
+    f.br("eq", "a0", 32, `${trimEnd}skip`).br("ne", "a0", 9, `${trimEnd}done`);
+    f.label(`${trimEnd}skip`).sub("a2", "a2", 1).jmp(trimEnd);
+    f.label(`${trimEnd}done`).br("eq", "a1", "a2", hop); // empty: the one before
+    f.mov("a0", "a1")
+      .sub("a1", "a2", "a1")
+      .addr("a2", "hop_address")
+      .call("parse_address")
+      .br("eq", "a0", 0, done);
+    f.addr("a0", "hop_address").load(8, "a1", "a0").store(8, "a1", "s4");
+    f.load(8, "a1", { base: "a0", offset: 8 }).store(8, "a1", { base: "s4", offset: 8 }).jmp(walk);
+    f.label(done).ret();
   });
 }

@@ -3,9 +3,9 @@ import { createHmac, pbkdf2Sync } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
 import { decodeBase64, parseBasicCredentials } from "../../../access/basic.ts";
-import { type Cidr, cidrContains, parseAddress } from "../../../access/cidr.ts";
+import { type Cidr, cidrContains, parseAddress, parseCidr } from "../../../access/cidr.ts";
 import { deriveKey, verifyPassword } from "../../../access/password.ts";
-import { ipAllowed } from "../../../access/rules.ts";
+import { clientAddress, ipAllowed } from "../../../access/rules.ts";
 import { encodeAccessSection } from "../../../access/section.ts";
 import { ProgramBuilder } from "../../ir/builder.ts";
 import { Machine } from "../../ir/interpret.ts";
@@ -302,5 +302,41 @@ test("parse_address in the IR accepts exactly what parseAddress accepts, with th
       (text) => assert.deepEqual(parse(text), parseAddress(text), text),
     ),
     { numRuns: 3000 },
+  );
+});
+
+test("client_address in the IR walks X-Forwarded-For behind trusted proxies as clientAddress does", () => {
+  const pool = ["10.0.0.1", "10.0.0.2", "192.0.2.7", "::1", "2001:db8::5", "::ffff:10.0.0.3", "127.0.0.1"];
+  const trustedPool = ["10.0.0.0/8", "127.0.0.1", "::1", "2001:db8::/32", "192.0.2.0/24"];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...pool),
+      fc.subarray(trustedPool),
+      fc.array(fc.oneof(fc.constantFrom(...pool), fc.constantFrom("", " ", "junk", "1.2.3", "8.8.8.8")), {
+        maxLength: 5,
+      }),
+      fc.array(fc.constantFrom(",", ", ", " ,", "\t,\t", ",,"), { minLength: 5, maxLength: 5 }),
+      (peerText, trustedTexts, hops, separators) => {
+        const trusted = trustedTexts.map((t) => parseCidr(t) as Cidr);
+        const xff = hops.map((h, i) => (i === 0 ? h : `${separators[i]}${h}`)).join("");
+        const entries = new Uint8Array(24 * trusted.length);
+        trusted.forEach((c, i) => {
+          entries.set(c.address, i * 24);
+          entries[i * 24 + 16] = c.bits;
+        });
+        const peer = parseAddress(peerText)!;
+        const text = new TextEncoder().encode(xff);
+        m.memory.write(a, text);
+        m.memory.write(b, entries);
+        m.memory.write(out, peer);
+        m.call("client_address", [a, BigInt(text.length), b, BigInt(trusted.length), out]);
+        assert.deepEqual(
+          m.memory.read(out, 16).slice(),
+          clientAddress(peer, [xff], trusted),
+          JSON.stringify([peerText, trustedTexts, xff]),
+        );
+      },
+    ),
+    { numRuns: 1000 },
   );
 });

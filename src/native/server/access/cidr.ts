@@ -5,7 +5,10 @@
 import { CIDR_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 
-/** Emits `cidr_match(entry, address)` (1 or 0) and `ip_allowed(entries, count, address)` (1 or 0). */
+/**
+ * Emits `cidr_match(entry, address)`, `ip_allowed(entries, count, address)` and
+ * `cidr_any(entries, count, address)`, each 1 or 0.
+ */
 export function emitCidr(p: ProgramBuilder): void {
   if (p.has("cidr_match")) return;
   p.func("cidr_match", {}, (f) => {
@@ -40,5 +43,15 @@ export function emitCidr(p: ProgramBuilder): void {
     f.add("s0", "s0", CIDR_BYTES).sub("s1", "s1", 1).jmp(loop);
     f.label(`${loop}hit`).load(1, "a0", { base: "s0", offset: 17 }).ret();
     f.label(none).mov("a0", 1).ret();
+  });
+  // whether any entry holds the address (trusted proxies)
+  p.func("cidr_any", { saves: ["s0", "s1", "s2"] }, (f) => {
+    const loop = f.newLabel("loop");
+    f.mov("s0", "a0").mov("s1", "a1").mov("s2", "a2");
+    f.label(loop).br("eq", "s1", 0, `${loop}no`);
+    f.mov("a0", "s0").mov("a1", "s2").call("cidr_match").br("ne", "a0", 0, `${loop}yes`);
+    f.add("s0", "s0", CIDR_BYTES).sub("s1", "s1", 1).jmp(loop);
+    f.label(`${loop}yes`).ret();
+    f.label(`${loop}no`).mov("a0", 0).ret();
   });
 }

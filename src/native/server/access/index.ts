@@ -1,16 +1,16 @@
 // The access building blocks of the native server (not yet in its request path): SHA-256,
 // HMAC-SHA256 and PBKDF2, base64 decoding, constant-time comparison, the Basic credentials check,
-// CIDR matching and IP address text.
+// CIDR matching, IP address text and the client address behind trusted proxies.
 
 import type { ProgramBuilder } from "../../ir/builder.ts";
-import { emitParseAddress } from "./address.ts";
+import { emitClientAddress } from "./address.ts";
 import { emitBase64Decode } from "./base64.ts";
 import { emitBasicCheck } from "./basic.ts";
 import { emitCidr } from "./cidr.ts";
 import { emitConstantTimeEqual } from "./compare.ts";
 import { emitPbkdf2 } from "./pbkdf2.ts";
 
-export { emitParseAddress } from "./address.ts";
+export { emitClientAddress, emitParseAddress } from "./address.ts";
 export { emitBase64Decode } from "./base64.ts";
 export { emitBasicCheck, MAX_CREDENTIALS } from "./basic.ts";
 export { emitCidr } from "./cidr.ts";
@@ -25,5 +25,5 @@ export function emitAccessBlocks(p: ProgramBuilder): void {
   emitBase64Decode(p);
   emitConstantTimeEqual(p);
   emitCidr(p);
-  emitParseAddress(p);
+  emitClientAddress(p);
 }
