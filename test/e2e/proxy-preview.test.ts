@@ -361,3 +361,20 @@ test("a client that shuts its side right after its requests still gets the proxi
     await server.close();
   }
 });
+
+test("an IPv6 upstream ([::1]): forwarded, and HTTP/1.0 clients without Host get the upstream's", async () => {
+  const v6 = createHttpServer((req, res) => res.end(`${req.url} ${req.headers.host}\n`));
+  await new Promise<void>((resolve) => v6.listen(0, "::1", resolve));
+  const port = (v6.address() as { port: number }).port;
+  const { server } = await serve({ proxy: [{ path: "/v6", upstream: `http://[::1]:${port}/b` }] });
+  try {
+    const r = await fetch(`http://127.0.0.1:${server.port}/v6/x`);
+    assert.equal(await r.text(), `/b/x 127.0.0.1:${server.port}\n`);
+    const old = (await exchange(server.port, "GET /v6/y HTTP/1.0\r\n\r\n")).toString("latin1");
+    assert.match(old, new RegExp(`\\r\\n\\r\\n/b/y \\[::1\\]:${port}\\n$`));
+  } finally {
+    await server.close();
+    v6.closeAllConnections();
+    await new Promise((r) => v6.close(r));
+  }
+});
