@@ -119,3 +119,20 @@ test("speck build and speck pack refuse access rules the image's server would no
     );
   }
 });
+
+test("speck serve forwards proxy paths to the upstream and serves the rest from the site", async () => {
+  const { createServer } = await import("node:http");
+  const upstream = createServer((req, res) => res.end(`upstream saw ${req.url}\n`));
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (upstream.address() as { port: number }).port;
+    const dir = config({ proxy: [{ path: "/api", upstream: `http://127.0.0.1:${port}/v2` }] });
+    const { url, output } = await serve(dir);
+    assert.ok(url, output);
+    assert.equal(await (await fetch(`${url}api/users?id=7`)).text(), "upstream saw /v2/users?id=7\n");
+    assert.equal(await (await fetch(url!)).text(), "<h1>home</h1>\n");
+  } finally {
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  }
+});
