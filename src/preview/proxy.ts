@@ -200,6 +200,7 @@ export function forward(
   if (bodyLeft === 0) upstream.end();
 
   function respond(res: IncomingMessage): void {
+    if (finished) return; // a 502 or 504 already went out
     const status = res.statusCode ?? 502;
     const raw = res.rawHeaders;
     const pairs: [string, string][] = [];
