@@ -178,6 +178,9 @@ function throughputTables(r: Results): string {
 
 ${table(["load", ...servers], requests, align)}
 
+BusyBox httpd closes every connection after one answer, so in its "keep-alive" rows wrk reconnects
+for every request, and h2load cannot load it at all (–).
+
 ### Latency, p50 / p99 (ms)
 
 ${table(["load", ...servers], latency, align)}

@@ -194,13 +194,16 @@ async function main(): Promise<void> {
                 slot<LoadResult[]>(byServer, peer.name, () => []).push(result);
               } catch (error) {
                 results.failures.push(`${peer.name} ${cell.id}: ${(error as Error).message.split("\n")[0]}`);
+                log(`${peer.name} ${cell.id} failed: ${(error as Error).message.split("\n")[0]}`);
               }
             }
+            log(`round ${round + 1}/${rounds}: ${cell.id} done`);
           }
         } finally {
           for (const { child } of running) await stopServer(child);
         }
         log(`round ${round + 1}/${rounds} done`);
+        saveProgress(results);
       }
     }
 
