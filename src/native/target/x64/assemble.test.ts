@@ -910,3 +910,50 @@ test("x64 32-bit subtract-and-compare agrees with the interpreter on both sides 
                 });
   agree(t, sweep(cases));
 });
+
+/** Far branches to one label with a point control never falls into (after `jmp over`) among them. */
+function branchesToOneFarLabel(f: FuncBuilder, label: (hint: string) => string, value: bigint): void {
+  const far = label("far");
+  const over = label("over");
+  const done = label("done");
+  f.mov("a1", value).mov("a0", 0).br("eq", "a1", 1, far);
+  filler(f, 60);
+  f.br("eq", "a1", 2, far).jmp(over).label(label("unreached")).mov("a0", 5).label(over);
+  filler(f, 40);
+  f.br("eq", "a1", 3, far).br("geu", "a1", 4, far);
+  filler(f, 200);
+  f.mov("a0", 1).jmp(done).label(far).mov("a0", 100).label(done).mov("a1", 0);
+}
+
+test("x64 far branches to one label share a trampoline placed where control never falls in", (t) => {
+  if (!requireCommands(t, ["objdump"], "apt-get install binutils")) return;
+  const program = oneFunction((f) => {
+    branchesToOneFarLabel(f, (hint) => hint, 0n);
+    return f.ret();
+  });
+  const jumps = listing(program, "f").filter((l) => /^j/.test(l.text));
+  assert.deepEqual(
+    jumps.map((l) => l.bytes),
+    [2, 2, 2, 5, 2, 2, 2],
+    "four short branches, the jump over, one near trampoline after it, the jump to done",
+  );
+  const trampoline = jumps[3]!;
+  const far = Number(trampoline.text.split("@")[1]);
+  assert.deepEqual(
+    listing(program, "f").find((l) => l.offset === far)?.text,
+    "push 0x64",
+    "the trampoline jumps to far",
+  );
+  for (const i of [0, 1, 4, 5]) assert.equal(jumps[i]!.text.split("@")[1], String(trampoline.offset));
+});
+
+test("x64 branches relayed through a trampoline agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  for (const value of [0n, 1n, 2n, 3n, 4n, 5n, -1n])
+    cases.push({
+      name: `far branches, a1 = ${value}`,
+      emit: (f, label) => branchesToOneFarLabel(f, label, value),
+    });
+  agree(t, sweep(cases));
+});

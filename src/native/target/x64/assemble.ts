@@ -17,7 +17,8 @@ const A0 = PHYSICAL.a0;
 
 /** One piece of output: fixed bytes, a branch to relax, or a reference resolved after layout. */
 type Item =
-  | { kind: "bytes"; bytes: number[] }
+  /** `ends`: control never falls through these bytes (a return or an exit). */
+  | { kind: "bytes"; bytes: number[]; ends?: boolean }
   | { kind: "label"; name: string }
   /**
    * cc null is an unconditional jmp; the target is a "func.label" or a function name (tail calls).
@@ -33,6 +34,8 @@ type Item =
       long: boolean;
       via?: number;
       relay?: boolean;
+      /** Added by addTrampolines: a jump no code falls into, placed for others to relay through. */
+      trampoline?: boolean;
     }
   | { kind: "call"; target: string }
   /** Address of a function: `lea r64, [rip + rel32]`, resolved here. */
@@ -436,6 +439,7 @@ function lowerFunction(
   const bytes = (b: number[]) => {
     if (b.length > 0) items.push({ kind: "bytes", bytes: b });
   };
+  const finalBytes = (b: number[]) => items.push({ kind: "bytes", bytes: b, ends: true });
   const local = (name: string) => `${func.name}.${name}`;
   const frame: Frame = { saves: isEntry ? [] : func.saves.map(phys), size: Math.ceil(func.frame / 8) * 8 };
   const exitSequence = epilogue(frame);
@@ -576,12 +580,12 @@ function lowerFunction(
         return;
       case "ret":
         if (tailCall(i - 1)) return;
-        if (exitSequence.length <= 2) bytes(exitSequence);
+        if (exitSequence.length <= 2) finalBytes(exitSequence);
         else if (exitPlaced)
           items.push({ kind: "branch", cc: null, implies: [], target: sharedExit, long: false });
         else {
           items.push({ kind: "label", name: sharedExit });
-          bytes(exitSequence);
+          finalBytes(exitSequence);
           exitPlaced = true;
         }
         return;
@@ -596,7 +600,8 @@ function lowerFunction(
           number >= 128 && number <= 255
             ? [...x.zeroReg(RAX), ...x.movLowByteImm(RAX, BigInt(number))]
             : movImm(RAX, BigInt(number));
-        bytes([...load, ...x.SYSCALL]);
+        if (NO_RETURN_SYSCALLS.has(insn.name)) finalBytes([...load, ...x.SYSCALL]);
+        else bytes([...load, ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
         if (!NO_RETURN_SYSCALLS.has(insn.name) && liveAfter(i, "a0")) bytes(x.xchgRax(A0));
         return;
@@ -632,6 +637,131 @@ function itemSize(item: Item): number {
   }
 }
 
+type Branch = Extract<Item, { kind: "branch" }>;
+
+/**
+ * Lays out `items`, all branches short at first; then gives every short branch whose target is out
+ * of rel8 range a relay in range (a branch to the same target sure to be taken when it is) or else
+ * the near form, and repeats. Branches only grow and distances with them, so a relay once out of
+ * range stays so: this terminates. Returns every item's offset and every label's.
+ */
+function relax(items: Item[]): { offsets: number[]; symbols: Map<string, number> } {
+  const byTarget = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    if (item.kind !== "branch") return;
+    item.long = false;
+    item.via = undefined;
+    item.relay = undefined;
+    byTarget.set(item.target, [...(byTarget.get(item.target) ?? []), i]);
+  });
+  // Trampolines exist to be relays: they are tried first, the others in order.
+  const rank = (i: number) => ((items[i] as Branch).trampoline ? 0 : 1);
+  for (const list of byTarget.values()) list.sort((a, b) => rank(a) - rank(b) || a - b);
+  let offsets: number[] = [];
+  const symbols = new Map<string, number>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    offsets = [];
+    symbols.clear();
+    let at = 0;
+    for (const item of items) {
+      offsets.push(at);
+      if (item.kind === "label") symbols.set(item.name, at);
+      at += itemSize(item);
+    }
+    items.forEach((item, i) => {
+      if (item.kind !== "branch" || item.long) return;
+      const target = symbols.get(item.target);
+      if (target === undefined) throw new Error(`x64: branch to undefined label "${item.target}"`);
+      const end = offsets[i]! + 2;
+      const reaches = (to: number) => x.isInt8(offsets[to]! - end);
+      if (x.isInt8(target - end) || (item.via !== undefined && reaches(item.via))) return;
+      item.via = item.relay
+        ? undefined
+        : byTarget.get(item.target)!.find((j) => {
+            const relay = items[j] as Branch;
+            const taken = relay.cc === null || item.implies.includes(relay.cc);
+            return j !== i && relay.via === undefined && taken && reaches(j);
+          });
+      if (item.via !== undefined) (items[item.via] as Branch).relay = true;
+      else {
+        item.long = true;
+        changed = true;
+      }
+    });
+  }
+  return { offsets, symbols };
+}
+
+/** Trampolines are placed only where they reach this far (rel8, less a margin for what they shift). */
+const TRAMPOLINE_REACH = 112;
+/** Bounds the trampolines tried per program (each costs a relaxation). */
+const MAX_TRAMPOLINE_TRIES = 64;
+
+/**
+ * Proposes a trampoline, an unconditional jump to some target, at the point where control never
+ * falls in (after a jump, a return or an exit) within reach of the most near branches to that
+ * target, at least two (4 bytes saved each, 5 spent at most); `tried` holds the places (by the
+ * item before) and targets proposed before. Returns where to insert it, or null.
+ */
+function proposeTrampoline(
+  items: readonly Item[],
+  offsets: readonly number[],
+  tried: ReadonlyMap<Item, ReadonlySet<string>>,
+): { at: number; target: string } | null {
+  const far = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    if (item.kind === "branch" && item.long) far.set(item.target, [...(far.get(item.target) ?? []), i]);
+  });
+  let best: { at: number; target: string; count: number } | null = null;
+  for (let at = 1; at <= items.length; at++) {
+    const before = items[at - 1]!;
+    const closed =
+      (before.kind === "branch" && before.cc === null) || (before.kind === "bytes" && before.ends);
+    if (!closed) continue;
+    const place = at < items.length ? offsets[at]! : offsets[at - 1]! + itemSize(before);
+    for (const [target, branches] of [...far].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (tried.get(before)?.has(target)) continue;
+      const count = branches.filter((i) => Math.abs(place - (offsets[i]! + 2)) <= TRAMPOLINE_REACH).length;
+      if (count >= 2 && (best === null || count > best.count)) best = { at, target, count };
+    }
+  }
+  return best;
+}
+
+/**
+ * Relaxes `items` (see relax), then adds trampolines one at a time where they shrink the code,
+ * keeping each only if the whole layout got smaller. Returns the final layout.
+ */
+function layOut(items: Item[]): { offsets: number[]; symbols: Map<string, number> } {
+  const total = (offsets: readonly number[]) =>
+    offsets[offsets.length - 1]! + itemSize(items[items.length - 1]!);
+  let layout = relax(items);
+  const tried = new Map<Item, Set<string>>();
+  for (let round = 0; round < MAX_TRAMPOLINE_TRIES; round++) {
+    const proposal = proposeTrampoline(items, layout.offsets, tried);
+    if (proposal === null) break;
+    const before = items[proposal.at - 1]!;
+    tried.set(before, (tried.get(before) ?? new Set()).add(proposal.target));
+    const trampoline: Item = {
+      kind: "branch",
+      cc: null,
+      implies: [],
+      target: proposal.target,
+      long: false,
+      trampoline: true,
+    };
+    items.splice(proposal.at, 0, trampoline);
+    const next = relax(items);
+    if (total(next.offsets) < total(layout.offsets)) layout = next;
+    else {
+      items.splice(proposal.at, 1);
+      layout = relax(items);
+    }
+  }
+  return layout;
+}
+
 /** Assembles a whole program: lowers every function, relaxes branches, resolves internal references. */
 export function assembleX64(program: Program, syscalls: Record<string, number>): AssembledText {
   const ordered = [...program.funcs].sort((a, b) =>
@@ -656,46 +786,7 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
     ),
   );
 
-  // Relaxation: lay out, then give every short branch whose target is out of rel8 range a relay in
-  // range or else the near form, and repeat. Branches only grow and distances with them, so a relay
-  // once out of range stays so: this terminates.
-  const byTarget = new Map<string, number[]>();
-  items.forEach((item, i) => {
-    if (item.kind === "branch") byTarget.set(item.target, [...(byTarget.get(item.target) ?? []), i]);
-  });
-  let offsets: number[] = [];
-  const symbols = new Map<string, number>();
-  for (let changed = true; changed; ) {
-    changed = false;
-    offsets = [];
-    symbols.clear();
-    let at = 0;
-    for (const item of items) {
-      offsets.push(at);
-      if (item.kind === "label") symbols.set(item.name, at);
-      at += itemSize(item);
-    }
-    items.forEach((item, i) => {
-      if (item.kind !== "branch" || item.long) return;
-      const target = symbols.get(item.target);
-      if (target === undefined) throw new Error(`x64: branch to undefined label "${item.target}"`);
-      const end = offsets[i]! + 2;
-      const reaches = (to: number) => x.isInt8(offsets[to]! - end);
-      if (x.isInt8(target - end) || (item.via !== undefined && reaches(item.via))) return;
-      item.via = item.relay
-        ? undefined
-        : byTarget.get(item.target)!.find((j) => {
-            const relay = items[j] as Extract<Item, { kind: "branch" }>;
-            const taken = relay.cc === null || item.implies.includes(relay.cc);
-            return j !== i && relay.via === undefined && taken && reaches(j);
-          });
-      if (item.via !== undefined) (items[item.via] as Extract<Item, { kind: "branch" }>).relay = true;
-      else {
-        item.long = true;
-        changed = true;
-      }
-    });
-  }
+  const { offsets, symbols } = layOut(items);
 
   const code: number[] = [];
   const relocations: Relocation[] = [];
