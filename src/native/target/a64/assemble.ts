@@ -5,6 +5,7 @@
 
 import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
+import { forwardCopies } from "./copies.ts";
 import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
 import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, pairedAccess, select } from "./fuse.ts";
@@ -92,7 +93,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
   const tails = tailSites(func.body).size;
   const saved = isEntry ? [] : [...func.saves.map(phys), ...(calls > tails ? [a.LR] : [])];
   const frame = frameLayout(func.frame, saved);
-  const body = bringPairsTogether(func.body, frame.localsAt);
+  const body = bringPairsTogether(forwardCopies(func), frame.localsAt);
   const tailCallAt = tailSites(body);
   const restoring = restore(frame);
   const exitWords = [...restoring, a.RET];
