@@ -65,6 +65,24 @@ test("optimize() threads jumps to jumps, also through cycles without hanging", (
   ]);
 });
 
+test("optimize() merges paths that end alike into one copy (cross-jumping)", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => {
+    f.br("eq", "a0", 0, "other").mov("a1", 2).mov("a0", 1).syscall("exit_group");
+    f.label("other").mov("a1", 3).mov("a0", 1).syscall("exit_group");
+  });
+  assert.deepEqual(bodyOf(optimize(p.build("main")), "main"), [
+    "br eq a0, 0, other",
+    "mov a1, 2",
+    "tail.1:",
+    "mov a0, 1",
+    "syscall exit_group",
+    "other:",
+    "mov a1, 3",
+    "jmp tail.1",
+  ]);
+});
+
 test("optimize() leaves a program that needs nothing removed untouched", () => {
   const p = new ProgramBuilder();
   p.func("main", {}, (f) => {

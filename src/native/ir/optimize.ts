@@ -2,6 +2,7 @@
 // instructions control never reaches, branches to the next instruction, and jumps to jumps. The
 // result means the same as the input (the interpreter is the judge); `link` applies it on request.
 
+import { formatInsn } from "./format.ts";
 import { analyzeLiveness, type Liveness, type RegSet, regBit } from "./liveness.ts";
 import {
   type Base,
@@ -85,10 +86,57 @@ function pruneBody(body: Insn[]): Insn[] {
   return useful.filter((insn) => insn.op !== "label" || used.has(insn.name));
 }
 
+/**
+ * Cross-jumping: where two paths end in the same instructions and the same way out (a `ret`, a
+ * jump to one label or an exit), the later copy becomes a jump into the earlier one. Merges the
+ * pair with the longest common tail (at least one instruction besides the way out) and returns
+ * the new body, or the same body when no pair has one. Labels end a tail: other paths enter there.
+ */
+function mergeTails(body: Insn[], uniqueLabel: (hint: string) => string): Insn[] {
+  const texts = body.map(formatInsn);
+  const groups = new Map<string, number[]>();
+  body.forEach((insn, i) => {
+    if (endsFlow(insn)) groups.set(texts[i]!, [...(groups.get(texts[i]!) ?? []), i]);
+  });
+  let best: { keep: number; drop: number; length: number } | null = null;
+  for (const ends of groups.values())
+    for (let x = 0; x < ends.length; x++)
+      for (let y = x + 1; y < ends.length; y++) {
+        const keep = ends[x]!;
+        const drop = ends[y]!;
+        let length = 0;
+        for (;;) {
+          const a = keep - 1 - length;
+          const b = drop - 1 - length;
+          if (a < 0 || b <= keep || body[a]!.op === "label" || body[b]!.op === "label") break;
+          if (texts[a] !== texts[b]) break;
+          length++;
+        }
+        if (length >= 1 && (best === null || length > best.length)) best = { keep, drop, length };
+      }
+  if (best === null) return body;
+  const label = uniqueLabel("tail");
+  const start = best.keep - best.length;
+  return [
+    ...body.slice(0, start),
+    { op: "label", name: label },
+    ...body.slice(start, best.drop - best.length),
+    { op: "jmp", target: label },
+    ...body.slice(best.drop + 1),
+  ];
+}
+
 function optimizeFunc(func: Func): Func {
   let body = func.body;
+  const taken = new Set(body.flatMap((insn) => (insn.op === "label" ? [insn.name] : [])));
+  const uniqueLabel = (hint: string) => {
+    let name = `${hint}.${taken.size}`;
+    while (taken.has(name)) name += "'";
+    taken.add(name);
+    return name;
+  };
   for (;;) {
-    const next = pruneBody(threadJumps(body));
+    const next = mergeTails(pruneBody(threadJumps(body)), uniqueLabel);
     if (next.length === body.length && next.every((insn, i) => insn === body[i])) break;
     body = next;
   }
