@@ -32,20 +32,29 @@ export interface Resident {
   anon: number;
 }
 
-/** Resident memory of `pid` and all its descendants. */
-export function treeMemory(pid: number): Resident {
-  const total = { rss: 0, anon: 0 };
+/** `pid` and all its descendants that are alive now. */
+export function processTree(pid: number): number[] {
+  const found: number[] = [];
   const pending = [pid];
   while (pending.length > 0) {
     const current = pending.pop()!;
+    found.push(current);
+    pending.push(...children(current));
+  }
+  return found;
+}
+
+/** Resident memory of `pid` and all its descendants. */
+export function treeMemory(pid: number): Resident {
+  const total = { rss: 0, anon: 0 };
+  for (const current of processTree(pid)) {
     try {
       const status = readFileSync(`/proc/${current}/status`, "utf8");
       total.rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
       total.anon += Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
     } catch {
-      continue;
+      // the process ended while we looked
     }
-    pending.push(...children(current));
   }
   return total;
 }

@@ -99,6 +99,13 @@ function headline(r: Results): string {
   const header = ["file", "speck", ...peers, ...peers.map((p) => `speck / ${p}`), "goal", "met"];
   const align = ["---", ...Array(1 + peers.length * 2).fill("---:"), "---", "---"];
   const fromH2load = rows(HEADLINE_CELLS.map((cell) => cell.replace("ka64", "h2load64")));
+  const cpu = (cell: string, server: string) => median(r.cpu?.[cell]?.[server] ?? []);
+  const cpuRows = HEADLINE_CELLS.filter((cell) => r.cpu?.[cell]?.speck).map((cell) => [
+    r.cells.find((c) => c.id === cell)!.file,
+    ms(cpu(cell, "speck")),
+    ...peers.map((p) => ms(cpu(cell, p))),
+    ...peers.map((p) => ratio(cpu(cell, p) / cpu(cell, "speck"))),
+  ]);
   const speckMemory = r.memory.speck;
   let memory = "Memory: not measured in this run.";
   if (speckMemory && "rest" in speckMemory) {
@@ -122,6 +129,19 @@ One core each, 64 keep-alive connections (wrk), requests per second, medians:
 ${table(header, rows(HEADLINE_CELLS), align)}
 
 ${
+  cpuRows.length
+    ? `The server's CPU time per request in the same wrk loads (microseconds of user and system time of its
+processes, from /proc; lower is better): the work each request costs, which the machine's other load
+disturbs much less than requests per second.
+
+${table(["file", "speck", ...peers, ...peers.map((p) => `${p} / speck`)], cpuRows, [
+  "---",
+  ...Array(1 + peers.length * 2).fill("---:"),
+])}
+
+`
+    : ""
+}${
   fromH2load.length
     ? `The same loads from h2load, a lighter client than wrk (whose one thread can be the limit here):
 
@@ -145,6 +165,13 @@ function throughputTables(r: Results): string {
     ...servers.map((s) => {
       const xs = requestsPerSecond(r, cell.id, s);
       return xs.length ? `${compact(median(xs))} ±${(spread(xs) * 100).toFixed(0)}%` : "–";
+    }),
+  ]);
+  const cpuTable = r.cells.map((cell) => [
+    cell.title,
+    ...servers.map((s) => {
+      const xs = r.cpu?.[cell.id]?.[s] ?? [];
+      return xs.length ? ms(median(xs)) : "–";
     }),
   ]);
   const latency = r.cells.map((cell) => [
@@ -180,6 +207,10 @@ ${table(["load", ...servers], requests, align)}
 
 BusyBox httpd closes every connection after one answer, so in its "keep-alive" rows wrk reconnects
 for every request, and h2load cannot load it at all (–).
+
+### Server CPU time per request (µs)
+
+${table(["load", ...servers], cpuTable, align)}
 
 ### Latency, p50 / p99 (ms)
 

@@ -28,6 +28,8 @@ export interface Results {
   cells: { id: string; title: string; file: string; tool: string; connections: number }[];
   /** Cell id → server → one result per round. */
   load: Record<string, Record<string, LoadResult[]>>;
+  /** Cell id → server → the server's CPU microseconds per request, one per round. */
+  cpu: Record<string, Record<string, number[]>>;
   /** Cell id → server → what one request of the cell was answered with. */
   probes: Record<string, Record<string, Probe>>;
   /** Server → milliseconds from spawn to first answer, one per start. */

@@ -16,6 +16,7 @@ import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../test/support/net.ts";
+import { treeCpuSeconds } from "./cpu.ts";
 import { dockerVersion, measureImages } from "./images.ts";
 import type { LoadResult } from "./load.ts";
 import { holdIdleConnections, type IdleConnections, treeMemory } from "./memory.ts";
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
     cells: [],
     load: {},
     probes: {},
+    cpu: {},
     startup: {},
     memory: {},
     failures: [],
@@ -182,16 +184,20 @@ async function main(): Promise<void> {
           for (const [c, cell] of cells.entries()) {
             const shift = round * cells.length + c;
             const order = running.map((_, i) => running[(i + shift) % running.length]!);
-            for (const { peer, port } of order) {
+            for (const { peer, port, child } of order) {
               if (cell.tool === "h2load" && peer.keepAlive === false) continue;
               if (round === 0) {
                 const probes = slot<Record<string, Probe>>(results.probes, cell.id, () => ({}));
                 probes[peer.name] = await probeCell(cell, port);
               }
               try {
+                const cpuBefore = treeCpuSeconds(child.pid!);
                 const result = await loadCell(cell, port, duration, pinning.client);
+                const cpu = treeCpuSeconds(child.pid!) - cpuBefore;
                 const byServer = slot<Record<string, LoadResult[]>>(results.load, cell.id, () => ({}));
                 slot<LoadResult[]>(byServer, peer.name, () => []).push(result);
+                const cpuByServer = slot<Record<string, number[]>>(results.cpu, cell.id, () => ({}));
+                slot<number[]>(cpuByServer, peer.name, () => []).push((cpu / result.requests) * 1e6);
               } catch (error) {
                 results.failures.push(`${peer.name} ${cell.id}: ${(error as Error).message.split("\n")[0]}`);
                 log(`${peer.name} ${cell.id} failed: ${(error as Error).message.split("\n")[0]}`);
