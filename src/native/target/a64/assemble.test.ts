@@ -151,6 +151,11 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["add x3, x2, #0x8", "mov x1, #0x0"],
     },
     {
+      name: "a copy straight back is dropped",
+      body: (f) => f.mov("a0", "a3").mov("a3", "a0").add("a0", "a0", "a3"),
+      want: ["mov x0, x3", "add x0, x0, x3"],
+    },
+    {
       name: "a copy stays when the value is read again",
       body: (f) => f.add("a1", "a2", 8).mov("a3", "a1").add("a0", "a1", "a3"),
       want: ["add x1, x2, #0x8", "mov x3, x1", "add x0, x1, x3"],

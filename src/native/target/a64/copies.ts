@@ -1,10 +1,11 @@
 // A value computed into one register and then only copied to another is computed straight into
-// the other: `add a0, s1, 8; mov s4, a0` with a0 dead afterwards is `add s4, s1, 8`.
+// the other: `add a0, s1, 8; mov s4, a0` with a0 dead afterwards is `add s4, s1, 8`; and a copy
+// straight back (`mov a0, s0; mov s0, a0`) is dropped.
 
 import type { Func, Insn } from "../../ir/types.ts";
 import { liveness } from "./liveness.ts";
 
-/** `func`'s body with each such copy folded into the instruction that computed the value. */
+/** `func`'s body with each such copy folded into the instruction that computed the value, or dropped. */
 export function forwardCopies(func: Func): Insn[] {
   const body = func.body;
   let live: ReturnType<typeof liveness> | null = null;
@@ -23,6 +24,7 @@ export function forwardCopies(func: Func): Insn[] {
       }
     }
     out.push(insn);
+    if (insn.op === "mov" && copy?.op === "mov" && copy.src === insn.dst && copy.dst === insn.src) i++;
   }
   return out;
 }
