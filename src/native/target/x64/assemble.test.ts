@@ -222,6 +222,22 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["movzx esi,BYTE PTR [rdi]", "sub esi,0x30", "cmp esi,0x9", "ja @13", "mov edi,esi"],
     },
     {
+      name: "a mask of a dead loaded byte tests memory",
+      body: (f) =>
+        f
+          .load(1, "a1", { base: "a0", index: "a2" })
+          .and("a1", "a1", 16)
+          .br("eq", "a1", 0, "x")
+          .mov("a0", 0)
+          .label("x"),
+      want: ["test BYTE PTR [rdi+rdx*1],0x10", "je @8", "xor edi,edi"],
+    },
+    {
+      name: "a mask of a register read later tests its low byte",
+      body: (f) => f.load(1, "a1", "a0").and("a2", "a1", 4).br("ne", "a2", 0, "x").mov("a0", "a1").label("x"),
+      want: ["movzx esi,BYTE PTR [rdi]", "test sil,0x4", "jne @11", "mov edi,esi"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -955,5 +971,32 @@ test("x64 branches relayed through a trampoline agree with the interpreter", (t)
       name: `far branches, a1 = ${value}`,
       emit: (f, label) => branchesToOneFarLabel(f, label, value),
     });
+  agree(t, sweep(cases));
+});
+
+test("x64 masks tested in memory or in a low byte agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  for (const size of [1, 2, 8] as const)
+    for (const v of [0n, 1n, 0x10n, 0x80n, 0xffn, 0x100n, -1n])
+      for (const mask of [1n, 0x10n, 0x80n, 0xffn])
+        for (const cond of ["eq", "ne"] as const)
+          for (const shape of ["dead load", "kept load", "kept mask"] as const)
+            cases.push({
+              name: `load${size * 8} ${v}; and ${mask}; br ${cond}, ${shape}`,
+              emit: (f, label) => {
+                const taken = label("taken");
+                const dst = shape === "kept load" ? "a2" : "a1";
+                f.addr("s1", "scratch").mov("a3", v).store(8, "a3", "s1").mov("a0", 1);
+                f.load(size, "a1", "s1")
+                  .and(dst, "a1", mask)
+                  .br(cond, dst, 0, taken)
+                  .mov("a0", 0)
+                  .label(taken);
+                // "kept load" reads the loaded byte again, "kept mask" the masked one.
+                if (shape !== "dead load") f.add("a0", "a0", "a1");
+                f.mov("a1", 0).mov("a2", 0).mov("s1", 0);
+              },
+            });
   agree(t, sweep(cases));
 });

@@ -461,6 +461,17 @@ function lowerFunction(
   /** Set by a 32-bit `sub` whose branch must compare 32 bits (see wrapsUnread). */
   let narrowCompareNext = false;
   const labels = labelIndexes(func.body);
+  /** Indexes of `and`s a `test` of their loaded operand already did (see the load case). */
+  const testedAlready = new Set<number>();
+  /** Whether instruction i is `and d, a, mask` (mask 1..255) that only feeds `br eq/ne d, 0` right after. */
+  const maskTested = (i: number): boolean => {
+    const and = func.body[i];
+    const br = func.body[i + 1];
+    if (and?.op !== "bin" || and.kind !== "and" || typeof and.b !== "bigint") return false;
+    if (and.b < 1n || and.b > 255n || br?.op !== "br" || br.a !== and.dst || br.b !== 0n) return false;
+    if ((br.cond !== "eq" && br.cond !== "ne") || fallsThroughTo(func.body, i + 1, br.target)) return false;
+    return !liveAfter(i + 1, and.dst);
+  };
   /**
    * `sub d, a, k` (a below 2^32, 0 < k < 2^31) right before `br cond d, K, L` (0 <= K < 2^31,
    * unsigned or equality): computed and compared in 32 bits, d differs from the IR's value only
@@ -509,6 +520,16 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin": {
+        if (testedAlready.has(i)) {
+          zeroFlagOf = insn.dst;
+          return;
+        }
+        // `and d, a, mask; br eq/ne d, 0` with d read nowhere else: `test` the mask, no copy.
+        if (insn.dst !== insn.a && maskTested(i)) {
+          bytes(x.testReg8Imm(phys(insn.a), insn.b as bigint));
+          zeroFlagOf = insn.dst;
+          return;
+        }
         const wrapping = wrapsUnread(i);
         if (wrapping) narrowCompareNext = true;
         const lowered = wrapping ?? lowerBinary(insn, liveAfter(i, "a2"), widths);
@@ -525,7 +546,18 @@ function lowerFunction(
           next?.op === "br" && !liveAfter(i + 1, insn.dst) && !fallsThroughTo(func.body, i + 1, next.target)
             ? fusedLoadCompare(insn, next, widths)
             : null;
-        if (fused) {
+        const and = func.body[i + 1];
+        if (
+          !fused &&
+          and?.op === "bin" &&
+          and.a === insn.dst &&
+          maskTested(i + 1) &&
+          (and.dst === insn.dst || !liveAfter(i + 1, insn.dst))
+        ) {
+          // The mask looks at the low byte only, which is the byte at the address.
+          bytes(x.testMem8Imm(mem(insn.mem), and.b as bigint));
+          testedAlready.add(i + 1);
+        } else if (fused) {
           bytes(fused.bytes);
           fusedCond = fused.cond;
         } else bytes(x.load(insn.size, phys(insn.dst), mem(insn.mem)));

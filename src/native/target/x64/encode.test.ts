@@ -115,6 +115,8 @@ function cases(): Case[] {
     for (const op of Object.keys(x.ALU) as encoders.AluOp[])
       for (const v of [...UIMM32, -1n, -128n, -129n])
         c.push({ asm: `${op} ${R32[d]}, ${v}`, bytes: x.aluReg32Imm(op, d, v) });
+    for (const v of [0n, 1n, 0x80n, 0xffn])
+      c.push({ asm: `test ${R8[d]}, ${v}`, bytes: x.testReg8Imm(d, v) });
     c.push({ asm: `push ${R[d]}`, bytes: x.pushReg(d) });
     c.push({ asm: `pop ${R[d]}`, bytes: x.popReg(d) });
     for (const op of Object.keys(x.ALU) as encoders.AluOp[])
@@ -155,6 +157,7 @@ function cases(): Case[] {
     for (const size of [1, 2, 4, 8] as const)
       for (const v of size === 1 ? [0n, 255n] : size === 2 ? [0n, 0xffffn] : [0n, -1n, 0x7fffffffn])
         c.push({ asm: `mov ${SIZE_PTR[size]} ptr ${mt}, ${v}`, bytes: x.storeImm(size, v, m) });
+    for (const v of [1n, 0xffn]) c.push({ asm: `test byte ptr ${mt}, ${v}`, bytes: x.testMem8Imm(m, v) });
     for (const r of [0, 6, 7, 8, 15]) {
       c.push({ asm: `cmp byte ptr ${mt}, ${R8[r]}`, bytes: x.cmpMemReg(1, m, r) });
       c.push({ asm: `cmp word ptr ${mt}, ${R16[r]}`, bytes: x.cmpMemReg(2, m, r) });
@@ -226,6 +229,8 @@ test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.xchgRax(x.RAX), /nop/);
   assert.throws(() => x.xchgEax(x.RAX), /nop/);
   assert.throws(() => x.movLowByteImm(6, 1n), /only encoded/);
+  assert.throws(() => x.testReg8Imm(0, 256n), /does not fit/);
+  assert.throws(() => x.testMem8Imm({ base: 0, disp: 0 }, -1n), /does not fit/);
   assert.throws(() => x.movLowByteImm(0, 256n), /does not fit/);
   assert.throws(() => x.shiftReg32Imm("shl", 0, 32), /outside/);
   assert.throws(() => x.cmpMemImm(1, { base: 0, disp: 0 }, 256n), /does not fit/);

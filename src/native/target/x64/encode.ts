@@ -228,6 +228,19 @@ export function testRegReg(a: number, b: number): number[] {
   return [...rex(true, b, 0, a), 0x85, ...modrmReg(b, a)];
 }
 
+/** `test r8, imm8` (F6 /0 ib; A8 ib for al): ZF tells whether the low byte shares a bit with the mask. */
+export function testReg8Imm(reg: number, mask: bigint): number[] {
+  if (mask < 0n || mask > 255n) throw new Error(`x64: ${mask} does not fit an unsigned imm8`);
+  if (reg === RAX) return [0xa8, Number(mask)];
+  return [...rex(false, 0, 0, reg, reg >= 4 && reg <= 7), 0xf6, ...modrmReg(0, reg), Number(mask)];
+}
+
+/** `test byte ptr [mem], imm8` (F6 /0 ib). */
+export function testMem8Imm(m: X64Mem, mask: bigint): number[] {
+  if (mask < 0n || mask > 255n) throw new Error(`x64: ${mask} does not fit an unsigned imm8`);
+  return [...memRex(false, 0, m), 0xf6, ...modrmMem(0, m), Number(mask)];
+}
+
 /** `imul dst, src` (0F AF). */
 export function imulRegReg(dst: number, src: number): number[] {
   return [...rex(true, dst, 0, src), 0x0f, 0xaf, ...modrmReg(dst, src)];
