@@ -137,8 +137,13 @@ test("a64 lowering picks the shortest forms", (t) => {
     },
     {
       name: "bit test with the result dead",
-      body: (f) => f.and("a1", "a2", 8).br("ne", "a1", 0, "x").mov("a1", 1).label("x"),
-      want: ["tbnz w2, #3, @8", "mov x1, #0x1"],
+      body: (f) => f.and("a3", "a2", 8).br("ne", "a3", 0, "x").mov("a1", 1).label("x").mov("a3", 0),
+      want: ["tbnz w2, #3, @8", "mov x1, #0x1", "mov x3, #0x0"],
+    },
+    {
+      name: "bit test with the result left for the caller (IR hands back a1..a5 too)",
+      body: (f) => f.and("a1", "a2", 8).br("ne", "a1", 0, "x").mov("a3", 1).label("x"),
+      want: ["and x1, x2, #0x8", "cbnz x1, @12", "mov x3, #0x1"],
     },
     {
       name: "bit test with the result read later",

@@ -50,7 +50,9 @@ export function useDef(insn: Insn): { use: number; def: number } {
     case "syscall":
       return { use: ALL_ARGS, def: 0 };
     case "ret":
-      return { use: bit("a0") | ALL_SAVED, def: 0 };
+      // The convention returns only a0, but IR code hands back more (sockaddr: a pointer in a1,
+      // a length in a2), and every backend keeps what a callee leaves in a1..a5: so do we.
+      return { use: ALL_ARGS | ALL_SAVED, def: 0 };
     default:
       return { use: 0, def: 0 };
   }
