@@ -53,7 +53,7 @@ function table(header: string[], rows: string[][], align: string[]): string {
 function machine(r: Results): string {
   const m = r.machine;
   const rows = Object.entries(r.versions).map(([name, version]) => [name, version]);
-  return `Run: ${r.mode} mode, started ${r.started.slice(0, 16).replace("T", " ")} UTC. Machine: **${m.cpus} CPUs** (\`nproc\`),
+  return `${r.mode === "quick" ? "**Quick mode** (fewer loads, shorter and fewer rounds): indicative only; `npm run bench -- --write` replaces it.\n\n" : ""}Run: ${r.mode} mode, started ${r.started.slice(0, 16).replace("T", " ")} UTC. Machine: **${m.cpus} CPUs** (\`nproc\`),
 ${m.model}, Linux ${m.kernel}, shared with other work (load average ${m.loadBefore.toFixed(1)} before,
 ${m.loadAfter.toFixed(1)} after). With only two cores, every server runs on one core (\`taskset -c ${r.pinning.server}\`,
 one worker or thread: nginx \`worker_processes 1\`, h2o \`num-threads: 1\`, Go and Caddy see one CPU,
@@ -69,8 +69,8 @@ half the range between the slowest and the fastest round.
 ${table(["server", "version"], rows, ["---", "---"])}
 
 Configurations: \`bench/peers.ts\` (nginx: sendfile, tcp_nopush, open_file_cache, access_log off,
-gzip_static; h2o: file.send-compressed; Caddy: file_server precompressed br gzip; lighttpd and
-BusyBox httpd and Go's http.FileServer as shipped). The site (\`bench/site.ts\`): speck's docs example
+gzip_static; h2o: file.send-compressed; Caddy: file_server precompressed br gzip; lighttpd: sendfile
+backend, long keep-alive; BusyBox httpd and Go's http.FileServer as shipped). The site (\`bench/site.ts\`): speck's docs example
 plus a 90 B text file, a 10 KB HTML page, a 300 KB script and a 5 MB video, with \`.gz\` and \`.br\`
 siblings of the two compressible files (speck packs them with \`--precompressed\`).`;
 }
