@@ -230,6 +230,11 @@ test("a64 lowering picks the shortest forms", (t) => {
       want: ["mov x16, #0xa", "mul x1, x20, x16", "add x0, x0, x1", "add x0, x0, x1"],
     },
     {
+      name: "quotient and remainder from one udiv",
+      body: (f) => f.udiv("a2", "a0", 86400).urem("a3", "a0", 86400),
+      want: ["mov x16, #0x5180", "movk x16, #0x1, lsl #16", "udiv x2, x0, x16", "msub x3, x2, x16, x0"],
+    },
+    {
       name: "minimum as a select",
       body: (f) => f.mov("a2", "a0").br("leu", "a2", "a1", "x").mov("a2", "a1").label("x"),
       want: ["cmp x0, x1", "csel x2, x0, x1, ls"],
@@ -751,6 +756,20 @@ test("a64 fused neighbours agree with the interpreter: madd/msub, shifted adds a
               };
               cases.push({ name: `mul ${d}, ${x}, ${y}; ${form} (r ${r}, case ${k})`, emit });
             }
+  const divRegs = ["a1", "a2", "a3", "s1"] as const;
+  for (const order of ["udiv urem", "urem udiv"] as const)
+    for (const b of [10n, 7n, 8n, "a3" as const])
+      for (const q of divRegs)
+        for (const r of divRegs)
+          for (const x of ["a1", "a2"] as const)
+            cases.push({
+              name: `${order}: q ${q}, r ${r}, ${x} / ${b}`,
+              emit: (f) => {
+                f.mov("a1", 1000003).mov("a2", 0xfedcba987654321n).mov("a3", 97).mov("s1", 5);
+                if (order === "udiv urem") f.udiv(q, x, b).urem(r, x, b);
+                else f.urem(r, x, b).udiv(q, x, b);
+              },
+            });
   const picks = [0n, 1n, -1n, 7n, 8n, 6n, "a3" as const, "s2" as const, "a5" as const];
   for (const cond of CONDS)
     for (const x of picks)

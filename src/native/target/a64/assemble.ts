@@ -8,7 +8,16 @@ import type { AssembledText, Relocation } from "../types.ts";
 import { forwardCopies } from "./copies.ts";
 import * as a from "./encode.ts";
 import { frameLayout, prologue, restore } from "./frame.ts";
-import { bitTest, branchChain, fallsThroughTo, invert, multiplyAdd, pairedAccess, select } from "./fuse.ts";
+import {
+  bitTest,
+  branchChain,
+  divideWithRemainder,
+  fallsThroughTo,
+  invert,
+  multiplyAdd,
+  pairedAccess,
+  select,
+} from "./fuse.ts";
 import type { Item } from "./items.ts";
 import { liveness, NO_RETURN } from "./liveness.ts";
 import {
@@ -133,7 +142,7 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
           i++;
           break;
         }
-        const fused = multiplyAdd(body, i, liveAfter, scratch);
+        const fused = multiplyAdd(body, i, liveAfter, scratch) ?? divideWithRemainder(body, i, scratch);
         if (fused) {
           words(fused);
           i++;

@@ -1,7 +1,8 @@
 // Neighbouring IR instructions that arm64 does in fewer instructions together than apart: a bit
 // test and its branch (tbz), branches in a row (ccmp chains), a multiply and the add or subtract
-// of its product (madd/msub), a move made conditional by a branch over another (csel), and two
-// loads or stores side by side in memory (ldp/stp).
+// of its product (madd/msub), a quotient and remainder of the same division (one udiv), a move
+// made conditional by a branch over another (csel), and two loads or stores side by side in
+// memory (ldp/stp).
 
 import type { Insn, Reg, Src } from "../../ir/types.ts";
 import * as a from "./encode.ts";
@@ -239,4 +240,26 @@ export function pairedAccess(body: readonly Insn[], i: number, localsAt: number)
   const [r1, r2] = [free(low.src), free(high.src)];
   if (r1 === null || r2 === null) return null;
   return [a.pair(false, "offset", r1, r2, base, offset, size)];
+}
+
+/**
+ * `udiv q, a, b` and `urem r, a, b` side by side (either order) as one udiv and one msub
+ * (r = a - q * b); q must not be a or b, nor, when the remainder comes first, r either.
+ */
+export function divideWithRemainder(body: readonly Insn[], i: number, scratch: Scratch): number[] | null {
+  const [first, second] = body.slice(i, i + 2);
+  if (first?.op !== "bin" || second?.op !== "bin" || first.a !== second.a || first.b !== second.b)
+    return null;
+  const kinds = `${first.kind} ${second.kind}`;
+  if (kinds !== "udiv urem" && kinds !== "urem udiv") return null;
+  const [div, rem] = first.kind === "udiv" ? [first, second] : [second, first];
+  const inputs = [first.a, first.b];
+  if (inputs.includes(div.dst) || div.dst === rem.dst) return null;
+  if (first === rem && inputs.includes(rem.dst)) return null;
+  if (typeof first.b === "bigint" && singleBit(first.b) !== null) return null;
+  const out: number[] = [];
+  const b = operand(first.b, scratch, out);
+  const [q, r, x] = [phys(div.dst), phys(rem.dst), phys(first.a)];
+  out.push(a.dataProc2("udiv", q, x, b), a.mulAdd("msub", r, q, b, x));
+  return out;
 }
