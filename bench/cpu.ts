@@ -7,16 +7,17 @@ import { processTree } from "./memory.ts";
 
 let ticksPerSecond: number | undefined;
 
-/** User plus system CPU seconds used so far by `pid` and its live descendants. */
+/** User plus system CPU seconds used so far by `pid`, its live descendants and the children they reaped. */
 export function treeCpuSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
   let ticks = 0;
   for (const current of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${current}/stat`, "utf8");
-      // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+      // fields after the command name (which may hold spaces): state is field 3, then utime 14,
+      // stime 15, and cutime 16, cstime 17: children it reaped (BusyBox forks one per connection)
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // the process ended while we looked
     }

@@ -210,6 +210,8 @@ for every request, and h2load cannot load it at all (–).
 
 ### Server CPU time per request (µs)
 
+![CPU time per request by file size](charts/cpu-by-size.svg)
+
 ${table(["load", ...servers], cpuTable, align)}
 
 ### Latency, p50 / p99 (ms)
@@ -383,6 +385,20 @@ function charts(r: Results): Record<string, string> {
       highlight: "speck",
     }),
   };
+  if (sizeCells.some((c) => r.cpu?.[c.id])) {
+    out["cpu-by-size.svg"] = barChart({
+      title: "Server CPU time per request by file size (64 keep-alive connections; shorter is better)",
+      unit: "microseconds of CPU per request",
+      groups: sizeCells.map((c) => c.label),
+      series: servers,
+      values: sizeCells.map((c) =>
+        servers.map((s) => (r.cpu?.[c.id]?.[s] ? median(r.cpu[c.id]![s]!) : null)),
+      ),
+      scale: "per-group",
+      format: (value) => `${ms(value)} µs`,
+      highlight: "speck",
+    });
+  }
   const measured = servers.filter((s) => r.memory[s] && "rest" in r.memory[s]!);
   if (measured.length) {
     const memory = (s: string) => r.memory[s] as MemoryResult;
