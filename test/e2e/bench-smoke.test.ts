@@ -1,13 +1,14 @@
 // Proves the benchmark harness still works, through the code paths `npm run bench` uses: speck and every
 // peer start from their generated configs over the benchmark site, serve its files byte for byte, take a
-// one-second wrk load (and speck an h2load one) whose real output the parsers read, hold a few idle
-// connections while their memory is read, and stop. Asserts no timings: benchmarks stay out of npm test.
+// one-second wrk load (and speck an h2load one) whose real output the parsers read while their CPU
+// time is read, hold a few idle connections while their memory is read, and stop. Asserts no timings: benchmarks stay out of npm test.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { treeCpuSeconds } from "../../bench/cpu.ts";
 import type { LoadResult } from "../../bench/load.ts";
 import { holdIdleConnections, treeMemory } from "../../bench/memory.ts";
 import { PEERS, type PeerOptions, startServerTimed, stopServer } from "../../bench/peers.ts";
@@ -49,7 +50,13 @@ for (const peer of [SPECK, ...PEERS]) {
       assert.equal(probe.status, 200);
       assert.ok(probe.bytes > 0);
 
+      const cpuBefore = treeCpuSeconds(child.pid!);
       assertSane(await loadCell(cell("ka64-90B"), options.port, 1), `${peer.name} wrk`);
+      const cpuAfter = treeCpuSeconds(child.pid!);
+      assert.ok(
+        Number.isFinite(cpuBefore) && cpuAfter >= cpuBefore,
+        `CPU seconds ${cpuBefore} then ${cpuAfter}`,
+      );
       if (peer.name === "speck") {
         const pipelined = await loadCell(cell("pipe64x16-90B"), options.port, 1);
         assertSane(pipelined, "speck h2load");
