@@ -1,7 +1,8 @@
 // Proves the benchmark harness still works, through the code paths `npm run bench` uses: speck and every
 // peer start from their generated configs over the benchmark site, serve its files byte for byte, take a
 // one-second wrk load (and speck an h2load one) whose real output the parsers read while their CPU
-// time is read, hold a few idle connections while their memory is read, and stop. Asserts no timings: benchmarks stay out of npm test.
+// time is read, hold a few idle connections while their memory is read, and stop. Asserts no
+// timings: benchmarks stay out of npm test.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
