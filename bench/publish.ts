@@ -352,7 +352,8 @@ ${table(
 )}`;
 }
 
-function charts(r: Results): Record<string, string> {
+/** The charts of `r`: file name in docs/charts/ → SVG. */
+export function charts(r: Results): Record<string, string> {
   const servers = Object.keys(r.versions);
   const byCell = (cells: { id: string; label: string }[]) =>
     cells
@@ -440,8 +441,8 @@ function charts(r: Results): Record<string, string> {
   return out;
 }
 
-/** Prints the sections; with `write`, publishes them, the charts and bench/results.json. */
-export function publish(r: Results, options: { write: boolean; repo: string }): void {
+/** The markdown of the two sections this benchmark owns, by title. */
+export function renderSections(r: Results): Record<string, string> {
   const failures = r.failures.length ? `\n\nFailures in this run: ${r.failures.join("; ")}.` : "";
   const servers = `${machine(r)}
 
@@ -456,7 +457,14 @@ ${startupTable(r)}${failures}
 Reproduce: \`apt-get install wrk nghttp2-client nginx-light h2o lighttpd caddy busybox-static golang-go docker.io\`,
 then \`npm run bench -- --write\` (full: every load, ${r.mode === "full" ? r.rounds : 3} rounds, images and build time;
 about 30 minutes) or \`npm run bench:quick\` (a few minutes). Raw results: \`bench/results.json\`.`;
-  const images = imageSection(r);
+  return { [SERVER_SECTION]: servers, [IMAGE_SECTION]: imageSection(r) };
+}
+
+/** Prints the sections; with `write`, publishes them, the charts and bench/results.json. */
+export function publish(r: Results, options: { write: boolean; repo: string }): void {
+  const sections = renderSections(r);
+  const servers = sections[SERVER_SECTION]!;
+  const images = sections[IMAGE_SECTION]!;
   console.log(`## ${SERVER_SECTION}\n\n${servers}\n\n## ${IMAGE_SECTION}\n\n${images}`);
   if (!options.write) return;
   for (const [name, svg] of Object.entries(charts(r)).sort())
