@@ -280,6 +280,16 @@ test("x64 lowering picks the shortest forms", (t) => {
       ],
     },
     {
+      name: "syscall result branched on, then dead: compared in rax",
+      body: (f) => f.syscall("close").br("lt", "a0", 0, "x").mov("a0", 1).label("x"),
+      want: ["push 0x3", "pop rax", "syscall", "test rax,rax", "jl @13", "push 0x1", "pop rdi"],
+    },
+    {
+      name: "syscall result copied, then dead: copied from rax",
+      body: (f) => f.syscall("close").mov("a3", "a0").mov("a0", "a3"),
+      want: ["push 0x3", "pop rax", "syscall", "mov r10,rax", "mov rdi,r10"],
+    },
+    {
       name: "syscall numbers 128..255",
       body: (f) => f.syscall("clock_gettime"),
       want: ["xor eax,eax", "mov al,0xe4", "syscall"],
@@ -998,5 +1008,22 @@ test("x64 masks tested in memory or in a low byte agree with the interpreter", (
                 f.mov("a1", 0).mov("a2", 0).mov("s1", 0);
               },
             });
+  agree(t, sweep(cases));
+});
+
+test("x64 syscall results read from rax by the next instruction agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  for (const cond of CONDS)
+    for (const b of [0n, 1n, -1n, "a2" as const])
+      cases.push({
+        name: `write returns 0; br ${cond} a0, ${b}`,
+        emit: (f, label) => {
+          const taken = label("taken");
+          f.mov("s2", 7).mov("a0", 1).addr("a1", "scratch").mov("a2", 0).syscall("write");
+          f.br(cond, "a0", b, taken).mov("s2", 9).label(taken);
+          f.mov("a0", 1).mov("a2", 0).syscall("write").mov("s3", "a0").mov("a0", 0).mov("a1", 0);
+        },
+      });
   agree(t, sweep(cases));
 });

@@ -335,10 +335,10 @@ const IMPLIED_BY_ZERO_FLAG: Record<"eq" | "ne", readonly Cond[]> = { eq: ["eq", 
 /**
  * Sets the flags for `br cond a, b`; a comparison with 0 is `test a, a` (same flags as `cmp a, 0`).
  * When both sides are known to fit 32 bits (31 for signed conditions) the 32-bit forms compare the
- * same way and need no REX.W byte.
+ * same way and need no REX.W byte. `ra` is where a's value is (another register than a's own when
+ * a syscall result is still in rax; then b is a register or an imm32).
  */
-function lowerCompare(cond: Cond, a: Reg, b: Src, widths: WidthsView): number[] {
-  const ra = phys(a);
+function lowerCompare(cond: Cond, a: Reg, b: Src, widths: WidthsView, ra = phys(a)): number[] {
   const limit = SIGNED.has(cond) ? 31 : 32;
   const narrow = widthOf(widths, a) <= limit && widthOf(widths, b) <= limit;
   if (typeof b !== "bigint")
@@ -460,6 +460,9 @@ function lowerFunction(
   let fusedCond: Cond | null = null;
   /** Set by a 32-bit `sub` whose branch must compare 32 bits (see wrapsUnread). */
   let narrowCompareNext = false;
+  /** Set by a syscall that left its result in rax for the instruction after it to read. */
+  let resultInRaxNext = false;
+  let resultInRax = false;
   const labels = labelIndexes(func.body);
   /** Indexes of `and`s a `test` of their loaded operand already did (see the load case). */
   const testedAlready = new Set<number>();
@@ -514,7 +517,8 @@ function lowerFunction(
     const widths = known[i]!;
     switch (insn.op) {
       case "mov":
-        if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
+        if (resultInRax) bytes(movReg(phys(insn.dst), RAX));
+        else if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
         else if (insn.dst !== insn.src && widthOf(widths, insn.src) <= 32)
           bytes(x.movReg32Reg32(phys(insn.dst), phys(insn.src)));
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
@@ -591,7 +595,7 @@ function lowerFunction(
           bytes(
             narrowCompare
               ? lowerCompare(cond, insn.a, insn.b, new Map([[insn.a, 32]]))
-              : lowerCompare(cond, insn.a, insn.b, widths),
+              : lowerCompare(cond, insn.a, insn.b, widths, resultInRax ? RAX : phys(insn.a)),
           );
         const implied = reuse ? IMPLIED_BY_ZERO_FLAG[cond as "eq" | "ne"] : IMPLIED_BY_COMPARE[cond];
         items.push({
@@ -635,7 +639,19 @@ function lowerFunction(
         if (NO_RETURN_SYSCALLS.has(insn.name)) finalBytes([...load, ...x.SYSCALL]);
         else bytes([...load, ...x.SYSCALL]);
         // The result arrives in rax; rax is scratch, so exchanging is as good as moving, and shorter.
-        if (!NO_RETURN_SYSCALLS.has(insn.name) && liveAfter(i, "a0")) bytes(x.xchgRax(A0));
+        // When the next instruction is a0's last reader (a branch or a copy), it reads rax instead.
+        if (NO_RETURN_SYSCALLS.has(insn.name) || !liveAfter(i, "a0")) return;
+        const next = func.body[i + 1];
+        const lastReader =
+          !liveAfter(i + 1, "a0") &&
+          ((next?.op === "br" &&
+            next.a === "a0" &&
+            next.b !== "a0" &&
+            (typeof next.b !== "bigint" || x.isInt32(BigInt.asIntN(64, next.b))) &&
+            !fallsThroughTo(func.body, i + 1, next.target)) ||
+            (next?.op === "mov" && next.src === "a0" && next.dst !== "a0"));
+        if (lastReader) resultInRaxNext = true;
+        else bytes(x.xchgRax(A0));
         return;
       }
     }
@@ -645,6 +661,8 @@ function lowerFunction(
     const compared = fusedCond;
     const narrowCompare = narrowCompareNext;
     narrowCompareNext = false;
+    resultInRax = resultInRaxNext;
+    resultInRaxNext = false;
     zeroFlagOf = null;
     fusedCond = null;
     lower(insn, i, flags, compared, narrowCompare);
