@@ -1,8 +1,10 @@
 // Lowers IR functions to x86-64 machine code: the shortest sequence per instruction, prologues and
 // epilogues, and branch relaxation (every branch starts short; one out of range lands on a nearby
-// branch to the same target or grows to near, until a fixpoint). Each IR instruction lowers to its
-// own bytes, so the size report can attribute every byte to an instruction kind; the only context
-// is what the straight-line code before proves about register widths and whether a0 is read next.
+// branch or trampoline to the same target or grows to near, until a fixpoint). The context an
+// instruction's bytes depend on: liveness (../../ir/liveness.ts), register widths (widths.ts), the
+// instruction before or after (a load or `and` folded into the branch after it, a syscall result
+// read from rax, flags an ALU op already set), and which saved registers a function keeps private
+// (saved.ts). docs/native.md lists the rules.
 
 import { analyzeLiveness, type Liveness, labelIndexes, regBit } from "../../ir/liveness.ts";
 import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
