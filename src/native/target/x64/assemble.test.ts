@@ -238,6 +238,11 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["movzx esi,BYTE PTR [rdi]", "test sil,0x4", "jne @11", "mov edi,esi"],
     },
     {
+      name: "two adds of a register and a constant: one lea",
+      body: (f) => f.add("a2", "a2", "s4").add("a2", "a2", 512).add("a1", "a0", 8).add("a1", "a1", "a3"),
+      want: ["lea rdx,[rdx+r14*1+0x200]", "lea rsi,[rdi+r10*1+0x8]"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -1025,5 +1030,30 @@ test("x64 syscall results read from rax by the next instruction agree with the i
           f.mov("a0", 1).mov("a2", 0).syscall("write").mov("s3", "a0").mov("a0", 0).mov("a1", 0);
         },
       });
+  agree(t, sweep(cases));
+});
+
+test("x64 adds folded into one lea agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, -1n, 0x7fffffffn, 1n << 40n];
+  for (const av of values)
+    for (const rv of values)
+      for (const k of [1n, -128n, 512n, 0x7fffffffn, -0x80000000n])
+        for (const [dst, a, r] of [
+          ["a1", "a1", "a2"],
+          ["a3", "a1", "a2"],
+          ["a2", "a1", "a2"],
+          ["a1", "a2", "a1"],
+        ] as const) {
+          cases.push({
+            name: `add ${dst}, ${a}=${av}, ${r}=${rv}; add ${dst}, ${dst}, ${k}`,
+            emit: (f) => f.mov(r, rv).mov(a, av).add(dst, a, r).add(dst, dst, k),
+          });
+          cases.push({
+            name: `add ${dst}, ${a}=${av}, ${k}; add ${dst}, ${dst}, ${r}=${rv}`,
+            emit: (f) => f.mov(r, rv).mov(a, av).add(dst, a, k).add(dst, dst, r),
+          });
+        }
   agree(t, sweep(cases));
 });

@@ -466,6 +466,25 @@ function lowerFunction(
   let resultInRaxNext = false;
   let resultInRax = false;
   const labels = labelIndexes(func.body);
+  /** Indexes of `add`s the `lea` lowered for the `add` before them already did (see threeTermSum). */
+  const addedAlready = new Set<number>();
+  /**
+   * `add d, a, r; add d, d, k` or `add d, a, k; add d, d, r` (r not d): one `lea d, [a + r + k]`,
+   * unless a zero test of d follows, which would then need the flags lea does not set.
+   */
+  const threeTermSum = (i: number): x.X64Mem | null => {
+    const first = func.body[i]!;
+    const second = func.body[i + 1];
+    if (first.op !== "bin" || first.kind !== "add" || second?.op !== "bin" || second.kind !== "add")
+      return null;
+    if (second.dst !== first.dst || second.a !== first.dst) return null;
+    const after = func.body[i + 2];
+    if (after?.op === "br" && after.a === first.dst && after.b === 0n) return null;
+    const [reg, imm] = typeof first.b === "bigint" ? [second.b, first.b] : [first.b, second.b];
+    if (typeof reg !== "string" || typeof imm !== "bigint" || !x.isInt32(BigInt.asIntN(64, imm))) return null;
+    if (typeof first.b === "bigint" && reg === first.dst) return null;
+    return { base: phys(first.a), index: phys(reg), scale: 1, disp: Number(BigInt.asIntN(64, imm)) };
+  };
   /** Indexes of `and`s a `test` of their loaded operand already did (see the load case). */
   const testedAlready = new Set<number>();
   /** Whether instruction i is `and d, a, mask` (mask 1..255) that only feeds `br eq/ne d, 0` right after. */
@@ -528,6 +547,13 @@ function lowerFunction(
       case "bin": {
         if (testedAlready.has(i)) {
           zeroFlagOf = insn.dst;
+          return;
+        }
+        if (addedAlready.has(i)) return;
+        const sum = threeTermSum(i);
+        if (sum) {
+          bytes(x.leaRegMem(phys(insn.dst), sum));
+          addedAlready.add(i + 1);
           return;
         }
         // `and d, a, mask; br eq/ne d, 0` with d read nowhere else: `test` the mask, no copy.
