@@ -243,6 +243,16 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["lea rdx,[rdx+r14*1+0x200]", "lea rsi,[rdi+r10*1+0x8]"],
     },
     {
+      name: "an op on a dead loaded qword takes it from memory",
+      body: (f) =>
+        f
+          .load(8, "a1", { base: "s5", offset: 64 })
+          .add("a0", "a0", "a1")
+          .load(8, "a2", "a0")
+          .or("a0", "a2", "a0"),
+      want: ["add rdi,QWORD PTR [r15+0x40]", "or rdi,QWORD PTR [rdi]"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -1055,5 +1065,30 @@ test("x64 adds folded into one lea agree with the interpreter", (t) => {
             emit: (f) => f.mov(r, rv).mov(a, av).add(dst, a, k).add(dst, dst, r),
           });
         }
+  agree(t, sweep(cases));
+});
+
+test("x64 ops on a loaded qword taken from memory agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, -1n, 0x80000000n, 1n << 40n];
+  for (const op of ["add", "sub", "and", "or", "xor"] as const)
+    for (const mv of values)
+      for (const dv of values)
+        for (const order of ["d, d, r", "d, r, d"] as const)
+          for (const kept of [false, true])
+            cases.push({
+              name: `load64 a1 = ${mv}; ${op} ${order}, a2 = ${dv}${kept ? ", a1 read later" : ""}`,
+              emit: (f, label) => {
+                const nonzero = label("nonzero");
+                f.addr("s1", "scratch").mov("a3", mv).store(8, "a3", { base: "s1", offset: 8 }).mov("a2", dv);
+                f.load(8, "a1", { base: "s1", offset: 8 });
+                if (order === "d, d, r") f.bin(op, "a2", "a2", "a1");
+                else f.bin(op, "a2", "a1", "a2");
+                // The branch reads the flags the folded op set; a1 is dead unless `kept`.
+                f.br("ne", "a2", 0, nonzero).mov("a0", 5).label(nonzero).mov("s1", 0);
+                if (!kept) f.mov("a1", 0);
+              },
+            });
   agree(t, sweep(cases));
 });

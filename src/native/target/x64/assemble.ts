@@ -466,8 +466,24 @@ function lowerFunction(
   let resultInRaxNext = false;
   let resultInRax = false;
   const labels = labelIndexes(func.body);
-  /** Indexes of `add`s the `lea` lowered for the `add` before them already did (see threeTermSum). */
-  const addedAlready = new Set<number>();
+  /**
+   * Instructions the one before already lowered (a lea of two adds, a test of a loaded byte, an op
+   * on a loaded qword), with the register whose zero-ness ZF then holds, if any.
+   */
+  const foldedBefore = new Map<number, Reg | null>();
+  /**
+   * `load64 r, [mem]; op d, d, r` (or `op d, r, d` for add, and, or, xor) with r read nowhere
+   * after: one `op d, qword [mem]`.
+   */
+  const memoryOperand = (i: number): boolean => {
+    const load = func.body[i]!;
+    const op = func.body[i + 1];
+    if (load.op !== "load" || load.size !== 8 || op?.op !== "bin" || op.dst === load.dst) return false;
+    if (!["add", "sub", "and", "or", "xor"].includes(op.kind) || liveAfter(i + 1, load.dst)) return false;
+    return (
+      (op.a === op.dst && op.b === load.dst) || (op.kind !== "sub" && op.b === op.dst && op.a === load.dst)
+    );
+  };
   /**
    * `add d, a, r; add d, d, k` or `add d, a, k; add d, d, r` (r not d): one `lea d, [a + r + k]`,
    * unless a zero test of d follows, which would then need the flags lea does not set.
@@ -485,8 +501,6 @@ function lowerFunction(
     if (typeof first.b === "bigint" && reg === first.dst) return null;
     return { base: phys(first.a), index: phys(reg), scale: 1, disp: Number(BigInt.asIntN(64, imm)) };
   };
-  /** Indexes of `and`s a `test` of their loaded operand already did (see the load case). */
-  const testedAlready = new Set<number>();
   /** Whether instruction i is `and d, a, mask` (mask 1..255) that only feeds `br eq/ne d, 0` right after. */
   const maskTested = (i: number): boolean => {
     const and = func.body[i];
@@ -545,15 +559,14 @@ function lowerFunction(
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
         return;
       case "bin": {
-        if (testedAlready.has(i)) {
-          zeroFlagOf = insn.dst;
+        if (foldedBefore.has(i)) {
+          zeroFlagOf = foldedBefore.get(i)!;
           return;
         }
-        if (addedAlready.has(i)) return;
         const sum = threeTermSum(i);
         if (sum) {
           bytes(x.leaRegMem(phys(insn.dst), sum));
-          addedAlready.add(i + 1);
+          foldedBefore.set(i + 1, null);
           return;
         }
         // `and d, a, mask; br eq/ne d, 0` with d read nowhere else: `test` the mask, no copy.
@@ -578,20 +591,21 @@ function lowerFunction(
           next?.op === "br" && !liveAfter(i + 1, insn.dst) && !fallsThroughTo(func.body, i + 1, next.target)
             ? fusedLoadCompare(insn, next, widths)
             : null;
-        const and = func.body[i + 1];
-        if (
-          !fused &&
-          and?.op === "bin" &&
-          and.a === insn.dst &&
-          maskTested(i + 1) &&
-          (and.dst === insn.dst || !liveAfter(i + 1, insn.dst))
-        ) {
-          // The mask looks at the low byte only, which is the byte at the address.
-          bytes(x.testMem8Imm(mem(insn.mem), and.b as bigint));
-          testedAlready.add(i + 1);
-        } else if (fused) {
+        if (fused) {
           bytes(fused.bytes);
           fusedCond = fused.cond;
+        } else if (
+          next?.op === "bin" &&
+          next.a === insn.dst &&
+          maskTested(i + 1) &&
+          (next.dst === insn.dst || !liveAfter(i + 1, insn.dst))
+        ) {
+          // The mask looks at the low byte only, which is the byte at the address.
+          bytes(x.testMem8Imm(mem(insn.mem), next.b as bigint));
+          foldedBefore.set(i + 1, next.dst);
+        } else if (next?.op === "bin" && memoryOperand(i)) {
+          bytes(x.aluRegMem(next.kind as x.AluOp, phys(next.dst), mem(insn.mem)));
+          foldedBefore.set(i + 1, next.dst);
         } else bytes(x.load(insn.size, phys(insn.dst), mem(insn.mem)));
         return;
       }

@@ -158,6 +158,9 @@ function cases(): Case[] {
       for (const v of size === 1 ? [0n, 255n] : size === 2 ? [0n, 0xffffn] : [0n, -1n, 0x7fffffffn])
         c.push({ asm: `mov ${SIZE_PTR[size]} ptr ${mt}, ${v}`, bytes: x.storeImm(size, v, m) });
     for (const v of [1n, 0xffn]) c.push({ asm: `test byte ptr ${mt}, ${v}`, bytes: x.testMem8Imm(m, v) });
+    for (const op of Object.keys(x.ALU) as encoders.AluOp[])
+      for (const r of [0, 7, 8, 15])
+        c.push({ asm: `${op} ${R[r]}, qword ptr ${mt}`, bytes: x.aluRegMem(op, r, m) });
     for (const r of [0, 6, 7, 8, 15]) {
       c.push({ asm: `cmp byte ptr ${mt}, ${R8[r]}`, bytes: x.cmpMemReg(1, m, r) });
       c.push({ asm: `cmp word ptr ${mt}, ${R16[r]}`, bytes: x.cmpMemReg(2, m, r) });

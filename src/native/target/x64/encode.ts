@@ -183,6 +183,11 @@ export function aluRegReg(op: AluOp, dst: number, src: number): number[] {
   return [...rex(true, src, 0, dst), ALU[op].rm, ...modrmReg(src, dst)];
 }
 
+/** `op r64, qword ptr [mem]` (add, or, and, sub, xor, cmp: the r, r/m opcodes, two above the r/m, r ones). */
+export function aluRegMem(op: AluOp, dst: number, m: X64Mem): number[] {
+  return [...memRex(true, dst, m), ALU[op].rm + 2, ...modrmMem(dst, m)];
+}
+
 /** `op r64, imm` with the shortest of imm8, the rax short form and imm32 (as GNU as chooses). */
 export function aluRegImm(op: AluOp, dst: number, value: bigint): number[] {
   if (isInt8(value)) return [...rex(true, 0, 0, dst), 0x83, ...modrmReg(ALU[op].digit, dst), ...le(value, 1)];
