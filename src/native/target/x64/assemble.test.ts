@@ -253,6 +253,21 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["add rdi,QWORD PTR [r15+0x40]", "or rdi,QWORD PTR [rdi]"],
     },
     {
+      name: "load, op and store back of a dead value: one read-modify-write",
+      body: (f) =>
+        f
+          .load(8, "a1", { base: "s5", offset: 48 })
+          .sub("a1", "a1", 1)
+          .store(8, "a1", { base: "s5", offset: 48 })
+          .load(1, "a2", { base: "a0", offset: 4 })
+          .and("a2", "a2", 247)
+          .store(1, "a2", { base: "a0", offset: 4 })
+          .load(4, "a2", "a0")
+          .add("a2", "a2", "a3")
+          .store(4, "a2", "a0"),
+      want: ["dec QWORD PTR [r15+0x30]", "and BYTE PTR [rdi+0x4],0xf7", "add DWORD PTR [rdi],r10d"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -1088,6 +1103,31 @@ test("x64 ops on a loaded qword taken from memory agree with the interpreter", (
                 // The branch reads the flags the folded op set; a1 is dead unless `kept`.
                 f.br("ne", "a2", 0, nonzero).mov("a0", 5).label(nonzero).mov("s1", 0);
                 if (!kept) f.mov("a1", 0);
+              },
+            });
+  agree(t, sweep(cases));
+});
+
+test("x64 read-modify-write of memory agrees with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, 0xffn, 0x80000000n, -1n];
+  for (const op of ["add", "sub", "and", "or", "xor"] as const)
+    for (const size of [1, 4, 8] as const)
+      for (const mv of values)
+        for (const b of [1n, -1n, 0x7fn, 0x80n, 0x12345678n, "a3" as const])
+          for (const kept of [false, true])
+            cases.push({
+              name: `${op}${size * 8} [m] = ${mv}, ${b}${kept ? ", value read later" : ""}`,
+              emit: (f) => {
+                f.addr("s1", "scratch")
+                  .mov("a2", mv)
+                  .store(8, "a2", { base: "s1", offset: 16 })
+                  .mov("a3", 0x1234n);
+                f.load(size, "a2", { base: "s1", offset: 16 }).bin(op, "a2", "a2", b);
+                f.store(size, "a2", { base: "s1", offset: 16 }).load(8, "a1", { base: "s1", offset: 16 });
+                if (!kept) f.mov("a2", 0);
+                f.mov("s1", 0);
               },
             });
   agree(t, sweep(cases));

@@ -56,6 +56,9 @@ function mem(m: Mem): x.X64Mem {
   return out;
 }
 
+const sameMem = (a: Mem, b: Mem): boolean =>
+  a.base === b.base && a.index === b.index && (a.scale ?? 1) === (b.scale ?? 1) && a.offset === b.offset;
+
 const shortest = (...options: number[][]): number[] =>
   options.reduce((best, o) => (o.length < best.length ? o : best));
 
@@ -472,6 +475,31 @@ function lowerFunction(
    */
   const foldedBefore = new Map<number, Reg | null>();
   /**
+   * `load r, [mem]; op r, r, x; store [mem], r` (add, sub, and, or, xor; bytes, dwords or qwords;
+   * mem not addressed through r) with r read nowhere after: one `op [mem], x` (or inc/dec).
+   * The stored low bytes of these ops depend only on the low bytes of their operands.
+   */
+  const readModifyWrite = (i: number): number[] | null => {
+    const load = func.body[i]!;
+    const op = func.body[i + 1];
+    const store = func.body[i + 2];
+    if (load.op !== "load" || op?.op !== "bin" || store?.op !== "store") return null;
+    const r = load.dst;
+    const size = load.size;
+    if (size === 2 || store.size !== size || store.src !== r || op.dst !== r || op.a !== r || op.b === r)
+      return null;
+    if (!["add", "sub", "and", "or", "xor"].includes(op.kind) || liveAfter(i + 2, r)) return null;
+    if (load.mem.base === r || load.mem.index === r || !sameMem(load.mem, store.mem)) return null;
+    const m = mem(load.mem);
+    const kind = op.kind as x.AluOp;
+    if (typeof op.b !== "bigint") return x.aluMemReg(kind, size, m, phys(op.b));
+    const v = BigInt.asIntN(size * 8, op.b);
+    if ((kind === "add" && v === 1n) || (kind === "sub" && v === -1n)) return x.incDecMem("inc", size, m);
+    if ((kind === "add" && v === -1n) || (kind === "sub" && v === 1n)) return x.incDecMem("dec", size, m);
+    if (size === 8 && !x.isInt32(v)) return null;
+    return x.aluMemImm(kind, size, m, v);
+  };
+  /**
    * `load64 r, [mem]; op d, d, r` (or `op d, r, d` for add, and, or, xor) with r read nowhere
    * after: one `op d, qword [mem]`.
    */
@@ -591,7 +619,11 @@ function lowerFunction(
           next?.op === "br" && !liveAfter(i + 1, insn.dst) && !fallsThroughTo(func.body, i + 1, next.target)
             ? fusedLoadCompare(insn, next, widths)
             : null;
-        if (fused) {
+        const update = readModifyWrite(i);
+        if (update) {
+          bytes(update);
+          foldedBefore.set(i + 1, null).set(i + 2, null);
+        } else if (fused) {
           bytes(fused.bytes);
           fusedCond = fused.cond;
         } else if (
@@ -610,7 +642,7 @@ function lowerFunction(
         return;
       }
       case "store":
-        bytes(lowerStore(insn));
+        if (!foldedBefore.has(i)) bytes(lowerStore(insn));
         return;
       case "addr":
         items.push({

@@ -158,9 +158,23 @@ function cases(): Case[] {
       for (const v of size === 1 ? [0n, 255n] : size === 2 ? [0n, 0xffffn] : [0n, -1n, 0x7fffffffn])
         c.push({ asm: `mov ${SIZE_PTR[size]} ptr ${mt}, ${v}`, bytes: x.storeImm(size, v, m) });
     for (const v of [1n, 0xffn]) c.push({ asm: `test byte ptr ${mt}, ${v}`, bytes: x.testMem8Imm(m, v) });
-    for (const op of Object.keys(x.ALU) as encoders.AluOp[])
-      for (const r of [0, 7, 8, 15])
+    for (const op of Object.keys(x.ALU) as encoders.AluOp[]) {
+      for (const r of [0, 7, 8, 15]) {
         c.push({ asm: `${op} ${R[r]}, qword ptr ${mt}`, bytes: x.aluRegMem(op, r, m) });
+        c.push({ asm: `${op} qword ptr ${mt}, ${R[r]}`, bytes: x.aluMemReg(op, 8, m, r) });
+        c.push({ asm: `${op} dword ptr ${mt}, ${R32[r]}`, bytes: x.aluMemReg(op, 4, m, r) });
+        c.push({ asm: `${op} byte ptr ${mt}, ${R8[r]}`, bytes: x.aluMemReg(op, 1, m, r) });
+      }
+      for (const v of [1n, -1n, 127n, -128n, 128n, 0x7fffffffn])
+        c.push({ asm: `${op} qword ptr ${mt}, ${v}`, bytes: x.aluMemImm(op, 8, m, v) });
+      for (const v of [1n, 127n, 128n, 0xffffffffn, -129n])
+        c.push({ asm: `${op} dword ptr ${mt}, ${v}`, bytes: x.aluMemImm(op, 4, m, v) });
+      for (const v of [1n, 0xffn])
+        c.push({ asm: `${op} byte ptr ${mt}, ${v}`, bytes: x.aluMemImm(op, 1, m, v) });
+    }
+    for (const op of ["inc", "dec"] as const)
+      for (const size of [1, 4, 8] as const)
+        c.push({ asm: `${op} ${SIZE_PTR[size]} ptr ${mt}`, bytes: x.incDecMem(op, size, m) });
     for (const r of [0, 6, 7, 8, 15]) {
       c.push({ asm: `cmp byte ptr ${mt}, ${R8[r]}`, bytes: x.cmpMemReg(1, m, r) });
       c.push({ asm: `cmp word ptr ${mt}, ${R16[r]}`, bytes: x.cmpMemReg(2, m, r) });
@@ -232,6 +246,8 @@ test("x64 encoders refuse values that do not fit their form", () => {
   assert.throws(() => x.xchgRax(x.RAX), /nop/);
   assert.throws(() => x.xchgEax(x.RAX), /nop/);
   assert.throws(() => x.movLowByteImm(6, 1n), /only encoded/);
+  assert.throws(() => x.aluMemImm("add", 8, { base: 0, disp: 0 }, 1n << 31n), /does not fit/);
+  assert.throws(() => x.aluMemImm("or", 1, { base: 0, disp: 0 }, 256n), /does not fit/);
   assert.throws(() => x.testReg8Imm(0, 256n), /does not fit/);
   assert.throws(() => x.testMem8Imm({ base: 0, disp: 0 }, -1n), /does not fit/);
   assert.throws(() => x.movLowByteImm(0, 256n), /does not fit/);

@@ -188,6 +188,34 @@ export function aluRegMem(op: AluOp, dst: number, m: X64Mem): number[] {
   return [...memRex(true, dst, m), ALU[op].rm + 2, ...modrmMem(dst, m)];
 }
 
+/**
+ * `op size ptr [mem], imm` (add, or, and, sub, xor, cmp): `value` fits the access size as a signed
+ * or unsigned pattern; dword and qword take the sign-extended imm8 form when it fits, a qword's
+ * immediate is a sign-extended imm32.
+ */
+export function aluMemImm(op: AluOp, size: 1 | 4 | 8, m: X64Mem, value: bigint): number[] {
+  if (op === "cmp") return cmpMemImm(size, m, value);
+  const bits = size * 8;
+  const fits = size === 8 ? isInt32(value) : value >= -(1n << BigInt(bits - 1)) && value < 1n << BigInt(bits);
+  if (!fits) throw new Error(`x64: ${value} does not fit a ${bits}-bit operation`);
+  const digit = ALU[op].digit;
+  if (size === 1) return [...memRex(false, 0, m), 0x80, ...modrmMem(digit, m), ...le(value, 1)];
+  const imm = BigInt.asIntN(32, value);
+  if (isInt8(imm)) return [...memRex(size === 8, 0, m), 0x83, ...modrmMem(digit, m), ...le(imm, 1)];
+  return [...memRex(size === 8, 0, m), 0x81, ...modrmMem(digit, m), ...le(imm, 4)];
+}
+
+/** `op size ptr [mem], reg` (the r/m, r opcodes; byte forms one below). */
+export function aluMemReg(op: AluOp, size: 1 | 4 | 8, m: X64Mem, reg: number): number[] {
+  const force = size === 1 && reg >= 4 && reg <= 7;
+  return [...memRex(size === 8, reg, m, force), ALU[op].rm - (size === 1 ? 1 : 0), ...modrmMem(reg, m)];
+}
+
+/** `inc/dec size ptr [mem]` (FE /0, /1 for bytes; FF otherwise). */
+export function incDecMem(op: "inc" | "dec", size: 1 | 4 | 8, m: X64Mem): number[] {
+  return [...memRex(size === 8, 0, m), size === 1 ? 0xfe : 0xff, ...modrmMem(op === "inc" ? 0 : 1, m)];
+}
+
 /** `op r64, imm` with the shortest of imm8, the rax short form and imm32 (as GNU as chooses). */
 export function aluRegImm(op: AluOp, dst: number, value: bigint): number[] {
   if (isInt8(value)) return [...rex(true, 0, 0, dst), 0x83, ...modrmReg(ALU[op].digit, dst), ...le(value, 1)];
