@@ -268,6 +268,16 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["dec QWORD PTR [r15+0x30]", "and BYTE PTR [rdi+0x4],0xf7", "add DWORD PTR [rdi],r10d"],
     },
     {
+      name: "a dead shifted index added: one scaled lea",
+      body: (f) => f.shl("a1", "a1", 3).add("a0", "a0", "a1").shl("a2", "a3", 1).add("a0", "a2", "s0"),
+      want: ["lea rdi,[rdi+rsi*8]", "lea rdi,[rbx+r10*2]"],
+    },
+    {
+      name: "a copy straight back is nothing",
+      body: (f) => f.mov("a1", "s0").mov("s0", "a1").mov("a0", "a1"),
+      want: ["push rbx", "pop rsi", "push rsi", "pop rdi"],
+    },
+    {
       name: "store small qword",
       body: (f) => f.store(8, 7, "a1"),
       want: ["push 0x7", "pop rax", "mov QWORD PTR [rsi],rax"],
@@ -1128,6 +1138,29 @@ test("x64 read-modify-write of memory agrees with the interpreter", (t) => {
                 f.store(size, "a2", { base: "s1", offset: 16 }).load(8, "a1", { base: "s1", offset: 16 });
                 if (!kept) f.mov("a2", 0);
                 f.mov("s1", 0);
+              },
+            });
+  agree(t, sweep(cases));
+});
+
+test("x64 shifts folded into a scaled lea agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  const values = [0n, 1n, -1n, 0x7fffffffn, 1n << 61n];
+  for (const k of [1n, 2n, 3n])
+    for (const sv of values)
+      for (const ev of values)
+        for (const [t2, s2, d, e] of [
+          ["a1", "a1", "a0", "a0"],
+          ["a1", "a2", "a0", "a3"],
+          ["a1", "a0", "a0", "a0"],
+        ] as const)
+          for (const kept of [false, true])
+            cases.push({
+              name: `shl ${t2}, ${s2}=${sv}, ${k}; add ${d}, ${e}=${ev}, ${t2}${kept ? "; shifted value read later" : ""}`,
+              emit: (f) => {
+                f.mov(e, ev).mov(s2, sv).shl(t2, s2, k).add(d, e, t2);
+                if (!kept) f.mov(t2, 0);
               },
             });
   agree(t, sweep(cases));

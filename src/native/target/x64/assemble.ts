@@ -465,6 +465,9 @@ function lowerFunction(
   let fusedCond: Cond | null = null;
   /** Set by a 32-bit `sub` whose branch must compare 32 bits (see wrapsUnread). */
   let narrowCompareNext = false;
+  /** The registers of a plain register copy just lowered: [destination, source]. */
+  let copiedNext: [Reg, Reg] | null = null;
+  let copied: [Reg, Reg] | null = null;
   /** Set by a syscall that left its result in rax for the instruction after it to read. */
   let resultInRaxNext = false;
   let resultInRax = false;
@@ -511,6 +514,17 @@ function lowerFunction(
     return (
       (op.a === op.dst && op.b === load.dst) || (op.kind !== "sub" && op.b === op.dst && op.a === load.dst)
     );
+  };
+  /** `shl t, s, k` (k 1..3) then `add d, e, t` with t read nowhere after: one `lea d, [e + s * 2^k]`. */
+  const scaledSum = (i: number): x.X64Mem | null => {
+    const shift = func.body[i]!;
+    const add = func.body[i + 1];
+    if (shift.op !== "bin" || shift.kind !== "shl" || typeof shift.b !== "bigint") return null;
+    if (shift.b < 1n || shift.b > 3n || add?.op !== "bin" || add.kind !== "add") return null;
+    const t = shift.dst;
+    const base = add.a === t ? add.b : add.b === t ? add.a : null;
+    if (typeof base !== "string" || base === t || liveAfter(i + 1, t)) return null;
+    return { base: phys(base), index: phys(shift.a), scale: (1 << Number(shift.b)) as 2 | 4 | 8, disp: 0 };
   };
   /**
    * `add d, a, r; add d, d, k` or `add d, a, k; add d, d, r` (r not d): one `lea d, [a + r + k]`,
@@ -582,13 +596,22 @@ function lowerFunction(
       case "mov":
         if (resultInRax) bytes(movReg(phys(insn.dst), RAX));
         else if (typeof insn.src === "bigint") bytes(movImm(phys(insn.dst), insn.src));
+        // `mov b, a` right after `mov a, b`: b still holds that value.
+        else if (copied?.[0] === insn.src && copied[1] === insn.dst) return;
         else if (insn.dst !== insn.src && widthOf(widths, insn.src) <= 32)
           bytes(x.movReg32Reg32(phys(insn.dst), phys(insn.src)));
         else bytes(movReg(phys(insn.dst), phys(insn.src)));
+        if (!resultInRax && typeof insn.src !== "bigint") copiedNext = [insn.dst, insn.src];
         return;
       case "bin": {
         if (foldedBefore.has(i)) {
           zeroFlagOf = foldedBefore.get(i)!;
+          return;
+        }
+        const scaled = scaledSum(i);
+        if (scaled) {
+          bytes(x.leaRegMem(phys((func.body[i + 1] as Extract<Insn, { op: "bin" }>).dst), scaled));
+          foldedBefore.set(i + 1, null);
           return;
         }
         const sum = threeTermSum(i);
@@ -737,6 +760,8 @@ function lowerFunction(
     narrowCompareNext = false;
     resultInRax = resultInRaxNext;
     resultInRaxNext = false;
+    copied = copiedNext;
+    copiedNext = null;
     zeroFlagOf = null;
     fusedCond = null;
     lower(insn, i, flags, compared, narrowCompare);
