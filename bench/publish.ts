@@ -319,8 +319,8 @@ ${table(["image", "site", "size", "vs speck", "compressed", "vs speck"], rows, [
 
 "compressed" is \`docker save | gzip -6\`, close to what a registry pull transfers and comparable
 with the published sizes below. speck's pack keeps each compressible file with its gzip and brotli
-variants, so for a large site its uncompressed image is bigger than the plain files; the variants
-are already compressed, so the transfer size is where the formats meet.
+variants beside it, so for a large site both its image and its transfer are bigger than an image of
+the plain files: the server's bytes matter only for small sites.
 
 Published sizes (not rebuilt here: building them needs the network):
 
