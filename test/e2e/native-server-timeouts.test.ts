@@ -79,8 +79,11 @@ test("a slow but steady reader keeps its connection past the idle and send time-
   socket.write("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n");
   let received = 0;
   const take = (limit: number) => {
-    for (let chunk: Buffer | null; received < limit && (chunk = socket.read()) !== null; )
+    while (received < limit) {
+      const chunk: Buffer | null = socket.read();
+      if (chunk === null) return;
       received += chunk.length;
+    }
   };
   // 64 KiB every 100 ms for 5 s: more than twice each time-out, far slower than the server sends
   for (let i = 1; i <= 50; i++) {
