@@ -137,7 +137,8 @@ const ruleSets = fc.record({
   auth: fc.array(
     fc.record({
       path: fc.string({ maxLength: 10 }).map((s) => `/${s}`),
-      realm: fc.string({ maxLength: 10 }),
+      // as the config accepts them: printable ASCII without " or \
+      realm: fc.stringMatching(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,10}$/),
       source: fc.oneof(
         fc.record({ kind: fc.constant("env" as const), name: fc.string({ maxLength: 8 }) }),
         fc.record({ kind: fc.constant("file" as const), path: fc.string({ maxLength: 8 }) }),

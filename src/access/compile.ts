@@ -81,16 +81,19 @@ export function accessSection(config: AccessConfig): Uint8Array | undefined {
   return used ? encodeAccessSection(compileAccess(config)) : undefined;
 }
 
+/** Access options the native server does not enforce yet (ipRules and trustedProxies it does). */
+const NOT_ENFORCED = ["auth", "proxy"] as const;
+
 /**
- * Throws a ConfigError when `config` has access rules: the image's server does not enforce them
- * yet, and an image that silently served the protected paths would be worse than no image.
+ * Throws a ConfigError when `config` has access rules the image's server does not enforce yet: an
+ * image that silently served those paths would be worse than no image.
  */
 export function refuseAccessRules(config: AccessConfig, command: string): void {
-  const used = (["auth", "ipRules", "proxy"] as const).filter((key) => config[key].length > 0);
+  const used = NOT_ENFORCED.filter((key) => config[key].length > 0);
   if (used.length === 0) return;
   const first = config[used[0]!][0]!.path;
   throw new ConfigError(
-    `${used.join(", ")} (${used[0]}[0] for "${first}") cannot be built into an image yet: the native server does not enforce access rules, so ${command} would serve those paths unprotected; remove them, or preview them with speck serve`,
+    `${used.join(", ")} (${used[0]}[0] for "${first}") cannot be built into an image yet: the native server does not enforce them, so ${command} would serve those paths unprotected; remove them, or preview them with speck serve`,
   );
 }
 

@@ -14,6 +14,15 @@ export const USER_BYTES = 64;
 export const PROXY_BYTES = 32;
 
 export const KIND = { ip: 1, auth: 2, proxy: 3 } as const;
+
+/** An auth rule's realm is stored inside its challenge line, which servers send as it is. */
+export const CHALLENGE_START = 'WWW-Authenticate: Basic realm="';
+export const CHALLENGE_END = '"\r\n';
+
+/** The header line of an auth rule's 401. */
+export function challengeLine(realm: string): string {
+  return `${CHALLENGE_START}${realm}${CHALLENGE_END}`;
+}
 export const SOURCE = { users: 0, env: 1, file: 2 } as const;
 
 /** A section that cannot be decoded: the pack is damaged or from another speck. */
@@ -52,13 +61,17 @@ export function encodeAccessSection(rules: AccessRules): Uint8Array {
   const view = new DataView(fixed.buffer);
   const strings: Uint8Array[] = [];
   let stringEnd = at;
-  /** Appends a string to the string area and writes its offset and length at `where`. */
-  const putString = (where: number, text: string): void => {
+  /**
+   * Appends `before`, a string and `after` to the string area and writes the string's offset and
+   * length at `where`.
+   */
+  const putString = (where: number, text: string, before = "", after = ""): void => {
     const bytes = new TextEncoder().encode(text);
-    view.setUint32(where, bytes.length === 0 ? 0 : stringEnd, true);
+    const whole = new TextEncoder().encode(`${before}${text}${after}`);
+    view.setUint32(where, bytes.length === 0 && before === "" ? 0 : stringEnd + before.length, true);
     view.setUint32(where + 4, bytes.length, true);
-    strings.push(bytes);
-    stringEnd += bytes.length;
+    strings.push(whole);
+    stringEnd += whole.length;
   };
   fixed.set(new TextEncoder().encode(SECTION_MAGIC), 0);
   view.setUint32(8, ordered.length, true);
@@ -82,7 +95,7 @@ export function encodeAccessSection(rules: AccessRules): Uint8Array {
       });
     } else if (kind === KIND.auth) {
       const { realm, source } = rule as AuthRule;
-      putString(record + 16, realm);
+      putString(record + 16, realm, CHALLENGE_START, CHALLENGE_END);
       view.setUint8(record + 1, SOURCE[source.kind]);
       if (source.kind === "users") {
         view.setUint32(record + 4, source.users.length, true);
@@ -168,6 +181,16 @@ export function decodeAccessSection(section: Uint8Array): AccessRules {
     if (kind === KIND.ip) rules.ip.push({ path, entries: cidrs(items, count, what) });
     else if (kind === KIND.auth) {
       const realm = string(record + 16, `${what}'s realm`);
+      const realmAt = u32(record + 16);
+      const latin1 = (from: number, to: number) =>
+        from < 0 || to > section.length ? "" : String.fromCharCode(...section.subarray(from, to));
+      if (
+        !/^[\x20-\x7e]+$/.test(realm) ||
+        /["\\]/.test(realm) ||
+        latin1(realmAt - CHALLENGE_START.length, realmAt) !== CHALLENGE_START ||
+        latin1(realmAt + realm.length, realmAt + realm.length + CHALLENGE_END.length) !== CHALLENGE_END
+      )
+        fail(`${what}'s realm is not printable ASCII inside its challenge line`);
       const sourceKind = section[record + 1]!;
       let source: UserSource;
       if (sourceKind === SOURCE.env)

@@ -12,7 +12,7 @@ import {
   writeDockerArchive,
   writeLayout,
 } from "../image/index.ts";
-import { buildServer } from "../native/server/index.ts";
+import { buildServer, serverFeatures } from "../native/server/index.ts";
 import { targetForArch } from "../native/target/index.ts";
 import { readPack } from "../pack/read.ts";
 import { packStats } from "../pack/stats.ts";
@@ -75,7 +75,7 @@ export function buildCommand(cli: Command): void {
     const { pack, report } = await buildPack(config, Boolean(flags.json));
     const servers = platforms.map((platform) => ({
       platform,
-      server: buildServer(targetForArch(platform.architecture)).elf,
+      server: buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf,
     }));
     const git = gitMetadata(config.root);
     const image = await buildImage({

@@ -17,7 +17,7 @@ import {
   runConfig,
   SERVER_PATH,
 } from "../image/index.ts";
-import { buildServer } from "../native/server/index.ts";
+import { buildServer, serverFeatures } from "../native/server/index.ts";
 import { targetForArch } from "../native/target/index.ts";
 import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { UsageError } from "./errors.ts";
@@ -63,7 +63,7 @@ export function packCommand(cli: Command): void {
       return;
     }
     const platform = platforms[0]!;
-    const server = buildServer(targetForArch(platform.architecture)).elf;
+    const server = buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf;
     const run = runConfig({ port: DEFAULT_PORT, user: DEFAULT_USER, labels: {} });
     writeFolder(output, [
       { name: SERVER_PATH, bytes: server, mode: 0o555 },

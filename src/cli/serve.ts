@@ -5,7 +5,6 @@
 import { type FSWatcher, watch } from "node:fs";
 import { dirname, relative } from "node:path";
 import type { Command } from "commander";
-import { accessSection } from "../access/compile.ts";
 import { startPreview } from "../preview/index.ts";
 import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { reportError, UsageError } from "./errors.ts";
@@ -90,7 +89,6 @@ export function serveCommand(cli: Command): void {
     const first = await buildPack(config);
     const server = await listen({
       pack: first.pack,
-      access: accessSection(config),
       host: flags.host,
       port,
       onRequest: flags.log

@@ -2,7 +2,11 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
+/** Version 1: no access section. Version 2: version 1 plus the access section and its error
+ * responses; a version-1 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 1 whenever it can. */
 export const VERSION = 1;
+export const ACCESS_VERSION = 2;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
@@ -30,7 +34,14 @@ export const H = {
   errors: 64,
   strings: 72,
   stringCount: 80,
+  /** Version 2: the access feature bits (src/access/features.ts), the section's offset and length. */
+  accessFeatures: 84,
+  access: 88,
+  accessLength: 96,
 } as const;
+
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 1. */
+export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */
 export const FLAG_APPEND_QUERY = 1;

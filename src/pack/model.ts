@@ -50,6 +50,16 @@ export interface PrefixRedirect {
 /** Statuses the server produces itself; each gets a complete precomputed response. */
 export const ERROR_STATUSES = [400, 404, 405, 408, 413, 414, 416, 431, 500, 501, 505] as const;
 export type ErrorStatus = (typeof ERROR_STATUSES)[number];
+/** Statuses of access refusals and proxy failures; their responses are in packs with access rules only. */
+export const ACCESS_ERROR_STATUSES = [401, 403, 502, 504] as const;
+export type AccessErrorStatus = (typeof ACCESS_ERROR_STATUSES)[number];
+
+/** A site's access rules (docs/access.md) and the responses their refusals and failures send. */
+export interface AccessInput {
+  /** The access section's bytes (encodeAccessSection). */
+  section: Uint8Array;
+  errors: Readonly<Record<AccessErrorStatus, Resource>>;
+}
 
 export interface PackInput {
   /** Exact routes; paths are unique. */
@@ -60,4 +70,6 @@ export interface PackInput {
   spa?: Resource;
   /** Error responses; `404` is the site's notFound page when it has one. */
   errors: Readonly<Record<ErrorStatus, Resource>>;
+  /** Absent for a site without access rules (its pack stays version 1). */
+  access?: AccessInput;
 }

@@ -4,9 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
+import { compileAccess } from "../access/compile.ts";
+import { FEATURE } from "../access/features.ts";
+import { hashPassword } from "../access/password.ts";
+import { encodeAccessSection } from "../access/section.ts";
 import { fnv1a64 } from "./hash.ts";
 import { formatHttpDate, parseHttpDate } from "./http-date.ts";
 import {
+  ACCESS_ERROR_STATUSES,
   ERROR_STATUSES,
   PackError,
   type PackInput,
@@ -18,7 +23,7 @@ import {
   writePack,
   writePackFile,
 } from "./index.ts";
-import { STRING } from "./layout.ts";
+import { H, STRING } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -294,6 +299,59 @@ test("writePack() refuses input that would put bad bytes on the wire or never ma
         prefixRedirects: [{ prefix: "/p", status: 301, target: "/", headers: [] }],
       }),
     /ending with "\/"/,
+  );
+});
+
+test("a pack with access rules is version 2: the section, its feature bits and the 401/403/502/504 responses", () => {
+  const section = encodeAccessSection(
+    compileAccess({
+      auth: [
+        { path: "/a", realm: "A", users: { bob: hashPassword("pw", 1000) } },
+        { path: "/e", realm: "E", usersFrom: { env: "USERS" } },
+      ],
+      ipRules: [{ path: "/", rules: ["deny 10.0.0.0/8"] }],
+      trustedProxies: [],
+      proxy: [],
+    }),
+  );
+  const accessErrors = Object.fromEntries(
+    ACCESS_ERROR_STATUSES.map((s) => [s, resource(`denied ${s}`)]),
+  ) as Record<(typeof ACCESS_ERROR_STATUSES)[number], Resource>;
+  const input = {
+    ...small([{ path: "/", response: resource("home") }]),
+    access: { section, errors: accessErrors },
+  };
+  const bytes = writePack(input);
+  const view = new DataView(bytes.buffer);
+  assert.equal(view.getUint32(H.version, true), 2);
+  assert.equal(view.getUint32(H.accessFeatures, true), FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
+  assert.equal(Number(view.getBigUint64(H.access, true)) % 8, 0);
+  const pack = readPack(bytes);
+  assert.deepEqual(pack.access?.section, section);
+  assert.equal(pack.access?.features, FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
+  for (const status of ACCESS_ERROR_STATUSES) {
+    assert.equal(pack.errors[status]?.status, status);
+    assert.equal(decode(pack.errors[status]!.variants[0]!.body), `denied ${status}`);
+  }
+  assert.equal(decode(pack.errors[404].variants[0]!.body), "error 404");
+
+  const plain = writePack(small([{ path: "/", response: resource("home") }]));
+  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 1, "no rules: version 1, as before");
+  assert.equal(readPack(plain).access, undefined);
+  assert.equal(readPack(plain).errors[401], undefined);
+
+  const lying = bytes.slice();
+  new DataView(lying.buffer).setUint32(H.accessFeatures, FEATURE.ip, true);
+  assert.throws(() => readPack(lying), /access features 1 are not the section's 13/);
+  const damaged = bytes.slice();
+  damaged[Number(view.getBigUint64(H.access, true))] = 0;
+  assert.throws(() => readPack(damaged), /access section: no "SPKACC01" magic/);
+  const downgraded = bytes.slice();
+  new DataView(downgraded.buffer).setUint32(H.version, 1, true);
+  assert.throws(() => readPack(downgraded), PackError);
+  assert.throws(
+    () => writePack({ ...input, access: { section: section.subarray(0, 8), errors: accessErrors } }),
+    /pack: access section/,
   );
 });
 

@@ -1,8 +1,11 @@
 // Reads and validates a pack: every offset and length is checked against the file before use, so a
 // corrupt or truncated pack is refused with a clear error instead of reading out of bounds.
 
+import { accessFeatureBits } from "../access/features.ts";
+import { AccessSectionError, decodeAccessSection } from "../access/section.ts";
 import { fnv1a64 } from "./hash.ts";
 import {
+  ACCESS_VERSION,
   ENCODINGS,
   ERROR_SLOTS,
   FLAG_APPEND_QUERY,
@@ -18,7 +21,7 @@ import {
   VARIANTS_AT,
   VERSION,
 } from "./layout.ts";
-import { ERROR_STATUSES, type ErrorStatus } from "./model.ts";
+import { ACCESS_ERROR_STATUSES, type AccessErrorStatus, ERROR_STATUSES, type ErrorStatus } from "./model.ts";
 
 /** A pack that fails validation; the message says what is wrong and where. */
 export class PackError extends Error {}
@@ -68,7 +71,10 @@ export interface Pack {
   routes(): PackRoute[];
   prefixRedirects: PackPrefixRedirect[];
   spa: PackRoute | undefined;
-  errors: Record<ErrorStatus, PackRoute>;
+  /** The error responses; 401, 403, 502 and 504 only in packs with an access section. */
+  errors: Record<ErrorStatus, PackRoute> & Partial<Record<AccessErrorStatus, PackRoute>>;
+  /** The access section (docs/access.md) and the feature bits it needs, in version-2 packs. */
+  access: { section: Uint8Array; features: number } | undefined;
   /** The server strings table (docs/pack-format.md, "Strings"). */
   strings: Uint8Array[];
 }
@@ -90,7 +96,8 @@ export function readPack(bytes: Uint8Array): Pack {
   if (bytes.length < HEADER_SIZE || !equal(bytes.subarray(0, 8), MAGIC))
     fail("bad magic (is this a .pack file written by speck?)");
   const version = view.getUint32(H.version, true);
-  if (version !== VERSION) fail(`version ${version}, this speck reads version ${VERSION} (rebuild the pack)`);
+  if (version !== VERSION && version !== ACCESS_VERSION)
+    fail(`version ${version}, this speck reads versions ${VERSION} and ${ACCESS_VERSION} (rebuild the pack)`);
   const recorded = view.getBigUint64(H.fileSize, true);
   if (recorded !== BigInt(bytes.length))
     fail(`the file has ${bytes.length} bytes but its header says ${recorded} (truncated?)`);
@@ -171,14 +178,33 @@ export function readPack(bytes: Uint8Array): Pack {
   );
   const spaAt = u64(H.spa);
   const errorsAt = record(u64(H.errors), ERROR_SLOTS * 8, "error table");
+  const hasAccess = version === ACCESS_VERSION;
+  const errorStatuses = [...ERROR_STATUSES, ...(hasAccess ? ACCESS_ERROR_STATUSES : [])];
   const errors = Object.fromEntries(
-    ERROR_STATUSES.map((status, ordinal) => {
+    errorStatuses.map((status, ordinal) => {
       const r = route(u64(errorsAt + ordinal * 8));
       if (r.status !== status || r.kind !== "resource")
         fail(`error slot ${ordinal} holds a ${r.kind} with status ${r.status}, expected ${status}`);
       return [status, r];
     }),
-  ) as Record<ErrorStatus, PackRoute>;
+  ) as Pack["errors"];
+  for (let ordinal = errorStatuses.length; ordinal < ERROR_SLOTS; ordinal++)
+    if (view.getBigUint64(errorsAt + ordinal * 8, true) !== 0n) fail(`error slot ${ordinal} is not empty`);
+  let access: Pack["access"];
+  if (hasAccess) {
+    const section = slice(record(u64(H.access), 0, "access section"), u64(H.accessLength), "access section");
+    const features = view.getUint32(H.accessFeatures, true);
+    try {
+      const needed = accessFeatureBits(decodeAccessSection(section));
+      if (needed !== features)
+        fail(`the header's access features ${features} are not the section's ${needed}`);
+    } catch (error) {
+      if (error instanceof AccessSectionError) fail(error.message);
+      throw error;
+    }
+    access = { section, features };
+  } else if (view.getUint32(H.accessFeatures, true) !== 0 || view.getBigUint64(H.access, true) !== 0n)
+    fail("a version 1 pack with access fields set");
 
   // Every route is checked now, so serving never meets a bad record.
   let filled = 0;
@@ -199,6 +225,7 @@ export function readPack(bytes: Uint8Array): Pack {
     prefixRedirects,
     spa: spaAt === 0 ? undefined : route(spaAt),
     errors,
+    access,
     strings,
     lookup(path) {
       const hash = fnv1a64(path);

@@ -9,6 +9,8 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   307: "Temporary Redirect",
   308: "Permanent Redirect",
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",
@@ -18,6 +20,8 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   501: "Not Implemented",
+  502: "Bad Gateway",
+  504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
 };
 

@@ -3,9 +3,13 @@
 // is a list of chunks so multi-gigabyte sites stream to disk without one giant buffer.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { accessFeatureBits } from "../access/features.ts";
+import { AccessSectionError, decodeAccessSection } from "../access/section.ts";
 import { fnv1a64 } from "./hash.ts";
 import { formatHttpDate } from "./http-date.ts";
 import {
+  ACCESS_ERROR_ORDINAL,
+  ACCESS_VERSION,
   ENCODINGS,
   ERROR_SLOTS,
   FLAG_APPEND_QUERY,
@@ -21,7 +25,16 @@ import {
   VARIANTS_AT,
   VERSION,
 } from "./layout.ts";
-import { ERROR_STATUSES, type Header, type PackInput, type Redirect, type Resource } from "./model.ts";
+import {
+  ACCESS_ERROR_STATUSES,
+  type AccessErrorStatus,
+  ERROR_STATUSES,
+  type ErrorStatus,
+  type Header,
+  type PackInput,
+  type Redirect,
+  type Resource,
+} from "./model.ts";
 import { statusLine } from "./status.ts";
 
 /** Headers a 304 repeats from the 200 (RFC 9110, section 15.4.5). */
@@ -224,17 +237,29 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
 
   const tableAt = HEADER_SIZE;
   const routesAt = tableAt + slots * SLOT_SIZE;
-  const recordCount = routes.length + (input.spa ? 1 : 0) + ERROR_STATUSES.length;
+  const access = input.access;
+  let features = 0;
+  if (access) {
+    try {
+      features = accessFeatureBits(decodeAccessSection(access.section));
+    } catch (error) {
+      if (error instanceof AccessSectionError) fail(error.message);
+      throw error;
+    }
+  }
+  const errorStatuses = [...ERROR_STATUSES, ...(access ? ACCESS_ERROR_STATUSES : [])];
+  const recordCount = routes.length + (input.spa ? 1 : 0) + errorStatuses.length;
   const prefixAt = routesAt + recordCount * ROUTE_SIZE;
   const errorsAt = prefixAt + input.prefixRedirects.length * PREFIX_SIZE;
   const stringsAt = errorsAt + ERROR_SLOTS * 8;
-  const heapAt = align8(stringsAt + SERVER_STRINGS.length * STRING_SIZE);
+  const accessAt = align8(stringsAt + SERVER_STRINGS.length * STRING_SIZE);
+  const heapAt = align8(accessAt + (access?.section.length ?? 0));
   const records = new Uint8Array(heapAt);
   const view = new DataView(records.buffer);
   const heap = new Heap(heapAt);
 
   records.set(MAGIC, 0);
-  view.setUint32(H.version, VERSION, true);
+  view.setUint32(H.version, access ? ACCESS_VERSION : VERSION, true);
   view.setUint32(H.slotBits, slotBits, true);
   view.setBigUint64(H.table, BigInt(tableAt), true);
   view.setBigUint64(H.routes, BigInt(routesAt), true);
@@ -244,6 +269,12 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
   view.setBigUint64(H.errors, BigInt(errorsAt), true);
   view.setBigUint64(H.strings, BigInt(stringsAt), true);
   view.setUint32(H.stringCount, SERVER_STRINGS.length, true);
+  if (access) {
+    view.setUint32(H.accessFeatures, features, true);
+    view.setBigUint64(H.access, BigInt(accessAt), true);
+    view.setBigUint64(H.accessLength, BigInt(access.section.length), true);
+    records.set(access.section, accessAt);
+  }
 
   SERVER_STRINGS.forEach((bytes, i) => {
     view.setBigUint64(stringsAt + i * STRING_SIZE, BigInt(heap.add(bytes)), true);
@@ -265,8 +296,11 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
     view.setBigUint64(H.spa, BigInt(next), true);
     next += ROUTE_SIZE;
   }
-  ERROR_STATUSES.forEach((status, ordinal) => {
-    const page = input.errors[status];
+  errorStatuses.forEach((status, ordinal) => {
+    const page =
+      ordinal < ACCESS_ERROR_ORDINAL
+        ? input.errors[status as ErrorStatus]
+        : access?.errors[status as AccessErrorStatus];
     if (!page) fail(`the ${status} error response is missing`);
     writeRoute(view, next, heap, "", page, status, `the ${status} error response`);
     view.setBigUint64(errorsAt + ordinal * 8, BigInt(next), true);

@@ -17,11 +17,11 @@ import {
   type ProxyRule,
   underPrefix,
 } from "../access/rules.ts";
-import { decodeAccessSection } from "../access/section.ts";
+import { challengeLine, decodeAccessSection } from "../access/section.ts";
 import type { Pack } from "../pack/read.ts";
 import { type AccessLogEntry, ConnectionState } from "./connection.ts";
 import { HEAD_LIMIT, type ParseResult, parseRequest } from "./parse.ts";
-import { forward, type ProxyExchange, plainResponse } from "./proxy.ts";
+import { forward, type ProxyExchange } from "./proxy.ts";
 import { errorResponse } from "./respond.ts";
 import type { Timeouts } from "./server.ts";
 import { normaliseTarget } from "./target.ts";
@@ -288,21 +288,17 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
       const keepAlive10 = request.minor === 0 && request.connectionKeepAlive && !request.connectionClose;
       const clientClose = request.connectionClose || (request.minor === 0 && !keepAlive10);
       if (verdict.kind === "refuse") {
-        const reason = verdict.status === 401 ? "Unauthorized" : "Forbidden";
-        const extra = verdict.status === 401 ? [`WWW-Authenticate: Basic realm="${verdict.realm}"`] : [];
-        const chunks = plainResponse(verdict.status, reason, ctx.date(), {
-          close: clientClose,
-          keepAlive10,
-          head: request.method === "HEAD",
-          headers: extra,
-        });
-        for (const chunk of chunks) socket.write(chunk);
-        log(
-          request.method,
-          latin1(request.target),
+        const answer = errorResponse(
+          ctx.getPack(),
           verdict.status,
-          request.method === "HEAD" ? 0 : chunks.at(-1)!.length,
+          ctx.date(),
+          request.method === "HEAD",
+          clientClose,
+          keepAlive10,
+          verdict.status === 401 ? challengeLine(verdict.realm) : undefined,
         );
+        for (const chunk of answer.chunks) if (chunk.length > 0) socket.write(chunk);
+        log(request.method, latin1(request.target), verdict.status, answer.bodyBytes);
         if (clientClose) {
           close();
           return;
@@ -335,7 +331,7 @@ export function guardConnection(socket: Socket, front: AccessFront, ctx: FrontCo
           trustedPeer: front.trusts(peer),
         },
         socket,
-        ctx.date,
+        (status) => errorResponse(ctx.getPack(), status, ctx.date(), method === "HEAD", true),
         (outcome) => {
           exchange = undefined;
           log(method, rawTarget, outcome.status, outcome.bytes);

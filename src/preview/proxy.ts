@@ -21,29 +21,6 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-/** A short text/plain response the proxy and the access checks produce themselves. */
-export function plainResponse(
-  status: number,
-  reason: string,
-  date: Uint8Array,
-  options: { close: boolean; keepAlive10?: boolean; head?: boolean; headers?: string[] },
-): Uint8Array[] {
-  const body = encoder.encode(`${status} ${reason}\n`);
-  const lines = [
-    `HTTP/1.1 ${status} ${reason}`,
-    ...(options.headers ?? []),
-    "Content-Type: text/plain; charset=utf-8",
-    `Content-Length: ${body.length}`,
-  ];
-  const tail = options.close
-    ? "Connection: close\r\n"
-    : options.keepAlive10
-      ? "Connection: keep-alive\r\n"
-      : "";
-  const head = encoder.encode(`${lines.join("\r\n")}\r\n`);
-  return [head, date, encoder.encode(`${tail}\r\n`), ...(options.head ? [] : [body])];
-}
-
 /** Header names a message's Connection fields list (they are hop-by-hop too). */
 function connectionOptions(pairs: readonly [string, string][]): Set<string> {
   const names = new Set<string>();
@@ -141,13 +118,14 @@ function upstreamHeaders(req: ProxiedRequest): string[] {
 }
 
 /**
- * Forwards `req` to its rule's upstream and streams the answer to `client`; `done` is called once
+ * Forwards `req` to its rule's upstream and streams the answer to `client`; `failure` gives the
+ * bytes of a 502 or 504 (the pack's error responses, closing the connection); `done` is called once
  * when the exchange is over (the connection is then reusable unless `close`).
  */
 export function forward(
   req: ProxiedRequest,
   client: Socket,
-  date: () => Uint8Array,
+  failure: (status: 502 | 504) => { chunks: readonly Uint8Array[]; bodyBytes: number },
   done: (outcome: ProxyOutcome) => void,
 ): ProxyExchange {
   const { rule } = req;
@@ -169,11 +147,10 @@ export function forward(
       finish({ status, bytes, close: true });
       return;
     }
-    const reason = status === 502 ? "Bad Gateway" : "Gateway Timeout";
-    const close = true; // the request body may be unsent: the stream cannot be trusted
-    for (const chunk of plainResponse(status, reason, date(), { close, head: req.method === "HEAD" }))
-      client.write(chunk);
-    finish({ status, bytes: 0, close });
+    // the request body may be unsent: the stream cannot be trusted, so the connection closes
+    const answer = failure(status);
+    for (const chunk of answer.chunks) if (chunk.length > 0) client.write(chunk);
+    finish({ status, bytes: answer.bodyBytes, close: true });
   };
 
   const upstream = httpRequest({

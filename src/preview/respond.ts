@@ -3,7 +3,7 @@
 // (docs/pack-format.md, "What the server adds").
 
 import { formatHttpDate } from "../pack/http-date.ts";
-import type { ErrorStatus } from "../pack/model.ts";
+import type { AccessErrorStatus, ErrorStatus } from "../pack/model.ts";
 import type { Pack, PackRoute } from "../pack/read.ts";
 import { chooseVariant, evaluateRange, ifRangeHolds, noneMatchHits, notModifiedSince } from "./negotiate.ts";
 import type { Request } from "./parse.ts";
@@ -44,7 +44,7 @@ function tail(close: boolean, keepAlive10: boolean): Uint8Array {
 /** The response for an error status (also used before a request could be parsed). */
 export function errorResponse(
   pack: Pack,
-  status: ErrorStatus,
+  status: ErrorStatus | AccessErrorStatus,
   date: Uint8Array,
   head: boolean,
   close: boolean,
@@ -52,6 +52,7 @@ export function errorResponse(
   extra?: string,
 ): Response {
   const route = pack.errors[status];
+  if (!route) throw new Error(`the pack has no ${status} response (it has no access section)`);
   const v = route.variants[0]!;
   const closing = close || CLOSING.has(status);
   const chunks = [

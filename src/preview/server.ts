@@ -26,8 +26,8 @@ export interface PreviewOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Time-outs in milliseconds; the defaults are the native server's, tests shorten them. */
   timeouts?: Partial<Timeouts>;
-  /** An access section (encodeAccessSection): IP rules, Basic auth and proxying (docs/access.md). */
-  access?: Uint8Array;
+  /** Where run-time users (usersFrom) are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Timeouts {
@@ -39,7 +39,8 @@ export interface Timeouts {
 export interface PreviewServer {
   url: string;
   port: number;
-  /** Serves a new pack from the next request on (open connections stay open); throws PackError. */
+  /** Serves a new pack from the next connection on (open connections stay open); throws PackError,
+   * or AccessError when the new pack's run-time users cannot be read. */
   replacePack(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
@@ -144,13 +145,35 @@ function handleConnection(
   socket.on("close", () => clearTimeout(timer));
 }
 
-/** Starts the preview server; resolves once it listens. Throws PackError for a bad pack. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/**
+ * The access front of a pack's section (docs/access.md), made again only when the section changes,
+ * so that the per-rule cache survives a rebuild of the site; undefined for a pack without one.
+ */
+function accessFronts(env: NodeJS.ProcessEnv): (pack: Pack) => AccessFront | undefined {
+  let last: { section: Uint8Array; front: AccessFront } | undefined;
+  return (pack) => {
+    const section = pack.access?.section;
+    if (!section) return undefined;
+    if (!last || !sameBytes(last.section, section)) last = { section, front: new AccessFront(section, env) };
+    return last.front;
+  };
+}
+
+/**
+ * Starts the preview server; resolves once it listens. Throws PackError for a bad pack, AccessError
+ * when the users of an auth rule's usersFrom cannot be read.
+ */
 export async function startPreview(options: PreviewOptions): Promise<PreviewServer> {
   const given = options.pack;
   let bytesPack: Pack | undefined = given instanceof Uint8Array ? readPack(given) : undefined;
   const getPack = (): Pack => bytesPack ?? (given as () => Pack)();
   const date = currentDate();
-  const front = options.access ? new AccessFront(options.access) : undefined;
+  const frontOf = accessFronts(options.env ?? process.env);
+  if (bytesPack) frontOf(bytesPack);
   const timeouts: Timeouts = {
     header: HEADER_TIMEOUT,
     idle: IDLE_TIMEOUT,
@@ -161,6 +184,7 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+    const front = frontOf(getPack());
     if (front) guardConnection(socket, front, { getPack, date, onRequest: options.onRequest, timeouts });
     else handleConnection(socket, getPack, date, options.onRequest, timeouts);
   });
@@ -181,7 +205,9 @@ export async function startPreview(options: PreviewOptions): Promise<PreviewServ
     url: `http://${shownHost}:${port}/`,
     port,
     replacePack(bytes) {
-      bytesPack = readPack(bytes);
+      const next = readPack(bytes);
+      frontOf(next);
+      bytesPack = next;
     },
     close() {
       for (const s of sockets) s.destroy();

@@ -3,6 +3,7 @@
 // error pages), with headers, precompressed variants, ETags and Last-Modified, as a PackInput.
 
 import { readFileSync, statSync } from "node:fs";
+import { accessSection } from "../access/compile.ts";
 import type { SpeckConfig } from "../config/schema.ts";
 import type { ErrorStatus, PackInput, PrefixRedirect, Resource, Route, Variant } from "../pack/model.ts";
 import {
@@ -14,7 +15,7 @@ import {
   defaultCacheDir,
 } from "./compress.ts";
 import { contentType, isCompressible } from "./content-type.ts";
-import { errorPages } from "./error-pages.ts";
+import { accessErrorPages, errorPages } from "./error-pages.ts";
 import { SiteError } from "./errors.ts";
 import { applyRules, compileHeaderRules, defaultHeaders } from "./headers.ts";
 import { readSibling, splitPrecompressed } from "./precompressed.ts";
@@ -182,9 +183,16 @@ export async function compileSite(
   const notFoundName = config.notFound ?? (byRelative.has("404.html") ? "404.html" : undefined);
   const notFound = notFoundName === undefined ? undefined : fileResource(notFoundName, "notFound");
   const errors: Record<ErrorStatus, Resource> = errorPages(notFound);
+  const section = accessSection(config);
 
   return {
-    input: { routes, prefixRedirects, ...(spa ? { spa } : {}), errors },
+    input: {
+      routes,
+      prefixRedirects,
+      ...(spa ? { spa } : {}),
+      errors,
+      ...(section ? { access: { section, errors: accessErrorPages() } } : {}),
+    },
     report: {
       files: files.length,
       bytes: contents.reduce((n, c) => n + c.length, 0),

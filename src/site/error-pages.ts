@@ -1,7 +1,15 @@
-// The complete responses for every status the server produces itself (ERROR_STATUSES): small HTML
-// pages, `Allow: GET, HEAD` on 405, and the site's own page for 404 when it has one.
+// The complete responses for every status the server produces itself (ERROR_STATUSES, and
+// ACCESS_ERROR_STATUSES for sites with access rules): small HTML pages, `Allow: GET, HEAD` on 405,
+// and the site's own page for 404 when it has one.
 
-import { ERROR_STATUSES, type ErrorStatus, type Header, type Resource } from "../pack/model.ts";
+import {
+  ACCESS_ERROR_STATUSES,
+  type AccessErrorStatus,
+  ERROR_STATUSES,
+  type ErrorStatus,
+  type Header,
+  type Resource,
+} from "../pack/model.ts";
 import { STATUS_TEXT } from "../pack/status.ts";
 
 const BASE_HEADERS: Header[] = [
@@ -10,7 +18,7 @@ const BASE_HEADERS: Header[] = [
   ["X-Content-Type-Options", "nosniff"],
 ];
 
-function generatedPage(status: ErrorStatus): Resource {
+function generatedPage(status: ErrorStatus | AccessErrorStatus): Resource {
   const title = `${status} ${STATUS_TEXT[status]}`;
   const body = new TextEncoder().encode(
     `<!doctype html>\n<meta charset="utf-8">\n<title>${title}</title>\n<h1>${title}</h1>\n`,
@@ -38,4 +46,12 @@ export function errorPages(notFound?: Resource): Record<ErrorStatus, Resource> {
         : [status, generatedPage(status)],
     ),
   ) as Record<ErrorStatus, Resource>;
+}
+
+/** The responses of access refusals (401, 403) and proxy failures (502, 504). */
+export function accessErrorPages(): Record<AccessErrorStatus, Resource> {
+  return Object.fromEntries(ACCESS_ERROR_STATUSES.map((status) => [status, generatedPage(status)])) as Record<
+    AccessErrorStatus,
+    Resource
+  >;
 }

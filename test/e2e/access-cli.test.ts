@@ -105,7 +105,7 @@ test("speck serve reads users from the environment, and stops with one line when
 });
 
 test("speck build and speck pack refuse access rules the image's server would not enforce", () => {
-  const dir = config({ ipRules: [{ path: "/admin", rules: ["deny all"] }] });
+  const dir = config({ proxy: [{ path: "/api", upstream: "http://api:3000" }] });
   for (const args of [
     ["build", "-o", join(work, "out.tar")],
     ["pack", "-o", join(work, "out.pack")],
@@ -115,7 +115,7 @@ test("speck build and speck pack refuse access rules the image's server would no
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(
       r.stderr,
-      /ipRules \(ipRules\[0\] for "\/admin"\) cannot be built into an image yet: .* would serve those paths unprotected/,
+      /proxy \(proxy\[0\] for "\/api"\) cannot be built into an image yet: .* would serve those paths unprotected/,
     );
   }
 });

@@ -10,6 +10,7 @@ import { hashPassword } from "../../src/access/password.ts";
 import { encodeAccessSection } from "../../src/access/section.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { type PreviewServer, startPreview } from "../../src/preview/index.ts";
+import { accessErrorPages } from "../../src/site/error-pages.ts";
 import { CORPUS } from "../corpus/requests.ts";
 import { exchange, recordCorpus } from "../corpus/run.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
@@ -35,7 +36,10 @@ before(async () => {
     }),
   );
   plain = await startPreview({ pack, port: 0 });
-  guarded = await startPreview({ pack, port: 0, access });
+  guarded = await startPreview({
+    pack: writePack({ ...CORPUS_SITE, access: { section: access, errors: accessErrorPages() } }),
+    port: 0,
+  });
 });
 after(async () => {
   await plain.close();

@@ -10,9 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
-import { compileAccess } from "../../src/access/compile.ts";
 import { hashPassword } from "../../src/access/password.ts";
-import { encodeAccessSection } from "../../src/access/section.ts";
 import { type SpeckConfigInput, validateConfig } from "../../src/config/index.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { type AccessLogEntry, type PreviewServer, startPreview } from "../../src/preview/index.ts";
@@ -47,7 +45,6 @@ async function serve(
     pack: writePack(input),
     host,
     port: 0,
-    access: encodeAccessSection(compileAccess(config)),
     onRequest: (entry) => log.push(entry),
   });
   return { server, log };
@@ -212,7 +209,7 @@ test("IP rules: first match decides, X-Forwarded-For only from trusted proxies",
     );
     assert.equal(await get(trusted.server.port, "/", "10.9.9.9"), 200, "rules cover their paths only");
     const forbidden = await fetch(`http://127.0.0.1:${untrusted.server.port}/private/`);
-    assert.equal(await forbidden.text(), "403 Forbidden\n");
+    assert.match(await forbidden.text(), /<h1>403 Forbidden<\/h1>/, "the pack's 403 page");
   } finally {
     await untrusted.server.close();
     await trusted.server.close();
@@ -287,9 +284,9 @@ test("the access front keeps the preview's time-outs: 408 for a stalled head, cl
   );
   const { input } = await compileSite(config, { cacheDir: null });
   const timeouts = { header: 300, idle: 900 };
-  const common = { pack: writePack(input), port: 0, timeouts };
-  const guarded = await startPreview({ ...common, access: encodeAccessSection(compileAccess(config)) });
-  const plain = await startPreview(common);
+  const { access: _, ...plainInput } = input;
+  const guarded = await startPreview({ pack: writePack(input), port: 0, timeouts });
+  const plain = await startPreview({ pack: writePack(plainInput), port: 0, timeouts });
   try {
     const timed = async (port: number, bytes: string) => {
       const started = Date.now();

@@ -1,6 +1,8 @@
 // The native server: the shell (start-up, sockets, epoll loop, connections) and the HTTP layer,
 // linked for one target. `buildServer(target)` is what images ship as /speck.
 
+import { type AccessFeature, featureBits, featureNames } from "../../access/features.ts";
+import { ACCESS_VERSION, H, HEADER_SIZE } from "../../pack/layout.ts";
 import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
 import { type Linked, link } from "../link.ts";
@@ -13,19 +15,37 @@ import { emitServerShell } from "./start.ts";
 /** What a build of the server may change; tests shorten the time-outs. */
 export interface ServerOptions {
   timeouts?: Timeouts;
+  /**
+   * The access features to enforce (`serverFeatures(pack)`); a server without one refuses a pack
+   * that needs it. None by default: the plain server, which serves packs without access rules.
+   */
+  features?: readonly AccessFeature[];
+}
+
+/** The access features a pack needs its server to enforce (none for a pack without access rules). */
+export function serverFeatures(pack: Uint8Array): AccessFeature[] {
+  const view = new DataView(pack.buffer, pack.byteOffset, pack.byteLength);
+  if (pack.length < HEADER_SIZE || view.getUint32(H.version, true) !== ACCESS_VERSION) return [];
+  return featureNames(view.getUint32(H.accessFeatures, true));
 }
 
 /** The server as an IR program for `target` (kernel layouts and constants differ by arch). */
 export function serverProgram(target: Target, options: ServerOptions = {}): Program {
   const p = new ProgramBuilder();
-  emitServerShell(p, target, options.timeouts ?? DEFAULT_TIMEOUTS);
-  emitHttp(p, {
-    pack: G.pack,
-    dateLine: G.dateLine,
-    dateLineLength: DATE_LINE_LENGTH,
-    response: G.response,
-    R,
-  });
+  const features = featureBits(options.features ?? []);
+  emitServerShell(p, target, options.timeouts ?? DEFAULT_TIMEOUTS, features);
+  emitHttp(
+    p,
+    {
+      pack: G.pack,
+      dateLine: G.dateLine,
+      dateLineLength: DATE_LINE_LENGTH,
+      response: G.response,
+      sockaddr: G.sockaddr,
+      R,
+    },
+    features,
+  );
   return p.build("_start");
 }
 

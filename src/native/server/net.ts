@@ -49,12 +49,12 @@ function emitSockaddr(p: ProgramBuilder): void {
 }
 
 /**
- * Emits `parse_address(text)` → 0 with G.bindAddress set, or 1: an IPv4 dotted quad (stored as
+ * Emits `parse_bind_address(text)` → 0 with G.bindAddress set, or 1: an IPv4 dotted quad (stored as
  * ::ffff:a.b.c.d, which a dual-stack socket binds as IPv4) or an IPv6 address in RFC 4291 text
  * form with at most one "::" (without an embedded dotted quad).
  */
 function emitParseAddress(p: ProgramBuilder): void {
-  p.func("parse_address", { saves: ["s0", "s1", "s2"] }, (f) => {
+  p.func("parse_bind_address", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.mov("s0", "a0").add("s2", "s5", G.bindAddress);
     // a '.' before the end means IPv4
     f.label("scan").load(1, "a1", "a0").add("a0", "a0", 1).br("eq", "a1", 46, "v4").br("ne", "a1", 0, "scan");

@@ -4,6 +4,7 @@
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
+import { emitAccessStart } from "./access/start.ts";
 import { DATE_LINE_LENGTH, emitGlobals, G } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
@@ -16,6 +17,8 @@ const SIG_IGN = 1;
 const SA_RESTORER = 0x04000000;
 const DEFAULT_PORT = 8080;
 const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack of this version\n";
+const LACKING_FEATURES =
+  "speck: cannot serve: the pack has access rules this server was built without; build the server for this pack (speck build, or buildServer(target, { features: serverFeatures(pack) }))\n";
 
 /** Emits `sigaction_set(signo, handler)`, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {
@@ -49,8 +52,11 @@ const HEALTH_REQUEST = "GET / HTTP/1.0\r\n\r\n";
 /** Bytes 8 to 15 of ::ffff:127.0.0.1, little-endian: where --health connects when listening on any address. */
 const LOOPBACK_MAPPED = 0x0100007fffff0000n;
 
-/** Emits `map_pack(path)` → 0 with G.pack and G.packSize set, or 1 when the file is missing or not a pack. */
-function emitMapPack(p: ProgramBuilder, target: Target): void {
+/**
+ * Emits `map_pack(path)` → 0 with G.pack and G.packSize set, 1 when the file is missing or not a
+ * pack, 2 (builds with access `features`) when the pack needs access features the build lacks.
+ */
+function emitMapPack(p: ProgramBuilder, target: Target, features: number): void {
   p.bss("stat_buf", target.layouts.stat.size, 8);
   p.rodata("pack_magic", PACK_MAGIC, 8);
   p.func("map_pack", { saves: ["s0"] }, (f) => {
@@ -65,12 +71,19 @@ function emitMapPack(p: ProgramBuilder, target: Target): void {
     f.mov("a0", 0).mov("a2", PROT_READ).mov("a3", MAP_PRIVATE).mov("a4", "s0").mov("a5", 0).syscall("mmap");
     f.br("gtu", "a0", -4096n, "bad").store(8, "a0", { base: "s5", offset: G.pack });
     f.addr("a1", "pack_magic").load(8, "a1", "a1").load(8, "a2", "a0").br("ne", "a1", "a2", "bad");
-    f.load(4, "a2", { base: "a0", offset: 8 }).br("ne", "a2", PACK_VERSION, "bad");
+    if (features === 0) f.load(4, "a2", { base: "a0", offset: 8 }).br("ne", "a2", PACK_VERSION, "bad");
+    else {
+      // version 1, or 2 with an access section whose features this build enforces
+      f.load(4, "a2", { base: "a0", offset: 8 }).sub("a2", "a2", PACK_VERSION).br("gtu", "a2", 1, "bad");
+      f.load(4, "a2", { base: "a0", offset: H.accessFeatures }).and("a2", "a2", ~features & 0xffffffff);
+      f.br("ne", "a2", 0, "lacking");
+    }
     f.load(8, "a2", { base: "a0", offset: PACK_FILE_SIZE_AT })
       .load(8, "a1", { base: "s5", offset: G.packSize })
       .br("ne", "a1", "a2", "bad");
     f.mov("a0", "s0").syscall("close").mov("a0", 0).ret();
     f.label("bad").mov("a0", 1).ret();
+    if (features !== 0) f.label("lacking").mov("a0", 2).ret();
   });
 }
 
@@ -257,7 +270,7 @@ function emitEnvironment(p: ProgramBuilder): void {
     f.label("address")
       .load(8, "s1", { base: "s5", offset: G.env + 24 })
       .br("eq", "s1", 0, "done");
-    f.add("a0", "s1", ENV_NAMES[3].length).call("parse_address").br("ne", "a0", 0, "bad");
+    f.add("a0", "s1", ENV_NAMES[3].length).call("parse_bind_address").br("ne", "a0", 0, "bad");
     f.label("done").ret();
     f.label("bad").mov("a0", "s1").call("env_bad").ret();
   });
@@ -275,12 +288,13 @@ export function emitServerShell(
   p: ProgramBuilder,
   target: Target,
   timeouts: Timeouts = DEFAULT_TIMEOUTS,
+  features = 0,
 ): void {
   emitGlobals(p);
   emitSignals(p, target);
   emitListener(p);
   emitLoop(p, target, timeouts);
-  emitMapPack(p, target);
+  emitMapPack(p, target, features);
   emitHealth(p);
   emitSupervisor(p);
   emitLog(p);
@@ -293,6 +307,10 @@ export function emitServerShell(
   });
   emitEnvironment(p);
   p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
+  if (features !== 0) {
+    p.rodata("lacking_features", LACKING_FEATURES);
+    emitAccessStart(p, features);
+  }
   p.data("date_template", new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
     f.addr("s5", "globals");
@@ -306,13 +324,17 @@ export function emitServerShell(
     f.label("path").mov("s2", "a1");
     f.label("args_done");
     // envp: skip argc and argv (a0 → argc, argv[argc] is null)
-    f.load(8, "a1", "a0")
-      .add("a1", "a1", 2)
-      .shl("a1", "a1", 3)
-      .add("a0", "a0", "a1")
-      .call("read_environment");
+    f.load(8, "a1", "a0").add("a1", "a1", 2).shl("a1", "a1", 3).add("a0", "a0", "a1");
+    if (features !== 0) f.mov("s0", "a0"); // for the access rules' run-time users
+    f.call("read_environment");
     f.br("eq", "s3", 0, "serve_pack").call("health");
     f.label("serve_pack").mov("a0", "s2").call("map_pack").br("eq", "a0", 0, "pack_ok");
+    if (features !== 0) {
+      f.br("eq", "a0", 1, "bad");
+      f.mov("a0", 2).addr("a1", "lacking_features").mov("a2", LACKING_FEATURES.length).syscall("write");
+      f.mov("a0", 2).syscall("exit_group");
+      f.label("bad");
+    }
     f.mov("a0", 2)
       .addr("a1", "bad_pack")
       .mov("a2", BAD_PACK.length)
@@ -320,6 +342,8 @@ export function emitServerShell(
       .mov("a0", 2)
       .syscall("exit_group");
     f.label("pack_ok");
+    // the access section, and its users, before the workers start (each inherits them)
+    if (features !== 0) f.mov("a0", "s0").call("access_start");
     // the Date line template
     f.addr("a0", "date_template").add("a1", "s5", G.dateLine).mov("a2", 0);
     f.label("copy").load(1, "a3", { base: "a0", index: "a2" }).store(1, "a3", { base: "a1", index: "a2" });

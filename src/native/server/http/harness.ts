@@ -2,6 +2,8 @@
 // hands each response to the test), a pack copied into memory and wrappers that set s4 and s5, so
 // every piece can be called like a function and compared with the preview server.
 
+import { isIPv4 } from "node:net";
+import { parseAddress } from "../../../access/cidr.ts";
 import { ProgramBuilder } from "../../ir/builder.ts";
 import { Machine } from "../../ir/interpret.ts";
 import type { Program } from "../../ir/types.ts";
@@ -10,7 +12,14 @@ import { S } from "./state.ts";
 
 /** A stand-in for the shell's globals: the same fields the HTTP layer reads, at offsets of its own. */
 const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48, line: 56 };
-export const TEST_SHELL: ShellInterface = { pack: 0, dateLine: 8, dateLineLength: 37, response: 48, R };
+export const TEST_SHELL: ShellInterface = {
+  pack: 0,
+  dateLine: 8,
+  dateLineLength: 37,
+  response: 48,
+  sockaddr: 112,
+  R,
+};
 const G = TEST_SHELL;
 
 const WRAPPED = [
@@ -30,15 +39,16 @@ const WRAPPED = [
   "find_word",
 ] as const;
 
-export function harnessProgram(): Program {
+/** The layer with the access checks of `features` (src/access/features.ts) when not 0. */
+export function harnessProgram(features = 0): Program {
   const p = new ProgramBuilder();
-  p.bss("globals", 128, 16);
+  p.bss("globals", 160, 16);
   p.bss("conns", 64 * 64, 8);
   p.bss("input", 64 * 1024, 8);
   p.func("entry", {}, (f) => f.shl("a0", "a0", 6).addr("a1", "conns").add("a0", "a0", "a1").ret());
   p.func("send", {}, (f) => f.add("a1", "s5", G.response).syscall("capture").ret());
-  emitHttp(p, TEST_SHELL);
-  for (const name of WRAPPED)
+  emitHttp(p, TEST_SHELL, features);
+  for (const name of [...WRAPPED, ...(features ? ["access_load"] : [])])
     p.func(`t_${name}`, { saves: ["s4", "s5"] }, (f) =>
       f.addr("s4", "http_state").addr("s5", "globals").call(name).ret(),
     );
@@ -46,7 +56,21 @@ export function harnessProgram(): Program {
   return p.build("main");
 }
 
-let cached: Program | undefined;
+const programs = new Map<number, Program>();
+
+/** The peer a harness connection has (getpeername), as sockaddr_in or sockaddr_in6 bytes. */
+export function sockaddrOf(address: string): Uint8Array {
+  const out = new Uint8Array(28);
+  const view = new DataView(out.buffer);
+  if (isIPv4(address)) {
+    view.setUint16(0, 2, true);
+    out.set(address.split(".").map(Number), 4);
+  } else {
+    view.setUint16(0, 10, true);
+    out.set(parseAddress(address)!, 8);
+  }
+  return out;
+}
 
 /** The HTTP layer over one pack, in the interpreter. */
 export class Harness {
@@ -59,11 +83,24 @@ export class Harness {
   /** What send answers: 1 simulates output left pending. */
   pending = 0n;
 
-  constructor(pack: Uint8Array, dateLine: Uint8Array) {
-    cached ??= harnessProgram();
-    this.m = new Machine(cached, {
-      heapSize: pack.length + 8192,
+  /** What getpeername gives (see sockaddrOf). */
+  peer = sockaddrOf("127.0.0.1");
+  /** Syscalls made, by name. */
+  syscalls = new Map<string, number>();
+
+  /** `features`: the access checks to include; the pack must then have an access section. */
+  constructor(pack: Uint8Array, dateLine: Uint8Array, features = 0) {
+    const program = programs.get(features) ?? harnessProgram(features);
+    programs.set(features, program);
+    this.m = new Machine(program, {
+      heapSize: pack.length + 8192 + (features ? 1 << 20 : 0),
       syscall: (name, args, memory) => {
+        this.syscalls.set(name, (this.syscalls.get(name) ?? 0) + 1);
+        if (name === "getpeername") {
+          memory.write(Number(args[1]), this.peer);
+          memory.store(Number(args[2]), 4, BigInt(this.peer.length));
+          return 0n;
+        }
         if (name !== "capture") throw new Error(`unexpected syscall ${name}`);
         const r = Number(args[1]);
         const part = (at: number, len: number) => {
@@ -89,9 +126,10 @@ export class Harness {
     this.input = this.m.address("input");
     this.state = this.m.address("http_state");
     this.call("setup", [3]);
+    if (features) this.call("access_load");
   }
 
-  call(name: (typeof WRAPPED)[number], args: (number | bigint)[] = []): bigint {
+  call(name: (typeof WRAPPED)[number] | "access_load", args: (number | bigint)[] = []): bigint {
     return this.m.call(`t_${name}`, args);
   }
 

@@ -8,6 +8,7 @@ import { emitRespond, type ShellInterface } from "./respond.ts";
 export type { ShellInterface } from "./respond.ts";
 export { STATE_SIZE } from "./state.ts";
 
-export function emitHttp(p: ProgramBuilder, shell: ShellInterface): void {
-  emitRespond(p, shell);
+/** `features`: the access feature bits the server enforces (0: none, the plain server). */
+export function emitHttp(p: ProgramBuilder, shell: ShellInterface, features = 0): void {
+  emitRespond(p, shell, features);
 }

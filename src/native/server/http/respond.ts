@@ -3,7 +3,10 @@
 // `http_timeout` answers 408. Each response is the pack's precomputed head, the dynamic bytes built in
 // DYN (Content-Range/Length, a redirect's suffix and query, Date, Connection, CRLF) and a body slice.
 
+import { FEATURE } from "../../../access/features.ts";
+import { ERROR_SLOTS } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { emitAccessCheck } from "../access/enforce.ts";
 import { emitParseDate } from "../date.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
@@ -21,6 +24,8 @@ export interface ShellInterface {
   dateLineLength: number;
   /** The response descriptor send(fd) reads. */
   response: number;
+  /** A 32-byte buffer for getpeername (builds with IP rules). */
+  sockaddr: number;
   R: {
     head: number;
     headLen: number;
@@ -71,9 +76,16 @@ export function emitOutput(p: ProgramBuilder): void {
   });
 }
 
-export function emitRespond(p: ProgramBuilder, shell: ShellInterface): void {
+/**
+ * Emits the HTTP layer's responses; with access `features` (src/access/features.ts), the access
+ * checks too, between normalising the target and looking its route up.
+ */
+export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features = 0): void {
   const { R } = shell;
   if (p.has("http_input")) return;
+  const access = features !== 0;
+  const proxy = (features & FEATURE.proxy) !== 0;
+  if (access) emitAccessCheck(p, shell, features);
   emitLex(p);
   emitParse(p);
   emitNegotiate(p);
@@ -162,13 +174,28 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface): void {
     f.load(8, "a0", { base: "s4", offset: S.minor }).br("ne", "a0", 0, "method");
     f.load(8, "a0", { base: "s4", offset: S.keepAlive }).br("ne", "a0", 0, "method");
     f.store(8, 1, { base: "s4", offset: S.close });
-    f.label("method").load(8, "s0", { base: "s4", offset: S.method }).br("ltu", "s0", 2, "get");
+    f.label("method").load(8, "s0", { base: "s4", offset: S.method });
+    if (access) {
+      // access rules judge every request whose target normalises, whatever its method
+      f.load(8, "a0", { base: "s4", offset: S.target }).load(8, "a1", { base: "s4", offset: S.targetLen });
+      f.call("normalise").br("lt", "a0", 0, "checked").call("access_check");
+      if (proxy) {
+        // the proxy rule that covers the request forwards it: proxy_request(rule) → send's answer
+        f.br("lt", "a0", 0, "passed").br("ltu", "a0", ERROR_SLOTS, "nobody").call("proxy_request").ret();
+        f.label("passed");
+      } else f.br("ge", "a0", 0, "nobody");
+      f.mov("a0", 0).label("checked");
+    }
+    f.br("ltu", "s0", 2, "get");
     f.mov("a0", ERR[501]).br("gtu", "s0", 8, "e").mov("a0", ERR[405]);
     f.label("e").mov("a1", 0).call("err").ret();
-    f.label("get")
-      .load(8, "a0", { base: "s4", offset: S.target })
-      .load(8, "a1", { base: "s4", offset: S.targetLen });
-    f.call("normalise").br("lt", "a0", 0, "e400");
+    f.label("get");
+    if (access) f.br("lt", "a0", 0, "e400");
+    else
+      f.load(8, "a0", { base: "s4", offset: S.target })
+        .load(8, "a1", { base: "s4", offset: S.targetLen })
+        .call("normalise")
+        .br("lt", "a0", 0, "e400");
     f.call("lookup").mov("s1", "a0").br("eq", "a0", 0, "prefixes");
     f.load(1, "a0", { base: "s1", offset: 14 }).br("ne", "a0", 2, "resource");
     f.load(8, "a5", { base: "s4", offset: S.pack })

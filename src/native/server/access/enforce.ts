@@ -1,0 +1,220 @@
+// The access checks in the native server's request path (docs/access.md, "Order of checks"), the
+// same judgement as src/preview/access.ts: `access_check()` runs after the target is normalised and
+// before the route lookup, and says whether the site answers, which error refuses the request, or
+// which proxy rule forwards it. Only the code a pack's features need is emitted.
+
+import { FEATURE } from "../../../access/features.ts";
+import { HEADER_BYTES, KIND, RULE_BYTES } from "../../../access/section.ts";
+import { H } from "../../../pack/layout.ts";
+import type { ProgramBuilder } from "../../ir/builder.ts";
+import type { ShellInterface } from "../http/respond.ts";
+import { PATH, S } from "../http/state.ts";
+import { emitClientAddress } from "./address.ts";
+import { emitCidr } from "./cidr.ts";
+
+/** Error ordinals of the access refusals (docs/pack-format.md, "Error table"). */
+export const ACCESS_ERR = { 401: 11, 403: 12, 502: 13, 504: 14 } as const;
+
+/** The longest joined X-Forwarded-For text: all of a request head's values (8 KiB at most). */
+const XFF_BYTES = 8192;
+
+/** Fields of the access state block (`access_state`, one per process). */
+export const A = {
+  /** The mapped access section, its first rule record and the number of rules. */
+  section: 0,
+  rules: 8,
+  ruleCount: 16,
+  /** Auth builds: the per-rule slots (users and cache, see auth.ts), indexed like the rules. */
+  slots: 24,
+  /** The request's Authorization fields: how many, and the last one's value and length. */
+  authCount: 32,
+  authValue: 40,
+  authLength: 48,
+  /** Bytes of the X-Forwarded-For values joined with "," in xff. */
+  xffLength: 56,
+  /** The client's address, 16 bytes (IPv4 as ::ffff:a.b.c.d). */
+  client: 64,
+  xff: 80,
+  size: 80 + XFF_BYTES,
+} as const;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * Emits the access state block and `access_load()`: the section's address and rule count, from the
+ * mapped pack whose address is at `pack` in the globals (s5).
+ */
+export function emitAccessState(p: ProgramBuilder, pack: number): void {
+  if (p.has("access_load")) return;
+  p.bss("access_state", A.size, 8);
+  // access_load() → a0: the access state (the section's address from the mapped pack in the globals)
+  p.func("access_load", {}, (f) => {
+    f.load(8, "a1", { base: "s5", offset: pack }).load(8, "a2", { base: "a1", offset: H.access });
+    f.add("a1", "a1", "a2").addr("a0", "access_state").store(8, "a1", { base: "a0", offset: A.section });
+    f.load(4, "a2", { base: "a1", offset: 8 }).store(8, "a2", { base: "a0", offset: A.ruleCount });
+    f.add("a1", "a1", HEADER_BYTES).store(8, "a1", { base: "a0", offset: A.rules }).ret();
+  });
+}
+
+/**
+ * Emits `access_check()` → -1 when the site answers the request in the state block (s4), an error
+ * ordinal (401's after its challenge line was put in DYN, or 403's) when it is refused, or, in
+ * builds with the proxy feature, the address of the proxy rule that forwards it.
+ */
+export function emitAccessCheck(p: ProgramBuilder, shell: ShellInterface, features: number): void {
+  if (p.has("access_check")) return;
+  emitAccessState(p, shell.pack);
+  const ip = (features & FEATURE.ip) !== 0;
+  const trusted = ip && (features & FEATURE.trustedProxies) !== 0;
+  const auth = (features & FEATURE.auth) !== 0;
+  const proxy = (features & FEATURE.proxy) !== 0;
+
+  // rule_covers(rule) → 1 when the rule's path prefix covers the normalised path at PATH,
+  // segment-wise ("/admin" covers /admin and /admin/..., never /administrator), else 0
+  p.func("rule_covers", { saves: ["s0"] }, (f) => {
+    f.load(4, "s0", { base: "a0", offset: 12 }).br("eq", "s0", 1, "yes"); // "/" covers every path
+    f.load(8, "a3", { base: "s4", offset: S.pathLen }).br("ltu", "a3", "s0", "no");
+    f.load(4, "a0", { base: "a0", offset: 8 }).addr("a1", "access_state");
+    f.load(8, "a1", { base: "a1", offset: A.section }).add("a0", "a0", "a1");
+    f.mov("a1", "s0").add("a2", "s4", PATH).mov("a3", "s0").call("same").br("eq", "a0", 0, "no");
+    f.load(8, "a3", { base: "s4", offset: S.pathLen }).br("eq", "a3", "s0", "yes");
+    f.add("a2", "s4", PATH).load(1, "a2", { base: "a2", index: "s0" }).br("ne", "a2", 47, "no");
+    f.label("yes").mov("a0", 1).ret();
+    f.label("no").mov("a0", 0).ret();
+  });
+
+  // first_rule(kind) → the first rule record of that kind covering the path, or 0
+  p.func("first_rule", { saves: ["s0", "s1", "s2"] }, (f) => {
+    f.mov("s2", "a0").addr("a1", "access_state").load(8, "s0", { base: "a1", offset: A.rules });
+    f.load(8, "s1", { base: "a1", offset: A.ruleCount });
+    f.label("rule").br("eq", "s1", 0, "none").load(1, "a0", "s0").br("ne", "a0", "s2", "next");
+    f.mov("a0", "s0").call("rule_covers").br("ne", "a0", 0, "found");
+    f.label("next").add("s0", "s0", RULE_BYTES).sub("s1", "s1", 1).jmp("rule");
+    f.label("found").mov("a0", "s0").ret();
+    f.label("none").mov("a0", 0).ret();
+  });
+
+  if (trusted || auth) emitRequestFields(p, shell);
+  if (ip) emitPeerAddress(p, shell);
+  if (ip) emitCidr(p);
+  if (trusted) emitClientAddress(p);
+
+  p.func("access_check", { saves: ["s0", "s1"] }, (f) => {
+    f.addr("s1", "access_state");
+    if (ip) {
+      f.mov("a0", KIND.ip).call("first_rule").br("eq", "a0", 0, "auth").mov("s0", "a0").call("peer_address");
+      if (trusted) {
+        // behind trusted proxies the client is read from X-Forwarded-For (docs/access.md)
+        f.load(8, "a0", { base: "s1", offset: A.section }).load(4, "a3", { base: "a0", offset: 12 });
+        f.br("eq", "a3", 0, "judge").call("request_fields");
+        f.load(8, "a2", { base: "s1", offset: A.rules })
+          .load(8, "a1", { base: "s1", offset: A.ruleCount })
+          .mul("a1", "a1", RULE_BYTES)
+          .add("a2", "a2", "a1");
+        f.load(8, "a0", { base: "s1", offset: A.section }).load(4, "a3", { base: "a0", offset: 12 });
+        f.add("a0", "s1", A.xff).load(8, "a1", { base: "s1", offset: A.xffLength }).add("a4", "s1", A.client);
+        f.call("client_address");
+        f.label("judge");
+      }
+      f.load(4, "a0", { base: "s0", offset: 24 }).load(8, "a1", { base: "s1", offset: A.section });
+      f.add("a0", "a0", "a1").load(4, "a1", { base: "s0", offset: 4 }).add("a2", "s1", A.client);
+      f.call("ip_allowed").br("ne", "a0", 0, "auth").mov("a0", ACCESS_ERR[403]).ret();
+    }
+    f.label("auth");
+    if (auth) f.call("auth_check").br("ge", "a0", 0, "refused");
+    if (proxy) f.mov("a0", KIND.proxy).call("first_rule").br("ne", "a0", 0, "refused");
+    f.mov("a0", -1);
+    f.label("refused").ret();
+  });
+}
+
+/** Emits `peer_address()`: the connection's peer into A.client (all zero when it has gone). */
+function emitPeerAddress(p: ProgramBuilder, shell: ShellInterface): void {
+  p.func("peer_address", {}, (f) => {
+    f.addr("a3", "access_state").store(8, 0, { base: "a3", offset: A.client });
+    f.store(8, 0, { base: "a3", offset: A.client + 8 });
+    f.load(8, "a0", { base: "s4", offset: S.fd }).add("a1", "s5", shell.sockaddr).add("a2", "a1", 28);
+    f.store(4, 28, "a2").syscall("getpeername").br("ne", "a0", 0, "done");
+    f.load(2, "a0", "a1").br("eq", "a0", AF_INET, "v4").br("ne", "a0", AF_INET6, "done");
+    f.load(8, "a0", { base: "a1", offset: 8 }).store(8, "a0", { base: "a3", offset: A.client });
+    f.load(8, "a0", { base: "a1", offset: 16 })
+      .store(8, "a0", { base: "a3", offset: A.client + 8 })
+      .ret();
+    f.label("v4").store(2, 0xffff, { base: "a3", offset: A.client + 10 });
+    f.load(4, "a0", { base: "a1", offset: 4 }).store(4, "a0", { base: "a3", offset: A.client + 12 });
+    f.label("done").ret();
+  });
+}
+
+/** Little-endian words of a lower-case header name's bytes, 8, 4, 2 and 1 at a time. */
+function nameWords(name: string): { size: 1 | 2 | 4 | 8; at: number; word: bigint }[] {
+  const bytes = new TextEncoder().encode(name);
+  const words: { size: 1 | 2 | 4 | 8; at: number; word: bigint }[] = [];
+  let at = 0;
+  for (const size of [8, 4, 2, 1] as const)
+    while (bytes.length - at >= size) {
+      let word = 0n;
+      for (let i = size - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[at + i]!);
+      words.push({ size, at, word });
+      at += size;
+    }
+  return words;
+}
+
+const foldMask = (size: number): bigint => BigInt(`0x${"20".repeat(size)}`);
+
+/**
+ * Emits `request_fields()`: walks the header lines of the request being answered (from R.line; the
+ * parser has accepted them) and sets A.authCount, A.authValue and A.authLength from its
+ * Authorization fields, and A.xff from its X-Forwarded-For values joined with ",". Values are
+ * trimmed of spaces and tabs as the parser trims them.
+ */
+function emitRequestFields(p: ProgramBuilder, shell: ShellInterface): void {
+  const fields = [
+    { name: "authorization", label: "authorization" },
+    { name: "x-forwarded-for", label: "forwarded" },
+  ];
+  // s0 line, s1 name end then value start, s2 value end, s3 the access state
+  p.func("request_fields", { saves: ["s0", "s1", "s2", "s3"] }, (f) => {
+    f.addr("s3", "access_state").store(8, 0, { base: "s3", offset: A.authCount });
+    f.store(8, 0, { base: "s3", offset: A.xffLength });
+    f.load(8, "s0", { base: "s5", offset: shell.response + shell.R.line });
+    f.label("request").load(1, "a0", "s0").add("s0", "s0", 1).br("ne", "a0", 10, "request");
+    f.label("line").load(2, "a0", "s0").br("eq", "a0", 0x0a0d, "done").mov("s1", "s0");
+    f.label("name").load(1, "a0", "s1").add("s1", "s1", 1).br("ne", "a0", 58, "name");
+    f.label("ows").load(1, "a0", "s1").br("eq", "a0", 32, "skip").br("ne", "a0", 9, "value");
+    f.label("skip").add("s1", "s1", 1).jmp("ows");
+    f.label("value").mov("s2", "s1");
+    f.label("cr").load(1, "a0", "s2").br("eq", "a0", 13, "trim").add("s2", "s2", 1).jmp("cr");
+    f.label("trim").mov("a1", "s2");
+    f.label("back").br("eq", "a1", "s1", "trimmed").load(1, "a0", { base: "a1", offset: -1 });
+    f.br("eq", "a0", 32, "drop").br("ne", "a0", 9, "trimmed");
+    f.label("drop").sub("a1", "a1", 1).jmp("back");
+    // s0 the name, s1 the value, a5 its end; a name is the one below when its colon follows it
+    f.label("trimmed").mov("a5", "a1");
+    for (const { name, label } of fields) {
+      const other = f.newLabel("other");
+      f.load(1, "a0", { base: "s0", offset: name.length }).br("ne", "a0", 58, other);
+      for (const { size, at, word } of nameWords(name))
+        f.load(size, "a0", { base: "s0", offset: at })
+          .or("a0", "a0", foldMask(size))
+          .br("ne", "a0", word, other);
+      f.jmp(label).label(other);
+    }
+    f.label("next").add("s0", "s2", 2).jmp("line");
+    f.label("authorization").load(8, "a0", { base: "s3", offset: A.authCount }).add("a0", "a0", 1);
+    f.store(8, "a0", { base: "s3", offset: A.authCount }).store(8, "s1", { base: "s3", offset: A.authValue });
+    f.sub("a0", "a5", "s1").store(8, "a0", { base: "s3", offset: A.authLength }).jmp("next");
+    // X-Forwarded-For: append "," (after the first) and the value
+    f.label("forwarded").load(8, "a1", { base: "s3", offset: A.xffLength }).add("a2", "s3", A.xff);
+    f.br("eq", "a1", 0, "copy").store(1, 44, { base: "a2", index: "a1" }).add("a1", "a1", 1);
+    f.label("copy")
+      .br("geu", "s1", "a5", "copied")
+      .load(1, "a0", "s1")
+      .store(1, "a0", { base: "a2", index: "a1" });
+    f.add("s1", "s1", 1).add("a1", "a1", 1).jmp("copy");
+    f.label("copied").store(8, "a1", { base: "s3", offset: A.xffLength }).jmp("next");
+    f.label("done").ret();
+  });
+}
