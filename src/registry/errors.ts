@@ -1,7 +1,8 @@
 // The errors of the registry part, each with a one-line message ready to print: a RegistryError
 // is a failure of the registry or the network that remained after the retries (exit 1); a
 // CredentialsError is the user's to fix: missing or rejected credentials, a broken credential
-// helper or config file (exit 2). Neither message ever holds a secret.
+// helper or config file (exit 2). Neither message ever holds a secret: messages are made of the
+// registry's name, the operation, the HTTP status and the registry's own error code and message.
 
 /** A failure of the registry or the network, after retries; names the registry's own error code. */
 export class RegistryError extends Error {
@@ -46,16 +47,26 @@ export function registryErrors(body: Uint8Array): RegistryErrorEntry[] {
   }
 }
 
-/** `CODE: message; CODE2: message2` from a registry answer, or the HTTP status when it has none. */
+/** `HTTP 400 (DIGEST_INVALID: provided digest did not match uploaded content)`, or `HTTP 503`. */
 export function describeAnswer(status: number, body: Uint8Array): string {
   const entries = registryErrors(body);
   if (entries.length === 0) return `HTTP ${status}`;
-  return entries
+  const codes = entries
     .map((entry) => (entry.message ? `${entry.code}: ${oneLine(entry.message)}` : entry.code))
     .join("; ");
+  return `HTTP ${status} (${codes})`;
 }
 
 /** Collapses whitespace so a message stays on one line. */
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim().slice(0, 300);
+}
+
+/** A RegistryError for an unexpected answer: `what` failed with the status and registry codes. */
+export function answerError(where: string, what: string, status: number, body: Uint8Array): RegistryError {
+  return new RegistryError(
+    `${where}: ${what} failed: ${describeAnswer(status, body)}`,
+    status,
+    registryErrors(body)[0]?.code,
+  );
 }

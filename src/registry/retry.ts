@@ -69,9 +69,72 @@ export function backoffDelay(
   return Math.min(policy.maxDelayMs, Math.max(jittered, asked ?? 0));
 }
 
-/** Waits `ms` milliseconds. */
-export function wait(ms: number): Promise<void> {
-  return ms > 0 ? sleep(ms) : Promise.resolve();
+/** A try that failed and is about to be made again, for progress lines. */
+export interface RetryEvent {
+  /** What is being tried, e.g. `PATCH blob sha256:1a2b3c4d5e6f`. */
+  readonly what: string;
+  /** The try that failed, counting from 1. */
+  readonly attempt: number;
+  readonly attempts: number;
+  readonly reason: string;
+  readonly delayMs: number;
+}
+
+/** How `retrying` waits and reports. */
+export interface RetryOptions {
+  readonly policy: RetryPolicy;
+  /** Cuts the waits short (and so the retries) when aborted. */
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (event: RetryEvent) => void;
+  readonly random?: () => number;
+}
+
+/** Thrown when every try failed on the network: the last error and the number of tries. */
+export class GaveUp extends Error {
+  override name = "GaveUp";
+  constructor(
+    readonly last: unknown,
+    readonly tries: number,
+  ) {
+    super(`failed after ${tries} tries: ${failureReason(last)}`);
+  }
+}
+
+/**
+ * Calls `send` until its answer is not worth another try or the tries are used up, waiting
+ * between tries. Resolves with the last answer (a 5xx if the last try got one); rejects with
+ * a non-retryable error at once, or with GaveUp when the network failed every time.
+ */
+export async function retrying<T extends { status: number; headers: Record<string, unknown> }>(
+  what: string,
+  send: () => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const { policy } = options;
+  for (let attempt = 1; ; attempt++) {
+    let reason: string;
+    let retryAfter: string | undefined;
+    try {
+      const answer = await send();
+      if (!isRetryableStatus(answer.status) || attempt >= policy.attempts) return answer;
+      reason = `HTTP ${answer.status}`;
+      const header = answer.headers["retry-after"];
+      retryAfter = typeof header === "string" ? header : undefined;
+    } catch (error) {
+      if (!isRetryableError(error)) throw error;
+      if (attempt >= policy.attempts) throw new GaveUp(error, attempt);
+      reason = failureReason(error);
+    }
+    const delayMs = backoffDelay(attempt, policy, retryAfter, options.random);
+    options.onRetry?.({ what, attempt, attempts: policy.attempts, reason, delayMs });
+    await wait(delayMs, options.signal);
+  }
+}
+
+/** Waits `ms` milliseconds, or rejects when `signal` aborts first. */
+export function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return ms > 0 ? sleep(ms, undefined, signal ? { signal } : {}) : Promise.resolve();
 }
 
 /** A short reason for a failed try, for progress lines: `503`, `ECONNRESET`, `timed out`. */
