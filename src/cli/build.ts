@@ -8,6 +8,7 @@ import {
   buildImage,
   gitMetadata,
   parsePlatforms,
+  readLayout,
   resolveCreated,
   writeDockerArchive,
   writeLayout,
@@ -18,10 +19,12 @@ import { readPack } from "../pack/read.ts";
 import { packStats } from "../pack/stats.ts";
 import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { UsageError } from "./errors.ts";
+import { addPushOptions, type PushFlags, pushFromFlags, pushLines } from "./push.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
 
-interface BuildFlags extends SiteFlags {
+interface BuildFlags extends SiteFlags, PushFlags {
   output?: string;
+  push?: boolean;
   tag?: string;
   platform?: string;
   json?: boolean;
@@ -42,7 +45,7 @@ const dockerSize = (n: number) => {
 };
 
 export function buildCommand(cli: Command): void {
-  addSiteOptions(
+  const command = addSiteOptions(
     cli
       .command("build")
       .argument("[folder]", "the site folder (default: the config's root, else the current folder)")
@@ -57,12 +60,18 @@ export function buildCommand(cli: Command): void {
       .option("--source <url>", "org.opencontainers.image.source (default: the git remote)")
       .option("--revision <sha>", "org.opencontainers.image.revision (default: git HEAD)")
       .option("--image-version <version>", "org.opencontainers.image.version")
-      .option("--title <title>", "org.opencontainers.image.title"),
-  ).action(async (folder: string | undefined, flags: BuildFlags) => {
-    if (!flags.output)
-      throw new UsageError("speck build needs --output DIR (OCI layout) or --output FILE.tar");
-    const output = resolve(flags.output);
-    const tarball = extname(output) === ".tar";
+      .option("--title <title>", "org.opencontainers.image.title")
+      .option("--push", "push the image to the registry --tag names (with or without --output)"),
+  );
+  addPushOptions(command).action(async (folder: string | undefined, flags: BuildFlags) => {
+    if (!flags.output && !flags.push)
+      throw new UsageError(
+        "speck build needs --output DIR (OCI layout), --output FILE.tar, or --push --tag REGISTRY/NAME:TAG",
+      );
+    if (flags.push && !flags.tag)
+      throw new UsageError("--push needs --tag naming the registry, e.g. --tag ghcr.io/acme/site:1.4");
+    const output = flags.output ? resolve(flags.output) : undefined;
+    const tarball = output !== undefined && extname(output) === ".tar";
     const platforms = parsePlatforms(flags.platform ?? (tarball ? HOST_PLATFORM : "linux/amd64,linux/arm64"));
     if (tarball && platforms.length > 1)
       throw new UsageError(
@@ -91,8 +100,12 @@ export function buildCommand(cli: Command): void {
         ...(flags.title ? { title: flags.title } : {}),
       },
     });
-    if (tarball) await writeDockerArchive(image, output, platforms[0]);
-    else await writeLayout(image, output);
+    if (output && tarball) await writeDockerArchive(image, output, platforms[0]);
+    else if (output) await writeLayout(image, output);
+    // a written layout's blobs are read back rather than compressed again
+    const pushed = flags.push
+      ? await pushFromFlags(output && !tarball ? readLayout(output) : image, tag, flags, Boolean(flags.json))
+      : undefined;
     const stats = packStats(readPack(pack));
     const summary = {
       output,
@@ -116,13 +129,14 @@ export function buildCommand(cli: Command): void {
       },
       largest: stats.largest,
       milliseconds: Date.now() - started,
+      ...(pushed ? { push: pushed } : {}),
     };
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       return;
     }
     const lines = [
-      `speck: built ${tag} in ${summary.milliseconds} ms → ${flags.output}`,
+      `speck: built ${tag} in ${summary.milliseconds} ms → ${flags.output ?? "the registry"}`,
       `  digest   ${summary.digest}`,
       ...summary.platforms.map(
         (p) =>
@@ -130,10 +144,13 @@ export function buildCommand(cli: Command): void {
       ),
       `  pack     ${kib(pack.length)}: ${report.routes} routes; heads ${kib(stats.headers)}, bodies ${kib(stats.identity)}, gzip ${kib(stats.gzip)}, brotli ${kib(stats.br)}, index ${kib(stats.index)}`,
       `  largest  ${stats.largest.map((l) => `${l.path} (${kib(l.bytes)})`).join(", ")}`,
+      ...(pushed ? pushLines(pushed) : []),
       "",
-      tarball
-        ? `next: docker load -i ${flags.output} && docker run --rm -p 8080:8080 ${tag}`
-        : `next: skopeo copy oci:${flags.output} docker://REGISTRY/NAME:TAG, or build a .tar for docker load`,
+      pushed
+        ? `next: docker run --rm -p 8080:8080 ${tag}`
+        : tarball
+          ? `next: docker load -i ${flags.output} && docker run --rm -p 8080:8080 ${tag}`
+          : `next: skopeo copy oci:${flags.output} docker://REGISTRY/NAME:TAG, or build a .tar for docker load`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   });

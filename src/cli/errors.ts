@@ -5,12 +5,13 @@ import { styleText } from "node:util";
 import { ConfigError } from "../config/load.ts";
 import { ImageError } from "../image/errors.ts";
 import { PackError } from "../pack/read.ts";
+import { CredentialsError } from "../registry/errors.ts";
 import { SiteError } from "../site/errors.ts";
 
 /** A mistake on the command line. */
 export class UsageError extends Error {}
 
-const USER_ERRORS = [UsageError, ConfigError, SiteError, PackError, ImageError];
+const USER_ERRORS = [UsageError, ConfigError, SiteError, PackError, ImageError, CredentialsError];
 
 function paint(text: string): string {
   return process.stderr.isTTY ? styleText("red", text) : text;

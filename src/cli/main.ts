@@ -7,6 +7,7 @@ import { reportError, UsageError } from "./errors.ts";
 import { hashPasswordCommand } from "./hash-password.ts";
 import { inspectCommand } from "./inspect.ts";
 import { packCommand } from "./pack.ts";
+import { pushCommand } from "./push.ts";
 import { serveCommand } from "./serve.ts";
 import { VERSION } from "./version.ts";
 
@@ -33,6 +34,8 @@ Examples:
   speck serve ./site --clean-urls -p 3000   /about serves about.html, on another port
   speck build ./dist -o site.tar            image for docker load (docker run -p 8080:8080 speck-site)
   speck build ./dist -o site-oci            multi-arch OCI layout (amd64 and arm64)
+  speck build . --push -t ghcr.io/acme/site  build amd64 and arm64 and push them to a registry
+  speck push site-oci ghcr.io/acme/site:1   push a layout or tarball with docker's credentials
   speck pack ./dist -o site.pack            write the compiled pack only
   speck pack ./dist -o image/               pack, server and a Dockerfile FROM scratch for docker build
   speck inspect --server                    the native server's bytes per function
@@ -42,6 +45,7 @@ Configuration: speck.config.json or .ts in the site folder, its parent or here (
   serveCommand(cli);
   buildCommand(cli);
   packCommand(cli);
+  pushCommand(cli);
   hashPasswordCommand(cli);
   inspectCommand(cli);
   return cli;
