@@ -81,8 +81,8 @@ export function accessSection(config: AccessConfig): Uint8Array | undefined {
   return used ? encodeAccessSection(compileAccess(config)) : undefined;
 }
 
-/** Access options the native server does not enforce yet (ipRules and trustedProxies it does). */
-const NOT_ENFORCED = ["auth", "proxy"] as const;
+/** Access options the native server does not enforce yet (ipRules, trustedProxies and auth it does). */
+const NOT_ENFORCED = ["proxy"] as const;
 
 /**
  * Throws a ConfigError when `config` has access rules the image's server does not enforce yet: an
@@ -97,21 +97,28 @@ export function refuseAccessRules(config: AccessConfig, command: string): void {
   );
 }
 
+/** What an entry of a run-time user source must be (both servers give this text). */
+export const ENTRY_FORM =
+  'entries "user:$pbkdf2-sha256$i=N$salt$key" as printed by speck hash-password --user (a name of 1 to 64 printable characters without ":", 1000 to 1000000 iterations)';
+
 /**
- * Users from "user:hash" entries, one or more per line separated by spaces (blank lines and lines
- * starting with "#" skipped); `where` names the source in errors, which never repeat an entry.
+ * Users from "user:hash" entries, one or more per line separated by spaces, tabs or CRs (blank
+ * lines and lines whose first entry starts with "#" skipped), exactly as the native server reads
+ * them (src/native/server/access/users.ts); `where` names the source in errors, which never repeat
+ * an entry.
  */
 export function parseUserLines(text: string, where: string): UserHash[] {
   const users: UserHash[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    for (const entry of line.split(/\s+/)) {
+  text.split("\n").forEach((line, i) => {
+    const entries = line.split(/[ \t\r]+/).filter((entry) => entry !== "");
+    if (entries.length === 0 || entries[0]!.startsWith("#")) return;
+    for (const entry of entries) {
       const colon = entry.indexOf(":");
-      const parsed = colon > 0 ? parsePasswordHash(entry.slice(colon + 1)) : 'entries "user:hash"';
-      if (typeof parsed === "string")
-        throw new AccessError(`${where}, line ${i + 1}: not accepted; use ${parsed}`);
-      users.push({ name: entry.slice(0, colon), ...parsed });
+      const name = entry.slice(0, colon);
+      const parsed = /^[\x21-\x7e]{1,64}$/.test(name) ? parsePasswordHash(entry.slice(colon + 1)) : undefined;
+      if (parsed === undefined || typeof parsed === "string")
+        throw new AccessError(`${where}, line ${i + 1}: not accepted; use ${ENTRY_FORM}`);
+      users.push({ name, ...parsed });
     }
   });
   if (users.length === 0) throw new AccessError(`${where}: no "user:hash" entries; nobody could log in`);

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { ACCESS_FEATURES, type AccessFeature, featureNames } from "../access/features.ts";
 import { parsePlatforms, platformName } from "../image/index.ts";
 import type { LinkedSizes } from "../native/link.ts";
 import { buildServer } from "../native/server/index.ts";
@@ -14,21 +15,73 @@ import { UsageError } from "./errors.ts";
 interface InspectFlags {
   server?: boolean;
   platform: string;
+  features?: string;
+  featureCosts?: boolean;
   json?: boolean;
 }
 
 /** One platform's server sizes, functions largest first (then by name, for stable output). */
-export function serverReport(platform: string): { platform: string; sizes: LinkedSizes } {
+export function serverReport(
+  platform: string,
+  features: readonly AccessFeature[] = [],
+): { platform: string; features: AccessFeature[]; sizes: LinkedSizes } {
   const [parsed] = parsePlatforms(platform);
-  const sizes = buildServer(targetForArch(parsed!.architecture)).sizes;
+  const sizes = buildServer(targetForArch(parsed!.architecture), { features }).sizes;
   const functions = [...sizes.functions].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
-  return { platform: platformName(parsed!), sizes: { ...sizes, functions } };
+  return { platform: platformName(parsed!), features: [...features], sizes: { ...sizes, functions } };
 }
 
-function printServer(report: { platform: string; sizes: LinkedSizes }): string {
-  const { platform, sizes } = report;
+/** The builds whose sizes show what each access feature costs (a site pays only for what it uses). */
+const COST_ROWS: { label: string; features: AccessFeature[] }[] = [
+  { label: "no access rules", features: [] },
+  { label: "IP rules", features: ["ip"] },
+  { label: "IP rules behind trusted proxies", features: ["ip", "trustedProxies"] },
+  { label: "Basic auth, users in the pack", features: ["auth"] },
+  { label: "Basic auth, users also read at start", features: ["auth", "runtimeUsers"] },
+  { label: "all of the above", features: ["ip", "trustedProxies", "auth", "runtimeUsers"] },
+];
+
+/** Server bytes per platform for each row of COST_ROWS, and their cost over the plain server. */
+export function featureCosts(
+  platforms: string[],
+): { label: string; features: AccessFeature[]; bytes: number[] }[] {
+  return COST_ROWS.map((row) => ({
+    ...row,
+    bytes: platforms.map((platform) => serverReport(platform, row.features).sizes.total),
+  }));
+}
+
+function printCosts(platforms: string[], rows: ReturnType<typeof featureCosts>): string {
+  const cells = (row: (typeof rows)[number]) =>
+    row.bytes.map((n, i) => (row.features.length === 0 ? `${n}` : `${n} (+${n - rows[0]!.bytes[i]!})`));
   const lines = [
-    `${platform}: ${sizes.total} bytes = headers ${sizes.headers} + code ${sizes.text} + rodata ${sizes.rodata} + data ${sizes.data} (+ ${sizes.bss} zeroed at run time)`,
+    `| access features | ${platforms.join(" | ")} |`,
+    `|---|${platforms.map(() => "---:").join("|")}|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.label}${row.features.length ? ` (\`${row.features.join(",")}\`)` : ""} | ${cells(row).join(" | ")} |`,
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** `--features ip,auth` as feature names; a wrong one is a UsageError naming the accepted ones. */
+function parseFeatures(list: string | undefined): AccessFeature[] {
+  if (list === undefined || list === "") return [];
+  const names = list === "all" ? ACCESS_FEATURES.filter((name) => name !== "proxy") : list.split(",");
+  for (const name of names)
+    if (!(ACCESS_FEATURES as string[]).includes(name))
+      throw new UsageError(
+        `--features ${list}: "${name}" is not an access feature; use ${ACCESS_FEATURES.join(", ")} or all`,
+      );
+  return names as AccessFeature[];
+}
+
+function printServer(report: ReturnType<typeof serverReport>): string {
+  const { platform, sizes } = report;
+  const features = report.features.length ? ` with ${report.features.join(", ")}` : "";
+  const lines = [
+    `${platform}${features}: ${sizes.total} bytes = headers ${sizes.headers} + code ${sizes.text} + rodata ${sizes.rodata} + data ${sizes.data} (+ ${sizes.bss} zeroed at run time)`,
     ...sizes.functions.map((f) => `  ${String(f.size).padStart(6)}  ${f.name}`),
   ];
   return `${lines.join("\n")}\n`;
@@ -41,14 +94,28 @@ export function inspectCommand(cli: Command): void {
     .description("show where the bytes of the native server (--server) or of a pack go")
     .option("--server", "bytes per function of the native server")
     .option("--platform <list>", "platforms for --server", "linux/amd64,linux/arm64")
+    .option(
+      "--features <list>",
+      `the server for packs with access rules: ${ACCESS_FEATURES.join(",")} or all`,
+    )
+    .option("--feature-costs", "with --server: a table of the server's bytes for each access feature")
     .option("--json", "print JSON")
     .action((pack: string | undefined, flags: InspectFlags) => {
       if (Boolean(flags.server) === Boolean(pack))
         throw new UsageError(
           "speck inspect needs either --server or a .pack file, e.g. speck inspect site.pack",
         );
+      if (flags.server && flags.featureCosts) {
+        const platforms = parsePlatforms(flags.platform).map((p) => platformName(p));
+        const rows = featureCosts(platforms);
+        process.stdout.write(
+          flags.json ? `${JSON.stringify({ platforms, rows }, null, 2)}\n` : printCosts(platforms, rows),
+        );
+        return;
+      }
       if (flags.server) {
-        const reports = parsePlatforms(flags.platform).map((p) => serverReport(platformName(p)));
+        const features = parseFeatures(flags.features);
+        const reports = parsePlatforms(flags.platform).map((p) => serverReport(platformName(p), features));
         process.stdout.write(
           flags.json
             ? `${JSON.stringify(
@@ -88,6 +155,11 @@ export function inspectCommand(cli: Command): void {
       process.stdout.write(
         [
           `${pack}: ${stats.total} bytes, ${stats.routes} routes`,
+          ...(parsed.access
+            ? [
+                `  access rules: ${featureNames(parsed.access.features).join(", ")} (section ${parsed.access.section.length} bytes)`,
+              ]
+            : []),
           `  heads ${stats.headers}, identity bodies ${stats.identity}, gzip ${stats.gzip}, brotli ${stats.br}, index ${stats.index}`,
           "  largest:",
           ...stats.largest.map((l) => `  ${String(l.bytes).padStart(10)}  ${l.path}`),

@@ -60,7 +60,7 @@ export const userSourceSchema = z.union(
       .object({
         file: z
           .string({ error: 'an absolute file path, e.g. "/run/secrets/speck-auth"' })
-          .regex(/^\//, { error: 'an absolute file path, e.g. "/run/secrets/speck-auth"' })
+          .regex(/^\/[^\0]*$/, { error: 'an absolute file path, e.g. "/run/secrets/speck-auth"' })
           .describe(
             'File of "user:hash" lines read when the server starts (SPECK_AUTH_FILE, when set, names another).',
           ),

@@ -46,6 +46,29 @@ test("inspect --server --json: every function of both servers, adding up to the 
   }
 });
 
+test("inspect --server --features and --feature-costs: what each access feature adds to the server", () => {
+  const one = speck("inspect", "--server", "--platform", "linux/amd64", "--features", "ip,auth", "--json");
+  assert.equal(one.status, 0, one.stderr);
+  const [report] = JSON.parse(one.stdout);
+  assert.deepEqual(report.features, ["ip", "auth"]);
+  assert.equal(report.sizes.total, buildServer(TARGETS.x64, { features: ["ip", "auth"] }).elf.length);
+  assert.ok(report.sizes.functions.some((f: { name: string }) => f.name === "basic_check"));
+  const table = speck("inspect", "--server", "--feature-costs", "--platform", "linux/amd64");
+  assert.equal(table.status, 0, table.stderr);
+  const lines = table.stdout.trim().split("\n");
+  assert.deepEqual(lines.slice(0, 2), ["| access features | linux/amd64 |", "|---|---:|"]);
+  const plain = buildServer(TARGETS.x64).elf.length;
+  assert.equal(lines[2], `| no access rules | ${plain} |`);
+  assert.equal(lines.length, 8);
+  for (const line of lines.slice(3)) {
+    const [, total, extra] = /^\| .* \(`[a-zA-Z,]+`\) \| (\d+) \(\+(\d+)\) \|$/.exec(line) ?? [];
+    assert.ok(Number(extra) > 0 && Number(total) - Number(extra) === plain, line);
+  }
+  const bad = speck("inspect", "--server", "--features", "ip,magic");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /"magic" is not an access feature/);
+});
+
 test("inspect FILE.pack: sizes and routes; wrong use is one line and exit 2", () => {
   const pack = join(work, "docs.pack");
   assert.equal(speck("pack", join(import.meta.dirname, "../../examples/docs"), "-o", pack).status, 0);

@@ -22,6 +22,15 @@ export interface NativeServer {
   stop: () => Promise<number | string>;
 }
 
+const builds = new Map<string, Uint8Array>();
+/** The server's ELF for `target` and `options`, built once per test process. */
+function serverElf(target: Target, options: ServerOptions | undefined): Uint8Array {
+  const key = `${target.name} ${JSON.stringify(options ?? {})}`;
+  const elf = builds.get(key) ?? buildServer(target, options).elf;
+  builds.set(key, elf);
+  return elf;
+}
+
 /** The command that runs an ELF of `target` on this machine. */
 export function runCommand(target: Target, binary: string): string[] {
   return target.name === "a64" ? ["qemu-aarch64-static", binary] : [binary];
@@ -49,7 +58,7 @@ export function startNative(
   const work = mkdtempSync(join(tmpdir(), "speck-native-"));
   const binary = join(work, "speck");
   const pack = join(work, "site.pack");
-  writeFileSync(binary, buildServer(target, options.server).elf);
+  writeFileSync(binary, serverElf(target, options.server));
   chmodSync(binary, 0o755);
   writeFileSync(pack, site instanceof Uint8Array ? site : writePack(site));
   const [command, ...rest] = [...(options.wrap ?? []), ...runCommand(target, binary)];

@@ -4,7 +4,6 @@
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
-import { emitAccessStart } from "./access/start.ts";
 import { DATE_LINE_LENGTH, emitGlobals, G } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
@@ -89,9 +88,10 @@ function emitMapPack(p: ProgramBuilder, target: Target, features: number): void 
 
 /**
  * Emits `health()`: GET / from the server's own address (loopback when it listens on every
- * address), over IPv6 or else IPv4; exits 0 on a 2xx or 3xx status line, 1 otherwise.
+ * address), over IPv6 or else IPv4; exits 0 on a 2xx or 3xx status line (or, in builds with access
+ * rules, a 401 or 403: a protected "/" is a healthy one), 1 otherwise.
  */
-function emitHealth(p: ProgramBuilder): void {
+function emitHealth(p: ProgramBuilder, access: boolean): void {
   p.rodata("health_request", HEALTH_REQUEST);
   p.func("health", { saves: ["s0", "s1"] }, (f) => {
     f.add("a1", "s5", G.bindAddress)
@@ -114,8 +114,15 @@ function emitHealth(p: ProgramBuilder): void {
     f.add("a1", "s5", G.clock)
       .load(1, "a2", { base: "a1", offset: 9 })
       .sub("a2", "a2", 50)
-      .br("gtu", "a2", 1, "sick");
-    f.mov("a0", 0).syscall("exit_group");
+      .br("gtu", "a2", 1, access ? "refused" : "sick");
+    f.label("healthy").mov("a0", 0).syscall("exit_group");
+    if (access) {
+      // "401" or "403"
+      f.label("refused").load(2, "a2", { base: "a1", offset: 9 }).br("ne", "a2", 0x3034, "sick");
+      f.load(1, "a2", { base: "a1", offset: 11 })
+        .br("eq", "a2", 0x31, "healthy")
+        .br("eq", "a2", 0x33, "healthy");
+    }
     f.label("sick").mov("a0", 1).syscall("exit_group");
   });
 }
@@ -295,7 +302,7 @@ export function emitServerShell(
   emitListener(p);
   emitLoop(p, target, timeouts);
   emitMapPack(p, target, features);
-  emitHealth(p);
+  emitHealth(p, features !== 0);
   emitSupervisor(p);
   emitLog(p);
   // parse_uint(ptr) → a0: the decimal number at ptr, a1: the first byte after its digits
@@ -307,10 +314,8 @@ export function emitServerShell(
   });
   emitEnvironment(p);
   p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
-  if (features !== 0) {
-    p.rodata("lacking_features", LACKING_FEATURES);
-    emitAccessStart(p, features);
-  }
+  // the access checks and access_start come with the HTTP layer (access/enforce.ts)
+  if (features !== 0) p.rodata("lacking_features", LACKING_FEATURES);
   p.data("date_template", new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
     f.addr("s5", "globals");

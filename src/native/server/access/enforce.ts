@@ -4,58 +4,22 @@
 // which proxy rule forwards it. Only the code a pack's features need is emitted.
 
 import { FEATURE } from "../../../access/features.ts";
-import { HEADER_BYTES, KIND, RULE_BYTES } from "../../../access/section.ts";
-import { H } from "../../../pack/layout.ts";
+import { KIND, RULE_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import type { ShellInterface } from "../http/respond.ts";
 import { PATH, S } from "../http/state.ts";
 import { emitClientAddress } from "./address.ts";
+import { emitAuth } from "./auth.ts";
 import { emitCidr } from "./cidr.ts";
-
-/** Error ordinals of the access refusals (docs/pack-format.md, "Error table"). */
-export const ACCESS_ERR = { 401: 11, 403: 12, 502: 13, 504: 14 } as const;
-
-/** The longest joined X-Forwarded-For text: all of a request head's values (8 KiB at most). */
-const XFF_BYTES = 8192;
-
-/** Fields of the access state block (`access_state`, one per process). */
-export const A = {
-  /** The mapped access section, its first rule record and the number of rules. */
-  section: 0,
-  rules: 8,
-  ruleCount: 16,
-  /** Auth builds: the per-rule slots (users and cache, see auth.ts), indexed like the rules. */
-  slots: 24,
-  /** The request's Authorization fields: how many, and the last one's value and length. */
-  authCount: 32,
-  authValue: 40,
-  authLength: 48,
-  /** Bytes of the X-Forwarded-For values joined with "," in xff. */
-  xffLength: 56,
-  /** The client's address, 16 bytes (IPv4 as ::ffff:a.b.c.d). */
-  client: 64,
-  xff: 80,
-  size: 80 + XFF_BYTES,
-} as const;
+import { A, emitAccessState } from "./state.ts";
+import { emitRuntimeUsers } from "./users.ts";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
+const NO_MEMORY = "speck: cannot serve: out of memory\n";
 
-/**
- * Emits the access state block and `access_load()`: the section's address and rule count, from the
- * mapped pack whose address is at `pack` in the globals (s5).
- */
-export function emitAccessState(p: ProgramBuilder, pack: number): void {
-  if (p.has("access_load")) return;
-  p.bss("access_state", A.size, 8);
-  // access_load() → a0: the access state (the section's address from the mapped pack in the globals)
-  p.func("access_load", {}, (f) => {
-    f.load(8, "a1", { base: "s5", offset: pack }).load(8, "a2", { base: "a1", offset: H.access });
-    f.add("a1", "a1", "a2").addr("a0", "access_state").store(8, "a1", { base: "a0", offset: A.section });
-    f.load(4, "a2", { base: "a1", offset: 8 }).store(8, "a2", { base: "a0", offset: A.ruleCount });
-    f.add("a1", "a1", HEADER_BYTES).store(8, "a1", { base: "a0", offset: A.rules }).ret();
-  });
-}
+/** Error ordinals of the access refusals (docs/pack-format.md, "Error table"). */
+export const ACCESS_ERR = { 401: 11, 403: 12, 502: 13, 504: 14 } as const;
 
 /**
  * Emits `access_check()` → -1 when the site answers the request in the state block (s4), an error
@@ -94,6 +58,25 @@ export function emitAccessCheck(p: ProgramBuilder, shell: ShellInterface, featur
     f.label("found").mov("a0", "s0").ret();
     f.label("none").mov("a0", 0).ret();
   });
+
+  const runtimeUsers = auth && (features & FEATURE.runtimeUsers) !== 0;
+  // access_start(envp): at start-up, before the workers are forked
+  if (auth) {
+    // no_memory(): a mapping failed at start-up
+    p.rodata("no_memory_text", NO_MEMORY);
+    p.func("no_memory", {}, (f) => {
+      f.mov("a0", 2).addr("a1", "no_memory_text").mov("a2", NO_MEMORY.length).syscall("write");
+      f.mov("a0", 1).syscall("exit_group");
+    });
+  }
+  p.func("access_start", { saves: ["s0"] }, (f) => {
+    f.mov("s0", "a0").call("access_load");
+    if (auth) f.call("auth_slots");
+    if (runtimeUsers) f.mov("a0", "s0").call("auth_users");
+    f.ret();
+  });
+  if (auth) emitAuth(p, ACCESS_ERR[401]);
+  if (runtimeUsers) emitRuntimeUsers(p);
 
   if (trusted || auth) emitRequestFields(p, shell);
   if (ip) emitPeerAddress(p, shell);

@@ -48,7 +48,7 @@ export function harnessProgram(features = 0): Program {
   p.func("entry", {}, (f) => f.shl("a0", "a0", 6).addr("a1", "conns").add("a0", "a0", "a1").ret());
   p.func("send", {}, (f) => f.add("a1", "s5", G.response).syscall("capture").ret());
   emitHttp(p, TEST_SHELL, features);
-  for (const name of [...WRAPPED, ...(features ? ["access_load"] : [])])
+  for (const name of [...WRAPPED, ...(features ? ["access_start"] : [])])
     p.func(`t_${name}`, { saves: ["s4", "s5"] }, (f) =>
       f.addr("s4", "http_state").addr("s5", "globals").call(name).ret(),
     );
@@ -93,9 +93,10 @@ export class Harness {
     const program = programs.get(features) ?? harnessProgram(features);
     programs.set(features, program);
     this.m = new Machine(program, {
-      heapSize: pack.length + 8192 + (features ? 1 << 20 : 0),
+      heapSize: pack.length + 8192 + (features ? 1 << 21 : 0),
       syscall: (name, args, memory) => {
         this.syscalls.set(name, (this.syscalls.get(name) ?? 0) + 1);
+        if (name === "mmap") return BigInt(memory.allocate(Number(args[1])));
         if (name === "getpeername") {
           memory.write(Number(args[1]), this.peer);
           memory.store(Number(args[2]), 4, BigInt(this.peer.length));
@@ -126,10 +127,10 @@ export class Harness {
     this.input = this.m.address("input");
     this.state = this.m.address("http_state");
     this.call("setup", [3]);
-    if (features) this.call("access_load");
+    if (features) this.call("access_start", [0]);
   }
 
-  call(name: (typeof WRAPPED)[number] | "access_load", args: (number | bigint)[] = []): bigint {
+  call(name: (typeof WRAPPED)[number] | "access_start", args: (number | bigint)[] = []): bigint {
     return this.m.call(`t_${name}`, args);
   }
 
