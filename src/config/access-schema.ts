@@ -187,7 +187,23 @@ function noShadowedRules(rules: readonly { path: string }[], ctx: z.RefinementCt
   });
 }
 
+const PAGE = 'a file path inside the site folder, e.g. "denied.html"';
+const page = () => z.string({ error: PAGE }).min(1, { error: PAGE }).optional();
+
 export const accessKeys = {
+  errorPages: z
+    .object(
+      {
+        "401": page().describe("Page sent with 401 (credentials missing or wrong)."),
+        "403": page().describe("Page sent with 403 (refused by an IP rule)."),
+        "502": page().describe("Page sent with 502 (the upstream of a proxy rule cannot be reached)."),
+        "504": page().describe("Page sent with 504 (the upstream of a proxy rule is silent)."),
+      },
+      { error: 'an object of statuses to pages of the site, e.g. { "401": "denied.html" }' },
+    )
+    .strict()
+    .default({})
+    .describe("Pages of the site sent for access refusals and proxy failures (instead of speck's own)."),
   auth: z
     .array(authRuleSchema, { error: "a list of { path, realm, users } rules" })
     .default([])

@@ -104,6 +104,29 @@ test("compileSite(): the SPA fallback, the notFound page and every error respons
   assert.equal(generated.spa, undefined);
 });
 
+test("compileSite(): access rules bring the section and the 401/403/502/504 pages, the site's with errorPages", async () => {
+  const root = site({ "index.html": HTML, "denied.html": "<p>who are you?</p>" });
+  const ipRules = [{ path: "/private", rules: ["deny all"] }];
+  const plain = await compileSite(validateConfig({}, "test", root), { cacheDir: null });
+  assert.equal(plain.input.access, undefined, "no rules, no section");
+  const input = await compile(root, { ipRules, errorPages: { "401": "denied.html" } });
+  assert.ok(input.access && input.access.section.length > 0);
+  assert.equal(text(input.access.errors[401].variants[0]!.body), "<p>who are you?</p>");
+  assert.equal(new Map(input.access.errors[401].headers).get("Content-Type"), "text/html; charset=utf-8");
+  for (const status of [403, 502, 504] as const)
+    assert.match(text(input.access.errors[status].variants[0]!.body), new RegExp(`<title>${status} `));
+  await assert.rejects(
+    compile(root, { ipRules, errorPages: { "403": "nope.html" } }),
+    /errorPages\.403: "nope\.html" is not a file/,
+  );
+  const unused = await compileSite(validateConfig({ errorPages: { "401": "denied.html" } }, "test", root), {
+    cacheDir: null,
+  });
+  assert.deepEqual(unused.report.warnings, [
+    "errorPages has no effect: the config has no auth, ipRules or proxy rules",
+  ]);
+});
+
 test("compileSite(): redirects and conflicts come through with their rules named", async () => {
   const root = site({ "index.html": HTML, "old.html": HTML });
   const input = await compile(root, {

@@ -184,6 +184,13 @@ export async function compileSite(
   const notFound = notFoundName === undefined ? undefined : fileResource(notFoundName, "notFound");
   const errors: Record<ErrorStatus, Resource> = errorPages(notFound);
   const section = accessSection(config);
+  const accessPages = Object.fromEntries(
+    Object.entries(config.errorPages)
+      .filter(([, name]) => name !== undefined)
+      .map(([status, name]) => [status, fileResource(name!, `errorPages.${status}`)]),
+  );
+  if (!section && Object.keys(accessPages).length > 0)
+    warnings.push("errorPages has no effect: the config has no auth, ipRules or proxy rules");
 
   return {
     input: {
@@ -191,7 +198,7 @@ export async function compileSite(
       prefixRedirects,
       ...(spa ? { spa } : {}),
       errors,
-      ...(section ? { access: { section, errors: accessErrorPages() } } : {}),
+      ...(section ? { access: { section, errors: accessErrorPages(accessPages) } } : {}),
     },
     report: {
       files: files.length,

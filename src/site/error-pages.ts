@@ -27,31 +27,36 @@ function generatedPage(status: ErrorStatus | AccessErrorStatus): Resource {
   return { kind: "resource", headers, variants: [{ encoding: "identity", body }] };
 }
 
+/** A page of the site as an error response: its headers and identity body, nothing else. */
+function sitePage(page: Resource): Resource {
+  return {
+    kind: "resource",
+    headers: page.headers,
+    variants: [{ encoding: "identity", body: page.variants[0]!.body }],
+  };
+}
+
 /**
  * Every error response; 404 is `notFound` (the site's page, with its headers) when given. Error
  * responses are served as they are (no variants, validators or ranges: docs/http-semantics.md).
  */
 export function errorPages(notFound?: Resource): Record<ErrorStatus, Resource> {
   return Object.fromEntries(
-    ERROR_STATUSES.map((status): [ErrorStatus, Resource] =>
-      status === 404 && notFound
-        ? [
-            status,
-            {
-              kind: "resource",
-              headers: notFound.headers,
-              variants: [{ encoding: "identity", body: notFound.variants[0]!.body }],
-            },
-          ]
-        : [status, generatedPage(status)],
-    ),
+    ERROR_STATUSES.map((status): [ErrorStatus, Resource] => [
+      status,
+      status === 404 && notFound ? sitePage(notFound) : generatedPage(status),
+    ]),
   ) as Record<ErrorStatus, Resource>;
 }
 
-/** The responses of access refusals (401, 403) and proxy failures (502, 504). */
-export function accessErrorPages(): Record<AccessErrorStatus, Resource> {
-  return Object.fromEntries(ACCESS_ERROR_STATUSES.map((status) => [status, generatedPage(status)])) as Record<
-    AccessErrorStatus,
-    Resource
-  >;
+/** The responses of access refusals (401, 403) and proxy failures (502, 504): the site's `pages` where given. */
+export function accessErrorPages(
+  pages: Partial<Record<AccessErrorStatus, Resource>> = {},
+): Record<AccessErrorStatus, Resource> {
+  return Object.fromEntries(
+    ACCESS_ERROR_STATUSES.map((status) => {
+      const page = pages[status];
+      return [status, page ? sitePage(page) : generatedPage(status)];
+    }),
+  ) as Record<AccessErrorStatus, Resource>;
 }
