@@ -16,8 +16,7 @@ const SIG_IGN = 1;
 const SA_RESTORER = 0x04000000;
 const DEFAULT_PORT = 8080;
 const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack of this version\n";
-const LACKING_FEATURES =
-  "speck: cannot serve: the pack has access rules this server was built without; build the server for this pack (speck build, or buildServer(target, { features: serverFeatures(pack) }))\n";
+const LACKING_FEATURES = "speck: cannot serve: the pack has access rules this server was built without\n";
 
 /** Emits `sigaction_set(signo, handler)`, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {

@@ -130,23 +130,6 @@ function emitPeerAddress(p: ProgramBuilder, shell: ShellInterface): void {
   });
 }
 
-/** Little-endian words of a lower-case header name's bytes, 8, 4, 2 and 1 at a time. */
-function nameWords(name: string): { size: 1 | 2 | 4 | 8; at: number; word: bigint }[] {
-  const bytes = new TextEncoder().encode(name);
-  const words: { size: 1 | 2 | 4 | 8; at: number; word: bigint }[] = [];
-  let at = 0;
-  for (const size of [8, 4, 2, 1] as const)
-    while (bytes.length - at >= size) {
-      let word = 0n;
-      for (let i = size - 1; i >= 0; i--) word = (word << 8n) | BigInt(bytes[at + i]!);
-      words.push({ size, at, word });
-      at += size;
-    }
-  return words;
-}
-
-const foldMask = (size: number): bigint => BigInt(`0x${"20".repeat(size)}`);
-
 /**
  * Emits `request_fields()`: walks the header lines of the request being answered (from R.line; the
  * parser has accepted them) and sets A.authCount, A.authValue and A.authLength from its
@@ -154,10 +137,8 @@ const foldMask = (size: number): bigint => BigInt(`0x${"20".repeat(size)}`);
  * trimmed of spaces and tabs as the parser trims them.
  */
 function emitRequestFields(p: ProgramBuilder, shell: ShellInterface): void {
-  const fields = [
-    { name: "authorization", label: "authorization" },
-    { name: "x-forwarded-for", label: "forwarded" },
-  ];
+  // the names looked for, each after its length: index 0 Authorization, 1 X-Forwarded-For
+  p.rodata("access_fields", "\x0dauthorization\x0fx-forwarded-for\0");
   // s0 line, s1 name end then value start, s2 value end, s3 the access state
   p.func("request_fields", { saves: ["s0", "s1", "s2", "s3"] }, (f) => {
     f.addr("s3", "access_state").store(8, 0, { base: "s3", offset: A.authCount });
@@ -170,25 +151,27 @@ function emitRequestFields(p: ProgramBuilder, shell: ShellInterface): void {
     f.label("skip").add("s1", "s1", 1).jmp("ows");
     f.label("value").mov("s2", "s1");
     f.label("cr").load(1, "a0", "s2").br("eq", "a0", 13, "trim").add("s2", "s2", 1).jmp("cr");
-    f.label("trim").mov("a1", "s2");
-    f.label("back").br("eq", "a1", "s1", "trimmed").load(1, "a0", { base: "a1", offset: -1 });
+    f.label("trim").mov("a5", "s2");
+    f.label("back").br("eq", "a5", "s1", "trimmed").load(1, "a0", { base: "a5", offset: -1 });
     f.br("eq", "a0", 32, "drop").br("ne", "a0", 9, "trimmed");
-    f.label("drop").sub("a1", "a1", 1).jmp("back");
-    // s0 the name, s1 the value, a5 its end; a name is the one below when its colon follows it
-    f.label("trimmed").mov("a5", "a1");
-    for (const { name, label } of fields) {
-      const other = f.newLabel("other");
-      f.load(1, "a0", { base: "s0", offset: name.length }).br("ne", "a0", 58, other);
-      for (const { size, at, word } of nameWords(name))
-        f.load(size, "a0", { base: "s0", offset: at })
-          .or("a0", "a0", foldMask(size))
-          .br("ne", "a0", word, other);
-      f.jmp(label).label(other);
-    }
-    f.label("next").add("s0", "s2", 2).jmp("line");
-    f.label("authorization").load(8, "a0", { base: "s3", offset: A.authCount }).add("a0", "a0", 1);
+    f.label("drop").sub("a5", "a5", 1).jmp("back");
+    // s0 the name, s1 the value, a5 its end; the name (letters folded to lower case) in the list?
+    f.label("trimmed").addr("a1", "access_fields").mov("a4", 0);
+    f.label("field").load(1, "a2", "a1").br("eq", "a2", 0, "next").add("a3", "s0", "a2");
+    f.load(1, "a3", "a3").br("ne", "a3", 58, "other");
+    f.label("compare").load(1, "a3", { base: "s0", index: "a2", offset: -1 }).or("a3", "a3", 0x20);
+    f.load(1, "a0", { base: "a1", index: "a2" }).br("ne", "a3", "a0", "other").sub("a2", "a2", 1);
+    f.br("ne", "a2", 0, "compare").br("ne", "a4", 0, "forwarded");
+    f.load(8, "a0", { base: "s3", offset: A.authCount }).add("a0", "a0", 1);
     f.store(8, "a0", { base: "s3", offset: A.authCount }).store(8, "s1", { base: "s3", offset: A.authValue });
     f.sub("a0", "a5", "s1").store(8, "a0", { base: "s3", offset: A.authLength }).jmp("next");
+    f.label("other")
+      .load(1, "a2", "a1")
+      .add("a1", "a1", "a2")
+      .add("a1", "a1", 1)
+      .add("a4", "a4", 1)
+      .jmp("field");
+    f.label("next").add("s0", "s2", 2).jmp("line");
     // X-Forwarded-For: append "," (after the first) and the value
     f.label("forwarded").load(8, "a1", { base: "s3", offset: A.xffLength }).add("a2", "s3", A.xff);
     f.br("eq", "a1", 0, "copy").store(1, 44, { base: "a2", index: "a1" }).add("a1", "a1", 1);
