@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
+import fc from "fast-check";
 import { compileAccess } from "../../src/access/compile.ts";
 import { hashPassword } from "../../src/access/password.ts";
 import { encodeAccessSection } from "../../src/access/section.ts";
@@ -294,6 +295,67 @@ test("x64: --health counts a 401 or 403 for / as healthy in a server with access
       args: () => ["--health"],
     });
     assert.equal(await health.exited, 0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("x64: mutated access requests (fields, credentials, addresses, targets) get the preview's bytes", async () => {
+  const INTERESTING = [
+    " ",
+    "\t",
+    ",",
+    "=",
+    ":",
+    "\r\n",
+    "%61",
+    "/..",
+    "Basic ",
+    "Authorization: ",
+    "X-Forwarded-For: ",
+    "10.1.2.3",
+    "::1",
+    "é",
+    "\x00",
+  ];
+  const mutation = fc.record({
+    kind: fc.constantFrom("replace", "insert", "cut"),
+    at: fc.nat(),
+    text: fc.constantFrom(...INTERESTING),
+  });
+  const cases = fc.sample(
+    fc.tuple(fc.constantFrom(...IP_CASES, ...AUTH_CASES), fc.array(mutation, { minLength: 1, maxLength: 3 })),
+    { numRuns: 300, seed: 8 },
+  );
+  const port = await freePort();
+  const server = startNative(
+    TARGETS.x64,
+    pack,
+    { PORT: String(port), SPECK_WORKERS: "1" },
+    {
+      server: { features: serverFeatures(pack) },
+    },
+  );
+  try {
+    await waitForPort(port);
+    const deadline = Date.now() + 20_000;
+    let done = 0;
+    for (; done < cases.length && Date.now() < deadline; done += 10)
+      await Promise.all(
+        cases.slice(done, done + 10).map(async ([base, mutations]) => {
+          let text = base.request;
+          for (const m of mutations) {
+            const at = m.at % (text.length + 1);
+            if (m.kind === "replace") text = text.slice(0, at) + m.text + text.slice(at + m.text.length);
+            else if (m.kind === "insert") text = text.slice(0, at) + m.text + text.slice(at);
+            else text = text.slice(0, at) + text.slice(at + m.text.length);
+          }
+          const c = { name: JSON.stringify(text), request: Buffer.from(text, "utf8").toString("latin1") };
+          const [native, oracle] = await Promise.all([exchange(port, c), exchange(preview.port, c)]);
+          assert.equal(native, oracle, c.name);
+        }),
+      );
+    assert.ok(done >= 100, `only ${done} cases within the budget`);
   } finally {
     await server.stop();
   }
