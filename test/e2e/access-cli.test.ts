@@ -1,7 +1,7 @@
 // The access options through the command line: `speck serve` enforces them (hashes made with
 // `speck hash-password`, users from the environment), a missing credential source stops it with
-// one line and exit code 2, and `speck build` / `speck pack` refuse them rather than build an image
-// whose server would serve the protected paths unprotected.
+// one line and exit code 2, `speck pack` writes them into the pack, and `speck build` / `speck pack`
+// refuse the proxy rules the image's server does not forward yet.
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -118,6 +118,19 @@ test("speck build and speck pack refuse access rules the image's server would no
       /proxy \(proxy\[0\] for "\/api"\) cannot be built into an image yet: .* would serve those paths unprotected/,
     );
   }
+});
+
+test("speck pack writes a version-2 pack for IP and auth rules; speck inspect names its access features", () => {
+  const dir = config({
+    ipRules: [{ path: "/admin", rules: ["allow 10.0.0.0/8", "deny all"] }],
+    auth: [{ path: "/admin", realm: "Admin", usersFrom: { env: "ADMIN_USERS" } }],
+  });
+  const out = join(work, "rules.pack");
+  const packed = spawnSync(process.execPath, [SPECK, "pack", "-o", out], { cwd: dir, env, encoding: "utf8" });
+  assert.equal(packed.status, 0, packed.stderr);
+  const inspected = spawnSync(process.execPath, [SPECK, "inspect", out], { env, encoding: "utf8" });
+  assert.equal(inspected.status, 0, inspected.stderr);
+  assert.match(inspected.stdout, /\n {2}access rules: ip, auth, runtimeUsers \(section \d+ bytes\)\n/);
 });
 
 test("speck serve forwards proxy paths to the upstream and serves the rest from the site", async () => {
