@@ -386,6 +386,41 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
   );
 });
 
+test("equal heads and bodies are stored once, small or large, and counted once by packStats", () => {
+  const large = "y".repeat(5000);
+  const input = small([
+    { path: "/a/", response: resource("small page") },
+    { path: "/a/index.html", response: resource("small page") },
+    { path: "/big", response: resource(large) },
+    { path: "/big.txt", response: resource(large) },
+    { path: "/other", response: resource("z".repeat(5000)) },
+  ]);
+  const bytes = writePack(input);
+  const pack = readPack(bytes);
+  const variant = (path: string) => pack.lookup(text.encode(path))!.variants[0]!;
+  for (const [one, two] of [
+    ["/a/", "/a/index.html"],
+    ["/big", "/big.txt"],
+  ]) {
+    const [a, b] = [variant(one!), variant(two!)];
+    assert.equal(a.body.byteOffset, b.body.byteOffset, `${one} and ${two} share their body`);
+    assert.equal(a.full.byteOffset, b.full.byteOffset, `${one} and ${two} share their head`);
+    assert.deepEqual(a.body, b.body);
+  }
+  assert.notEqual(variant("/big").body.byteOffset, variant("/other").body.byteOffset);
+  assert.equal(decode(variant("/other").body), "z".repeat(5000));
+  const distinct = writePack(
+    small(
+      input.routes.map((r) => (r.path === "/big.txt" ? { ...r, response: resource("x".repeat(5000)) } : r)),
+    ),
+  );
+  assert.ok(distinct.length - bytes.length >= 5000, "a duplicate body costs no bytes of its own");
+  const stats = packStats(pack);
+  assert.equal(stats.total, stats.headers + stats.identity + stats.gzip + stats.br + stats.index);
+  const errorBodies = ERROR_STATUSES.reduce((sum, status) => sum + `error ${status}`.length, 0);
+  assert.equal(stats.identity, 5000 + 5000 + "small page".length + errorBodies, "each body counted once");
+});
+
 test("writePackFile() streams the same bytes to disk", () => {
   const dir = mkdtempSync(join(tmpdir(), "speck-pack-"));
   try {
@@ -474,10 +509,17 @@ test("readPack() refuses a pack cut at any length", () => {
 });
 
 test("offsets past 4 GiB are written as 64-bit values", () => {
-  const body = new Uint8Array(64 << 20);
+  // 70 distinct 64 MiB bodies (equal ones would be stored once) as windows of one buffer, each
+  // starting with a different byte
+  const size64 = 64 << 20;
+  const memory = new Uint8Array(size64 + 70);
+  for (let i = 0; i < 70; i++) memory[i] = i;
+  const body = memory.subarray(69, 69 + size64);
   const routes = Array.from({ length: 70 }, (_, i) => ({
     path: `/${String(i).padStart(2, "0")}`,
-    response: resource("", { variants: [{ encoding: "identity" as const, body }] }),
+    response: resource("", {
+      variants: [{ encoding: "identity" as const, body: memory.subarray(i, i + size64) }],
+    }),
   }));
   const { chunks, size } = packChunks(small(routes));
   assert.ok(size > 70 * body.length && size > 2 ** 32);

@@ -28,20 +28,28 @@ export function packStats(pack: Pack, top = 5): PackStats {
     largest: [],
   };
   const sizes: { path: string; bytes: number }[] = [];
+  // routes may share bytes (the writer stores each distinct piece once): count each piece once
+  const seen = new Set<string>();
+  const once = (piece: Uint8Array) => {
+    const key = `${piece.byteOffset}:${piece.length}`;
+    if (seen.has(key)) return 0;
+    seen.add(key);
+    return piece.length;
+  };
   const all = [...pack.routes(), ...(pack.spa ? [pack.spa] : []), ...Object.values(pack.errors)];
   for (const route of all) {
     let bytes = route.lastModifiedText.length;
-    stats.headers += bytes;
+    stats.headers += once(route.lastModifiedText);
     for (const v of route.variants) {
       if (!v) continue;
-      const heads = v.full.length + v.partial.length + v.notModified.length + v.etag.length;
-      stats.headers += heads;
-      stats[v.encoding] += v.body.length;
-      bytes += heads + v.body.length;
+      const pieces = [v.full, v.partial, v.notModified, v.etag];
+      stats.headers += pieces.reduce((sum, piece) => sum + once(piece), 0);
+      stats[v.encoding] += once(v.body);
+      bytes += pieces.reduce((sum, piece) => sum + piece.length, 0) + v.body.length;
     }
     if (route.path) sizes.push({ path: route.path, bytes });
   }
-  for (const p of pack.prefixRedirects) stats.headers += p.head.length;
+  for (const p of pack.prefixRedirects) stats.headers += once(p.head);
   stats.index = stats.total - stats.headers - stats.identity - stats.gzip - stats.br;
   stats.largest = sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, top);
   return stats;

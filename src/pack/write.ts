@@ -65,16 +65,36 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const encoder = new TextEncoder();
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** Bytes laid out after the records: each piece gets an offset when added. */
+/** Pieces up to this size are found again by their bytes as a string key; larger ones by length. */
+const SMALL_PIECE = 1024;
+
+/**
+ * Bytes laid out after the records: each piece gets an offset when added, and a piece equal to one
+ * added before gets that one's offset (a directory's `/` and `/index.html`, or the same head, are
+ * written once).
+ */
 class Heap {
   readonly chunks: Uint8Array[] = [];
   size = 0;
+  private readonly small = new Map<string, number>();
+  private readonly large = new Map<number, { bytes: Uint8Array; at: number }[]>();
   constructor(readonly start: number) {}
   add(bytes: Uint8Array): number {
+    if (bytes.length === 0) return this.start + this.size;
+    const key = bytes.length <= SMALL_PIECE ? Buffer.from(bytes).toString("latin1") : undefined;
+    const known = key === undefined ? this.findLarge(bytes) : this.small.get(key);
+    if (known !== undefined) return known;
     const at = this.start + this.size;
-    if (bytes.length > 0) this.chunks.push(bytes);
+    this.chunks.push(bytes);
     this.size += bytes.length;
+    if (key !== undefined) this.small.set(key, at);
+    else this.large.set(bytes.length, [...(this.large.get(bytes.length) ?? []), { bytes, at }]);
     return at;
+  }
+  private findLarge(bytes: Uint8Array): number | undefined {
+    const view = (piece: Uint8Array) => Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    const same = (other: Uint8Array) => other === bytes || view(other).equals(view(bytes));
+    return this.large.get(bytes.length)?.find((piece) => same(piece.bytes))?.at;
   }
 }
 
