@@ -89,18 +89,22 @@ export class Authenticator {
     challenge: Challenge | undefined,
   ): Promise<CredentialsError> {
     const credentials = await this.credentials();
-    const answer = describeAnswer(response.status, response.body);
     const registry = this.options.registry;
-    const code = registryErrors(response.body)[0]?.code;
-    if (challenge?.params.error === "insufficient_scope" || response.status === 403 || code === "DENIED") {
-      const who = credentials ? `the credentials from ${credentials.source}` : "anonymous access";
-      return new CredentialsError(
-        `${registry} denied ${what} with ${who} (${answer}): check the repository name and that these credentials may push to it`,
-      );
-    }
     if (!credentials) {
       return new CredentialsError(
         `${registry} asks for credentials and none were found (looked in ${this.options.searched}): run docker login ${registry}, or pass --username and --password-stdin`,
+      );
+    }
+    const code = registryErrors(response.body)[0]?.code;
+    const scopeError = challenge?.params.error;
+    // a HEAD answer has no body: the challenge's error (insufficient_scope) is all there is
+    const answer =
+      code === undefined && scopeError
+        ? `HTTP ${response.status} (${scopeError})`
+        : describeAnswer(response.status, response.body);
+    if (scopeError === "insufficient_scope" || response.status === 403 || code === "DENIED") {
+      return new CredentialsError(
+        `${registry} denied ${what} to the credentials from ${credentials.source} (${answer}): check the repository name and that they may push to it`,
       );
     }
     return new CredentialsError(

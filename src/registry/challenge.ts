@@ -1,6 +1,6 @@
 // Parses `WWW-Authenticate` (RFC 9110 §11.6.1): one or more challenges, each a scheme and
 // parameters, e.g. `Bearer realm="https://auth.example/token",service="reg",scope="repository:a:pull,push"`.
-// Values may be quoted (with backslash escapes and commas inside) or bare tokens; several
+// Values may be quoted (with backslash escapes and commas inside) or bare; several
 // headers arrive joined with ", ", so a bare token not followed by "=" starts a new challenge.
 
 /** One challenge: the scheme in lower case and its parameters (names in lower case). */
@@ -10,6 +10,8 @@ export interface Challenge {
 }
 
 const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y;
+/** A bare value, read leniently up to the next comma or space (some servers send unquoted URLs). */
+const BARE = /[^\s,]+/y;
 
 /** The challenges of a `WWW-Authenticate` value, in order; unparsable tails are ignored. */
 export function parseChallenges(header: string | undefined): Challenge[] {
@@ -46,7 +48,7 @@ export function parseChallenges(header: string | undefined): Challenge[] {
     if (header[at] === "=" && current) {
       at++;
       skip(/\s/);
-      const value = header[at] === '"' ? quoted() : (match(TOKEN) ?? "");
+      const value = header[at] === '"' ? quoted() : (match(BARE) ?? "");
       current.params[name.toLowerCase()] = value;
       continue;
     }

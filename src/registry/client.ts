@@ -5,7 +5,7 @@
 // CredentialsError messages naming the registry, the operation and the registry's error code.
 
 import { Authenticator } from "./auth.ts";
-import { type Challenge, parseChallenges, pickChallenge } from "./challenge.ts";
+import { parseChallenges, pickChallenge } from "./challenge.ts";
 import { type CredentialSource, configCredentials } from "./credentials.ts";
 import { answerError, RegistryError } from "./errors.ts";
 import {
@@ -122,7 +122,11 @@ export class RegistryClient {
     this.closed.signal.throwIfAborted();
     const target = url ?? (await this.url(request.target));
     const base = await this.baseUrl();
-    const ours = target.origin === base.origin;
+    return this.authorized(request, target, target.origin === base.origin);
+  }
+
+  /** Sends once with the authorization (only to the registry's own origin); a 401 once more, fresh. */
+  private async authorized(request: RegistryRequest, target: URL, ours: boolean): Promise<HttpResponse> {
     for (let fresh = false; ; fresh = true) {
       const authorization = ours ? await this.auth.authorization() : undefined;
       const response = await this.transport.send({
@@ -164,6 +168,7 @@ export class RegistryClient {
 
   /** Waits before the try after number `attempt` of `what`, and reports the retry. */
   async pause(what: string, attempt: number, reason: string, retryAfter?: string): Promise<void> {
+    this.closed.signal.throwIfAborted();
     const delayMs = backoffDelay(attempt, this.policy, retryAfter, this.options.random);
     this.options.onRetry?.({ what, attempt, attempts: this.policy.attempts, reason, delayMs });
     await wait(delayMs, this.closed.signal);
@@ -230,10 +235,12 @@ export class RegistryClient {
         throw error;
       }
       if (response.status === 401) {
-        const challenge: Challenge | undefined = pickChallenge(
-          parseChallenges(header(response, "www-authenticate")),
-        );
-        this.auth.challenged(challenge);
+        this.auth.challenged(pickChallenge(parseChallenges(header(response, "www-authenticate"))));
+        // log in now, as docker login does: wrong credentials fail before any blob is read, with
+        // the registry's own error body (a HEAD answer has none)
+        const login = { method: "GET", target: request.url, what: "logging in" };
+        const checked = await this.retried(what, () => this.authorized(login, request.url, true));
+        if (checked.status < 200 || checked.status >= 300) throw this.unexpected("logging in", checked);
       } else if (response.status < 200 || response.status >= 300) {
         throw new RegistryError(
           `${this.options.registry}: ${what} answered HTTP ${response.status}: is this a registry (the distribution API)?`,

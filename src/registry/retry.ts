@@ -125,6 +125,7 @@ export async function retrying<T extends { status: number; headers: Record<strin
       if (attempt >= policy.attempts) throw new GaveUp(error, attempt);
       reason = failureReason(error);
     }
+    options.signal?.throwIfAborted();
     const delayMs = backoffDelay(attempt, policy, retryAfter, options.random);
     options.onRetry?.({ what, attempt, attempts: policy.attempts, reason, delayMs });
     await wait(delayMs, options.signal);

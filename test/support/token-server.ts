@@ -16,8 +16,8 @@ export interface TokenServerOptions {
   readonly users: Readonly<Record<string, string>>;
   /** identity token → user. */
   readonly identityTokens?: Readonly<Record<string, string>>;
-  /** The first this many tokens name the wrong audience, so the registry answers 401 to them. */
-  readonly spoiledTokens?: number;
+  /** Users granted pull only, whatever they ask for. */
+  readonly pullOnly?: readonly string[];
 }
 
 export interface TokenRequestRecord {
@@ -33,6 +33,8 @@ export interface TokenServer {
   readonly issuer: string;
   readonly certFile: string;
   readonly requests: TokenRequestRecord[];
+  /** The next `count` tokens name the wrong audience, so the registry answers 401 to them. */
+  spoil(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -44,12 +46,14 @@ async function body(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Grants every action asked on `repository:NAME:actions` scopes to a known user. */
-function access(scopes: readonly string[], user: string | undefined) {
+/** Grants the actions asked on `repository:NAME:actions` scopes to a known user (pull only, if so). */
+function access(scopes: readonly string[], user: string | undefined, pullOnly: boolean) {
   if (!user) return [];
   return scopes.flatMap((scope) => {
     const match = /^repository:([^:]+):(.+)$/.exec(scope);
-    return match ? [{ type: "repository", name: match[1], actions: match[2]!.split(",") }] : [];
+    if (!match) return [];
+    const actions = match[2]!.split(",").filter((action) => !pullOnly || action === "pull");
+    return [{ type: "repository", name: match[1], actions }];
   });
 }
 
@@ -84,7 +88,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const service = "speck-test-registry";
   const issuer = "speck-test-issuer";
   const requests: TokenRequestRecord[] = [];
-  let spoiled = options.spoiledTokens ?? 0;
+  let spoiled = 0;
 
   const token = (user: string | undefined, scopes: readonly string[]) => {
     const now = Math.floor(Date.now() / 1000);
@@ -97,7 +101,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       nbf: now - 10,
       iat: now,
       jti: randomUUID(),
-      access: access(scopes, user),
+      access: access(scopes, user, user !== undefined && (options.pullOnly ?? []).includes(user)),
     };
     const signed = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     return `${signed}.${base64url(sign("sha256", Buffer.from(signed), key))}`;
@@ -144,6 +148,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     issuer,
     certFile,
     requests,
+    spoil: (count) => {
+      spoiled = count;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
