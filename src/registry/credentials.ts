@@ -130,6 +130,8 @@ export function runCredentialHelper(
         else resolve({ kind: "basic", username: answer.Username, password: answer.Secret, source });
       },
     );
+    // a helper that exits without reading stdin is judged by its exit status, not by EPIPE
+    child.stdin?.on("error", () => {});
     child.stdin?.end(server);
   });
 }
