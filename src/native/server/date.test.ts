@@ -19,6 +19,8 @@ const m = machine();
 const buf = m.address("buf");
 
 function format(seconds: number): string {
+  // fmt_date rewrites the names and digits of a date already in place (the Date line's template)
+  m.memory.write(buf, new TextEncoder().encode(formatHttpDate(0)));
   m.call("fmt_date", [BigInt(seconds), buf]);
   return new TextDecoder().decode(m.memory.read(buf, DATE_LENGTH));
 }

@@ -2,7 +2,7 @@
 // `parse_date` reads one back (docs/http-semantics.md, "Dates"), by the same integer arithmetic as
 // src/pack/http-date.ts, so the native and preview servers agree on every input.
 
-import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
+import type { ProgramBuilder } from "../ir/builder.ts";
 
 export const DATE_LENGTH = 29;
 /** parse_date's answer for text that is not an IMF-fixdate: below every real date (signed). */
@@ -11,12 +11,21 @@ export const NOT_A_DATE = -(1n << 63n);
 const DAY_NAMES = "SunMonTueWedThuFriSat";
 const MONTH_NAMES = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/** Names as 4-byte little-endian words (3 letters and a zero), so one masked load compares a name. */
-function nameWords(names: string): Uint8Array {
+/**
+ * Names as 4-byte little-endian words, each with the byte that follows it in a date (day names a
+ * comma, month names a space), so one load compares a name and its punctuation.
+ */
+function nameWords(names: string, after: string): Uint8Array {
   const out = new Uint8Array((names.length / 3) * 4);
   for (let i = 0; i < names.length / 3; i++)
-    out.set(new TextEncoder().encode(names.slice(i * 3, i * 3 + 3)), i * 4);
+    out.set(new TextEncoder().encode(names.slice(i * 3, i * 3 + 3) + after), i * 4);
   return out;
+}
+
+function emitNames(p: ProgramBuilder): void {
+  if (p.has("day_names")) return;
+  p.rodata("day_names", nameWords(DAY_NAMES, ","), 4);
+  p.rodata("month_names", nameWords(MONTH_NAMES, " "), 4);
 }
 
 /** Emits `put2(value < 100, out)`: two ASCII digits, dividing by multiplying (v * 205 >> 11 = v / 10). */
@@ -29,11 +38,14 @@ function emitPut2(p: ProgramBuilder): void {
   });
 }
 
-/** Emits `fmt_date(seconds, out)`, writing DATE_LENGTH bytes at out. */
+/**
+ * Emits `fmt_date(seconds, out)`: the date of a time in seconds into the DATE_LENGTH bytes at out,
+ * which hold an IMF-fixdate already (the Date line starts as a template): only the names and the
+ * digits change, the spaces, colons and " GMT" stay.
+ */
 export function emitFormatDate(p: ProgramBuilder): void {
   if (p.has("fmt_date")) return;
-  p.rodata("day_names", nameWords(DAY_NAMES), 4);
-  p.rodata("month_names", nameWords(MONTH_NAMES), 4);
+  emitNames(p);
   if (!p.has("put2")) emitPut2(p);
   p.func("fmt_date", { frame: 16, saves: ["s0", "s1", "s2", "s3"] }, (f) => {
     f.mov("s0", "a1");
@@ -43,7 +55,7 @@ export function emitFormatDate(p: ProgramBuilder): void {
       .urem("a2", "a2", 7)
       .addr("a3", "day_names")
       .load(4, "a2", { base: "a3", index: "a2", scale: 4 });
-    f.store(4, "a2", "s0").store(2, 0x202c, { base: "s0", offset: 3 }); // "Sun" ", "
+    f.store(4, "a2", "s0"); // "Sun,"
     // civil date from days (proleptic Gregorian, days >= 0)
     f.add("a0", "s1", 719468).udiv("a1", "a0", 146097); // a0 z, a1 era
     f.mul("a2", "a1", 146097).sub("a2", "a0", "a2"); // a2 doe
@@ -60,12 +72,11 @@ export function emitFormatDate(p: ProgramBuilder): void {
     f.mul("a5", "a4", 153).add("a5", "a5", 2).udiv("a5", "a5", 5).sub("a2", "a2", "a5").add("a2", "a2", 1); // a2 day
     f.store(8, "a4", { base: "sp", offset: 0 }); // mp
     f.mov("a0", "a2").add("a1", "s0", 5).call("put2");
-    f.store(1, 32, { base: "s0", offset: 7 });
     // month index: mp < 10 ? mp + 2 : mp - 10 (0-based), and March-based years roll over in Jan/Feb
     f.load(8, "a4", { base: "sp", offset: 0 }).add("a4", "a4", 2).br("ltu", "a4", 12, "month");
     f.sub("a4", "a4", 12).add("s3", "s3", 1);
     f.label("month").addr("a3", "month_names").load(4, "a2", { base: "a3", index: "a4", scale: 4 });
-    f.store(4, "a2", { base: "s0", offset: 8 }).store(1, 32, { base: "s0", offset: 11 });
+    f.store(4, "a2", { base: "s0", offset: 8 }); // "Nov "
     f.mul("a0", "s3", 5243)
       .shr("a0", "a0", 19)
       .store(8, "a0", { base: "sp", offset: 8 })
@@ -76,87 +87,96 @@ export function emitFormatDate(p: ProgramBuilder): void {
       .sub("a0", "s3", "a0")
       .add("a1", "s0", 14)
       .call("put2");
-    f.store(1, 32, { base: "s0", offset: 16 });
     f.udiv("a0", "s2", 3600).add("a1", "s0", 17).call("put2");
-    f.store(1, 58, { base: "s0", offset: 19 });
     f.urem("a0", "s2", 3600).udiv("a0", "a0", 60).add("a1", "s0", 20).call("put2");
-    f.store(1, 58, { base: "s0", offset: 22 });
-    f.urem("a0", "s2", 60).add("a1", "s0", 23).call("put2");
-    f.store(4, 0x544d4720, { base: "s0", offset: 25 }); // " GMT"
-    f.ret();
+    f.urem("a0", "s2", 60).add("a1", "s0", 23).call("put2").ret();
   });
 }
 
-/** Reads two ASCII digits at [base + offset] into dst, branching to `bad` if either is not a digit. */
-function twoDigits(f: FuncBuilder, dst: "a2" | "a3", base: "s0", offset: number, bad: string): void {
-  f.load(1, dst, { base, offset }).sub(dst, dst, 48).br("gtu", dst, 9, bad);
-  f.load(1, "a4", { base, offset: offset + 1 })
-    .sub("a4", "a4", 48)
-    .br("gtu", "a4", 9, bad);
-  f.mul(dst, dst, 10).add(dst, dst, "a4");
-}
+/**
+ * What parse_date expects at each of the 29 positions: NAME for the letters and punctuation of the
+ * day and month names (checked as whole words: "Sun," and "Nov "), DIGIT for a digit, LAST + k for
+ * the last digit of field k (the digits since the previous field: its value goes to date_fields[k]),
+ * any other byte for itself.
+ */
+const NAME = 0;
+const DIGIT = 1;
+const LAST = 2;
+const FIELD = { day: 0, year: 1, hour: 2, minute: 3, second: 4 } as const;
+const DATE_PATTERN = Uint8Array.from([
+  ...[NAME, NAME, NAME, NAME],
+  32,
+  ...[DIGIT, LAST + FIELD.day],
+  32,
+  ...[NAME, NAME, NAME, NAME],
+  ...[DIGIT, DIGIT, DIGIT, LAST + FIELD.year],
+  32,
+  ...[DIGIT, LAST + FIELD.hour],
+  58,
+  ...[DIGIT, LAST + FIELD.minute],
+  58,
+  ...[DIGIT, LAST + FIELD.second],
+  ...new TextEncoder().encode(" GMT"),
+]);
 
 /** Emits `parse_date(ptr, len)`: seconds since the epoch, or NOT_A_DATE. */
 export function emitParseDate(p: ProgramBuilder): void {
   if (p.has("parse_date")) return;
-  if (!p.has("day_names")) {
-    p.rodata("day_names", nameWords(DAY_NAMES), 4);
-    p.rodata("month_names", nameWords(MONTH_NAMES), 4);
-  }
-  p.func("parse_date", { saves: ["s0", "s1", "s2"] }, (f) => {
+  emitNames(p);
+  p.rodata("date_pattern", DATE_PATTERN);
+  p.bss("date_fields", 8 * Object.keys(FIELD).length, 8);
+  const field = (k: keyof typeof FIELD) => ({ base: "a3" as const, offset: 8 * FIELD[k] });
+  p.func("parse_date", { saves: ["s0", "s1"] }, (f) => {
     const bad = "bad";
     f.br("ne", "a1", DATE_LENGTH, bad).mov("s0", "a0");
-    // fixed punctuation: ", " at 3, " " at 7, 11, 16, ":" at 19, 22, " GMT" at 25
-    f.load(2, "a2", { base: "s0", offset: 3 }).br("ne", "a2", 0x202c, bad);
-    for (const at of [7, 11, 16]) f.load(1, "a2", { base: "s0", offset: at }).br("ne", "a2", 32, bad);
-    for (const at of [19, 22]) f.load(1, "a2", { base: "s0", offset: at }).br("ne", "a2", 58, bad);
-    f.load(4, "a2", { base: "s0", offset: 25 }).br("ne", "a2", 0x544d4720, bad);
-    // day name: one of the seven
-    f.load(4, "a2", "s0").and("a2", "a2", 0xffffff).addr("a3", "day_names").mov("a4", 0);
+    // day name with its comma: one of the seven
+    f.load(4, "a2", "s0").addr("a3", "day_names").mov("a4", 0);
     f.label("dayname").load(4, "a5", { base: "a3", index: "a4", scale: 4 }).br("eq", "a5", "a2", "dayok");
     f.add("a4", "a4", 1).br("ltu", "a4", 7, "dayname").jmp(bad);
     f.label("dayok");
-    // month: index 0..11 → s1 = month 1..12
-    f.load(4, "a2", { base: "s0", offset: 8 })
-      .and("a2", "a2", 0xffffff)
-      .addr("a3", "month_names")
-      .mov("s1", 0);
+    // month name with its space: index 0..11 → s1 = month 1..12
+    f.load(4, "a2", { base: "s0", offset: 8 }).addr("a3", "month_names").mov("s1", 0);
     f.label("monthname")
       .load(4, "a5", { base: "a3", index: "s1", scale: 4 })
       .add("s1", "s1", 1)
       .br("eq", "a5", "a2", "monthok");
     f.br("ltu", "s1", 12, "monthname").jmp(bad);
     f.label("monthok");
-    // year: four digits → s2
-    twoDigits(f, "a2", "s0", 12, bad);
-    twoDigits(f, "a3", "s0", 14, bad);
-    f.mul("s2", "a2", 100).add("s2", "s2", "a3");
+    // every other position by the pattern: a4 position, a5 the digits of the current field
+    f.addr("a0", "date_pattern").addr("a3", "date_fields").mov("a4", 0).mov("a5", 0);
+    f.label("scan").load(1, "a1", { base: "a0", index: "a4" }).load(1, "a2", { base: "s0", index: "a4" });
+    f.br("gtu", "a1", LAST + 4, "literal").br("eq", "a1", NAME, "next");
+    f.sub("a2", "a2", 48).br("gtu", "a2", 9, bad).mul("a5", "a5", 10).add("a5", "a5", "a2");
+    f.br("eq", "a1", DIGIT, "next");
+    f.store(8, "a5", { base: "a3", index: "a1", scale: 8, offset: -8 * LAST })
+      .mov("a5", 0)
+      .jmp("next");
+    f.label("literal").br("ne", "a2", "a1", bad);
+    f.label("next").add("a4", "a4", 1).br("ltu", "a4", DATE_LENGTH, "scan");
     // days from civil: y -= m <= 2; era = y / 400 (y may be -1 for year 0000 Jan/Feb)
+    f.load(8, "a2", field("year"));
     f.br("gtu", "s1", 2, "march");
-    f.sub("s2", "s2", 1);
+    f.sub("a2", "a2", 1);
     f.add("s1", "s1", 12);
     f.label("march").sub("s1", "s1", 3); // months since March, 0..11
-    f.add("s2", "s2", 400); // keep the year positive: one extra era, removed below
-    f.udiv("a2", "s2", 400).mul("a3", "a2", 400).sub("a3", "s2", "a3"); // a2 era, a3 yoe
+    f.add("a2", "a2", 400); // keep the year positive: one extra era, removed below
+    f.udiv("a4", "a2", 400).mul("a0", "a4", 400).sub("a0", "a2", "a0"); // a4 era, a0 yoe
     f.mul("a5", "s1", 153).add("a5", "a5", 2).udiv("a5", "a5", 5); // day of year of the month start
-    f.mul("s1", "a3", 365)
-      .shr("a4", "a3", 2)
-      .add("s1", "s1", "a4")
-      .udiv("a4", "a3", 100)
-      .sub("s1", "s1", "a4");
+    f.mul("s1", "a0", 365)
+      .shr("a1", "a0", 2)
+      .add("s1", "s1", "a1")
+      .udiv("a1", "a0", 100)
+      .sub("s1", "s1", "a1");
     f.add("s1", "s1", "a5")
-      .mul("a2", "a2", 146097)
-      .add("s1", "s1", "a2")
+      .mul("a4", "a4", 146097)
+      .add("s1", "s1", "a4")
       .sub("s1", "s1", 719468 + 146097);
     // day of month 01-31 → days; then time of day
-    twoDigits(f, "a2", "s0", 5, bad);
+    f.load(8, "a2", field("day"));
     f.sub("a2", "a2", 1).br("gtu", "a2", 30, bad).add("s1", "s1", "a2").mul("s1", "s1", 86400);
-    twoDigits(f, "a2", "s0", 17, bad);
-    f.br("gtu", "a2", 23, bad).mul("a2", "a2", 3600).add("s1", "s1", "a2");
-    twoDigits(f, "a2", "s0", 20, bad);
-    f.br("gtu", "a2", 59, bad).mul("a2", "a2", 60).add("s1", "s1", "a2");
-    twoDigits(f, "a2", "s0", 23, bad);
-    f.br("gtu", "a2", 60, bad).add("a0", "s1", "a2").ret();
+    f.load(8, "a2", field("hour")).br("gtu", "a2", 23, bad).mul("a2", "a2", 3600).add("s1", "s1", "a2");
+    f.load(8, "a2", field("minute")).br("gtu", "a2", 59, bad).mul("a2", "a2", 60).add("s1", "s1", "a2");
+    f.load(8, "a2", field("second")).br("gtu", "a2", 60, bad).add("a0", "s1", "a2").ret();
     f.label(bad).mov("a0", NOT_A_DATE).ret();
   });
 }
