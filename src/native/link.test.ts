@@ -7,7 +7,7 @@ import { TARGETS } from "./target/index.ts";
 
 function sample() {
   const p = new ProgramBuilder();
-  p.rodata("msg", "hello\n")
+  p.rodata("msg", `${"hello ".repeat(8)}\n`)
     .data("counter", new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))
     .bss("buf", 100, 16);
   p.func("helper", {}, (f) => f.ret());
@@ -20,9 +20,12 @@ for (const target of Object.values(TARGETS)) {
     const { elf, sizes, map } = link(sample(), target, { map: true });
     const view = new DataView(elf.buffer);
     assert.equal(sizes.total, elf.length);
-    assert.equal(sizes.headers, 64 + 3 * 56);
+    // the PT_GNU_STACK header is its type and flags; its other 48 bytes are the code's first ones
+    assert.equal(sizes.headers, 64 + 2 * 56 + 8);
+    assert.equal(view.getUint32(64 + 2 * 56, true), 0x6474e551);
+    assert.equal(view.getUint32(64 + 2 * 56 + 4, true), 6, "PT_GNU_STACK RW");
     assert.equal(sizes.headers + sizes.text + sizes.rodata + sizes.data, elf.length);
-    assert.equal(sizes.rodata, 6);
+    assert.equal(sizes.rodata, 49);
     assert.ok(sizes.data >= 8 && sizes.data < 16, "8 bytes and the padding that aligns them");
     assert.ok(sizes.bss >= 100);
     assert.equal(view.getUint16(18, true), target.elfMachine);
@@ -41,6 +44,18 @@ for (const target of Object.values(TARGETS)) {
     assert.ok(rwAddress >= BASE_ADDRESS + 0x10000n);
   });
 }
+
+test("link() pads a program too small to hold the rest of the PT_GNU_STACK header", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.mov("a0", 0).syscall("exit_group"));
+  for (const target of Object.values(TARGETS)) {
+    const { elf, sizes } = link(p.build("main"), target);
+    assert.equal(elf.length, 64 + 2 * 56, "the file holds the whole program header table");
+    assert.equal(sizes.headers + sizes.text + sizes.rodata, elf.length);
+    const view = new DataView(elf.buffer);
+    assert.equal(Number(view.getBigUint64(64 + 32, true)), elf.length, "the R+X segment covers the padding");
+  }
+});
 
 test("link() verifies before emitting anything", () => {
   const p = new ProgramBuilder();

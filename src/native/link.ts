@@ -3,17 +3,7 @@
 // file offset and address agree modulo 64 KiB), apply relocations and write the ELF.
 
 import { type DebugSymbol, debugSections, type SectionRegion } from "./elf/symtab.ts";
-import {
-  EHDR_SIZE,
-  PF_R,
-  PF_W,
-  PF_X,
-  PHDR_SIZE,
-  PT_GNU_STACK,
-  PT_LOAD,
-  type Segment,
-  writeElf,
-} from "./elf/write.ts";
+import { headerBytes, PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, type Segment, writeElf } from "./elf/write.ts";
 import { optimize } from "./ir/optimize.ts";
 import type { Data, Program } from "./ir/types.ts";
 import { verify } from "./ir/verify.ts";
@@ -61,7 +51,7 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
   const data = program.data.filter((d) => d.kind === "data");
   const bss = program.data.filter((d) => d.kind === "bss");
   const writable = data.length + bss.length > 0;
-  const headers = EHDR_SIZE + PHDR_SIZE * (writable ? 3 : 2);
+  const { size: headers, minimumBody } = headerBytes(writable ? 3 : 2);
 
   // Items are placed at file offsets; a segment's address is its base plus the same distance.
   const addresses = new Map<string, bigint>();
@@ -76,7 +66,11 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
   };
   const textStart = headers;
   const rodataStart = textStart + text.code.length;
-  const rodataEnd = place(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart));
+  // A program too small to hold the tail of the PT_GNU_STACK header is padded up to it.
+  const rodataEnd = Math.max(
+    place(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart)),
+    headers + minimumBody,
+  );
   // The R+W segment starts in the next 64 KiB page of memory but right after rodata in the file:
   // only its address moves, so the file has no padding beyond the alignment of its first item.
   const dataOffset = rodataEnd;

@@ -12,6 +12,23 @@ export const PF_R = 4;
 
 export const EHDR_SIZE = 64;
 export const PHDR_SIZE = 56;
+/**
+ * Bytes of a PT_GNU_STACK header that count: p_type and p_flags. Linux and qemu-user read nothing
+ * else of it, so when it is the last program header the body starts right after its flags and the
+ * header's other 48 bytes are the body's first bytes (which must exist: see `headerBytes`).
+ */
+const STACK_HEADER_READ = 8;
+
+/**
+ * Where the body starts for `segments` program headers, the last one PT_GNU_STACK, and how many
+ * bytes the body must have at least so the whole program header table lies inside the file.
+ */
+export function headerBytes(segments: number): { size: number; minimumBody: number } {
+  return {
+    size: EHDR_SIZE + PHDR_SIZE * (segments - 1) + STACK_HEADER_READ,
+    minimumBody: PHDR_SIZE - STACK_HEADER_READ,
+  };
+}
 
 export interface Segment {
   type: number;
@@ -27,15 +44,17 @@ export interface ElfImage {
   machine: number;
   entry: bigint;
   segments: Segment[];
-  /** File contents after the headers, starting at offset EHDR_SIZE + PHDR_SIZE * segments. */
+  /** File contents after the headers, from `headerBytes(segments.length).size` on. */
   body: Uint8Array;
   /** Appended after the body when present: symbol tables and the section header table. */
   debug?: DebugSections;
 }
 
-/** Serialises the headers and appends the body. */
+/** Serialises the headers and appends the body; the last segment must be PT_GNU_STACK (see headerBytes). */
 export function writeElf(image: ElfImage): Uint8Array {
-  const headerSize = EHDR_SIZE + PHDR_SIZE * image.segments.length;
+  const { size: headerSize, minimumBody } = headerBytes(image.segments.length);
+  if (image.segments.at(-1)?.type !== PT_GNU_STACK || image.body.length < minimumBody)
+    throw new Error("elf: the last program header must be PT_GNU_STACK, followed by at least 48 bytes");
   const end = headerSize + image.body.length;
   const out = new Uint8Array(end + (image.debug?.bytes.length ?? 0));
   const view = new DataView(out.buffer);
@@ -57,6 +76,7 @@ export function writeElf(image: ElfImage): Uint8Array {
     const at = EHDR_SIZE + i * PHDR_SIZE;
     view.setUint32(at, s.type, true);
     view.setUint32(at + 4, s.flags, true);
+    if (s.type === PT_GNU_STACK) return;
     view.setBigUint64(at + 8, BigInt(s.offset), true);
     view.setBigUint64(at + 16, s.vaddr, true);
     view.setBigUint64(at + 24, s.vaddr, true); // p_paddr
