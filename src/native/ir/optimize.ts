@@ -6,6 +6,7 @@ import { formatInsn } from "./format.ts";
 import { analyzeLiveness, type Liveness, type RegSet, regBit } from "./liveness.ts";
 import {
   type Base,
+  type Cond,
   type Func,
   type Insn,
   type Mem,
@@ -58,6 +59,85 @@ function threadJumps(body: Insn[]): Insn[] {
     }
     return insn;
   });
+}
+
+/** Whether `br cond a, b` is taken for these constants (64-bit, two's complement). */
+export function holds(cond: Cond, a: bigint, b: bigint): boolean {
+  const signed = ["lt", "le", "gt", "ge"].includes(cond);
+  const x = signed ? BigInt.asIntN(64, a) : BigInt.asUintN(64, a);
+  const y = signed ? BigInt.asIntN(64, b) : BigInt.asUintN(64, b);
+  switch (cond) {
+    case "eq":
+      return x === y;
+    case "ne":
+      return x !== y;
+    case "lt":
+    case "ltu":
+      return x < y;
+    case "le":
+    case "leu":
+      return x <= y;
+    case "gt":
+    case "gtu":
+      return x > y;
+    case "ge":
+    case "geu":
+      return x >= y;
+  }
+}
+
+/**
+ * Jump threading on constants: after `mov r, K`, control that reaches (through labels and jumps
+ * only) branches on r against constants goes where they send it, so the move is followed by a
+ * jump straight there (an inlined function's status code tested by its caller). The move stays;
+ * when nothing reads r there any more, removeDead drops it. A move followed by a jump trades that
+ * jump for the new one; a move that falls through gains a jump, so it is threaded only where
+ * `deadAt(index, r)` says r is dead where control lands (the move will go).
+ */
+function threadConstants(
+  body: Insn[],
+  uniqueLabel: (hint: string) => string,
+  deadAt?: (index: number, reg: Reg) => boolean,
+): Insn[] {
+  const labels = labelIndexes(body);
+  /** Label to put before instruction i (existing or new), by index. */
+  const landing = new Map<number, string>();
+  const jumps = new Map<number, string>();
+  body.forEach((insn, i) => {
+    if (insn.op !== "mov" || typeof insn.src !== "bigint") return;
+    const jumpsAlready = body[i + 1]?.op === "jmp";
+    if (!jumpsAlready && !deadAt) return;
+    let at = settle(body, i + 1);
+    let decided = false;
+    for (let steps = 0; steps < 16; steps++) {
+      const next = body[at]!;
+      if (next.op === "jmp") at = settle(body, labels.get(next.target)! + 1);
+      else if (next.op === "br" && next.a === insn.dst && typeof next.b === "bigint") {
+        at = holds(next.cond, insn.src, next.b)
+          ? settle(body, labels.get(next.target)! + 1)
+          : settle(body, at + 1);
+        decided = true;
+      } else break;
+    }
+    const landed = body[at]!;
+    if (!decided || (landed.op === "br" && landed.a === insn.dst) || landed.op === "jmp") return;
+    if (!jumpsAlready && !deadAt!(at, insn.dst)) return;
+    if (!landing.has(at)) {
+      const before = body[at - 1];
+      landing.set(at, before?.op === "label" ? before.name : uniqueLabel("known"));
+    }
+    jumps.set(i, landing.get(at)!);
+  });
+  if (jumps.size === 0) return body;
+  const out: Insn[] = [];
+  body.forEach((insn, i) => {
+    const name = landing.get(i);
+    if (name !== undefined && body[i - 1]?.op !== "label") out.push({ op: "label", name });
+    out.push(insn);
+    const to = jumps.get(i);
+    if (to !== undefined) out.push({ op: "jmp", target: to });
+  });
+  return out;
 }
 
 /** Keeps the instructions control can reach from the top, the labels still used, and drops branches to the next instruction. */
@@ -126,17 +206,22 @@ function mergeTails(body: Insn[], uniqueLabel: (hint: string) => string): Insn[]
   ];
 }
 
-function optimizeFunc(func: Func): Func {
-  let body = func.body;
+/** A source of label names no instruction of `body` defines (nor any name it gave before). */
+function labelMaker(body: readonly Insn[]): (hint: string) => string {
   const taken = new Set(body.flatMap((insn) => (insn.op === "label" ? [insn.name] : [])));
-  const uniqueLabel = (hint: string) => {
+  return (hint: string) => {
     let name = `${hint}.${taken.size}`;
     while (taken.has(name)) name += "'";
     taken.add(name);
     return name;
   };
+}
+
+function optimizeFunc(func: Func): Func {
+  let body = func.body;
+  const uniqueLabel = labelMaker(body);
   for (;;) {
-    const next = mergeTails(pruneBody(threadJumps(body)), uniqueLabel);
+    const next = mergeTails(pruneBody(threadConstants(threadJumps(body), uniqueLabel)), uniqueLabel);
     if (next.length === body.length && next.every((insn, i) => insn === body[i])) break;
     body = next;
   }
@@ -297,6 +382,25 @@ function inlineSingleCalls(program: Program): Program {
   }
 }
 
+/**
+ * Drops moves, arithmetic and addresses whose result nothing reads (loads stay: they may fault on
+ * purpose). Returns the same program when there are none.
+ */
+function removeDead(program: Program): Program {
+  const liveness = analyzeLiveness(program);
+  let changed = false;
+  const funcs = program.funcs.map((func) => {
+    const body = func.body.filter((insn, i) => {
+      if (insn.op !== "mov" && insn.op !== "bin" && insn.op !== "un" && insn.op !== "addr") return true;
+      if (liveness.after(func.name, i) & regBit(insn.dst)) return true;
+      changed = true;
+      return false;
+    });
+    return body.length === func.body.length ? func : { ...func, body };
+  });
+  return changed ? { ...program, funcs } : program;
+}
+
 /** Names a function refers to: the functions it calls and the symbols it takes the address of. */
 function references(func: Func): string[] {
   return func.body.flatMap((insn) =>
@@ -310,8 +414,26 @@ function references(func: Func): string[] {
  * labels, branches to the next instruction, and jumps to jumps. Expects a verified program.
  */
 export function optimize(input: Program): Program {
-  const program = inlineSingleCalls(input);
-  const funcs = new Map(program.funcs.map((f) => [f.name, optimizeFunc(f)]));
+  let program = inlineSingleCalls(input);
+  for (let round = 0; round < 8; round++) {
+    const cleaned = { ...program, funcs: program.funcs.map(optimizeFunc) };
+    const liveness = analyzeLiveness(cleaned);
+    let threaded = false;
+    const funcs = cleaned.funcs.map((f) => {
+      const body = threadConstants(
+        f.body,
+        labelMaker(f.body),
+        (at, reg) => !(liveness.before(f.name, at) & regBit(reg)),
+      );
+      if (body === f.body) return f;
+      threaded = true;
+      return { ...f, body };
+    });
+    const next = removeDead(threaded ? { ...cleaned, funcs } : cleaned);
+    program = next;
+    if (next === cleaned) break;
+  }
+  const funcs = new Map(program.funcs.map((f) => [f.name, f]));
   const live = new Set<string>([program.entry]);
   const work = [program.entry];
   while (work.length > 0) {
