@@ -26,6 +26,10 @@ export interface BlobResult {
   readonly from?: string;
   /** Bytes sent, those of failed tries included. */
   readonly sentBytes: number;
+  /** Times a failed upload went on where the registry said it stood. */
+  readonly resumes: number;
+  /** Times a failed upload began again in a new session. */
+  readonly restarts: number;
   readonly milliseconds: number;
 }
 
@@ -53,25 +57,28 @@ export async function pushBlob(
   options: UploadOptions,
 ): Promise<BlobResult> {
   const started = Date.now();
-  const result = (outcome: BlobOutcome, sentBytes: number, from?: string): BlobResult => ({
+  const result = (outcome: BlobOutcome, from?: string, upload?: Upload): BlobResult => ({
     digest: blob.digest,
     size: blob.size,
     outcome,
     ...(from ? { from } : {}),
-    sentBytes,
+    sentBytes: upload?.sent ?? 0,
+    resumes: upload?.resumes ?? 0,
+    restarts: upload?.restarts ?? 0,
     milliseconds: Date.now() - started,
   });
-  if (await blobExists(client, blob.digest)) return result("skipped", 0);
+  if (await blobExists(client, blob.digest)) return result("skipped");
   let session: URL | undefined;
   if (options.mountFrom) {
     const start = await startUpload(client, blob.digest, options.mountFrom);
-    if (start === "mounted") return result("mounted", 0, options.mountFrom);
+    if (start === "mounted") return result("mounted", options.mountFrom);
     session = start;
   }
   options.onStart?.();
   const upload = new Upload(client, blob, options, session);
-  const sent = blob.size <= options.chunkSize ? await upload.whole() : await upload.chunked();
-  return result("uploaded", sent);
+  if (blob.size <= options.chunkSize) await upload.whole();
+  else await upload.chunked();
+  return result("uploaded", undefined, upload);
 }
 
 /** HEAD on the blob: true when the repository has it (2xx, or a redirect to its storage). */
@@ -181,7 +188,9 @@ class BlobReader {
 
 /** The upload of one blob: its session, how far the registry has it, and the tries left. */
 class Upload {
-  private sent = 0;
+  sent = 0;
+  resumes = 0;
+  restarts = 0;
   private failures = 0;
   private readonly what: string;
 
@@ -195,7 +204,7 @@ class Upload {
   }
 
   /** POST, then one PUT with every byte; a failed PUT starts over in a new session. */
-  async whole(): Promise<number> {
+  async whole(): Promise<void> {
     const bytes = await collect(this.blob.open());
     if (bytes.byteLength !== this.blob.size) {
       throw new ImageError(`blob ${this.blob.digest} has ${bytes.byteLength} bytes, not ${this.blob.size}`);
@@ -212,16 +221,16 @@ class Upload {
         },
         0,
       );
-      if ("response" in tried && tried.response.status >= 200 && tried.response.status < 300)
-        return this.sent;
+      if ("response" in tried && tried.response.status >= 200 && tried.response.status < 300) return;
       await this.failed(tried);
-      if (await blobExists(this.client, this.blob.digest)) return this.sent;
+      if (await blobExists(this.client, this.blob.digest)) return;
       this.session = undefined;
+      this.restarts++;
     }
   }
 
   /** POST, a PATCH per chunk, then the PUT; resumes or restarts after failures. */
-  async chunked(): Promise<number> {
+  async chunked(): Promise<void> {
     const reader = new BlobReader(this.blob);
     const size = this.blob.size;
     const chunkSize = this.options.chunkSize;
@@ -269,18 +278,19 @@ class Upload {
             },
             size,
           );
-          if ("response" in tried && tried.response.status >= 200 && tried.response.status < 300)
-            return this.sent;
+          if ("response" in tried && tried.response.status >= 200 && tried.response.status < 300) return;
         }
         const lost = await this.failed(tried);
-        if (offset >= size && (await blobExists(this.client, this.blob.digest))) return this.sent;
+        if (offset >= size && (await blobExists(this.client, this.blob.digest))) return;
         const status = lost ? undefined : await this.status(location);
         if (status) {
           location = status.location;
           offset = status.offset;
+          this.resumes++;
         } else {
           location = await this.start();
           offset = 0;
+          this.restarts++;
         }
         this.options.onProgress?.(offset);
         if (offset < chunk.start || offset > chunk.start + chunk.bytes.byteLength) {
