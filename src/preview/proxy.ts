@@ -21,24 +21,31 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
+/** Spaces and tabs (OWS) around a value, the only white space HTTP trims. */
+const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
+
 /** Header names a message's Connection fields list (they are hop-by-hop too). */
 function connectionOptions(pairs: readonly [string, string][]): Set<string> {
   const names = new Set<string>();
   for (const [name, value] of pairs)
     if (name.toLowerCase() === "connection")
-      for (const token of value.split(",")) names.add(token.trim().toLowerCase());
+      for (const token of value.split(",")) names.add(trimOws(token).toLowerCase());
   return names;
 }
 
-/** `pairs` without hop-by-hop fields, nor those the Connection field names, nor names in `drop`. */
+/**
+ * `pairs` without hop-by-hop fields, nor those the Connection field names (bar `keep`: a request's
+ * Content-Length frames the body that is forwarded), nor names in `drop`.
+ */
 function endToEnd(
   pairs: readonly [string, string][],
   drop: ReadonlySet<string> = new Set(),
+  keep: ReadonlySet<string> = new Set(),
 ): [string, string][] {
   const listed = connectionOptions(pairs);
   return pairs.filter(([name]) => {
     const lower = name.toLowerCase();
-    return !HOP_BY_HOP.has(lower) && !listed.has(lower) && !drop.has(lower);
+    return keep.has(lower) || (!HOP_BY_HOP.has(lower) && !listed.has(lower) && !drop.has(lower));
   });
 }
 
@@ -95,13 +102,15 @@ export function upstreamTarget(base: string, rest: Uint8Array, query: Uint8Array
   return query === undefined ? path : `${path}?${encodeTarget(query, "%?")}`;
 }
 
-/** The headers sent upstream: the client's end-to-end fields and the X-Forwarded-* trio. */
-function upstreamHeaders(req: ProxiedRequest): string[] {
+/** The headers sent upstream (name, value, ...): the client's end-to-end fields and the X-Forwarded-* trio. */
+export function upstreamHeaders(
+  req: Pick<ProxiedRequest, "rule" | "headers" | "peer" | "trustedPeer">,
+): string[] {
   const drop = new Set([
     "expect",
     ...(req.trustedPeer ? [] : ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]),
   ]);
-  const kept = endToEnd(req.headers, drop);
+  const kept = endToEnd(req.headers, drop, new Set(["content-length"]));
   const value = (name: string) => kept.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
   const forwardedFor = [...value("x-forwarded-for"), req.peer.replace(/^::ffff:(?=\d+\.)/, "")].join(", ");
   const host = value("host")[0];
@@ -189,13 +198,14 @@ export function forward(
     const close = req.close || (!noBody && !hasLength && req.minor === 0);
     const fields = endToEnd(pairs, new Set(hasLength || noBody ? [] : ["content-length"]));
     const lines = [
-      `HTTP/1.1 ${status} ${res.statusMessage || ""}`.trimEnd(),
+      `HTTP/1.1 ${status} ${res.statusMessage || ""}`.replace(/[ \t]+$/, ""),
       ...fields.map(([n, v]) => `${n}: ${v}`),
     ];
     if (chunked) lines.push("Transfer-Encoding: chunked");
     if (close) lines.push("Connection: close");
     else if (req.minor === 0) lines.push("Connection: keep-alive");
-    client.write(encoder.encode(`${lines.join("\r\n")}\r\n\r\n`));
+    // the upstream's bytes as they came (Node reads header text as latin1)
+    client.write(Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"));
     headSent = true;
     res.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
