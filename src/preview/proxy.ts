@@ -126,6 +126,32 @@ export function upstreamHeaders(
   return out;
 }
 
+/** The client's head for an upstream response, and how its body is framed (docs/access.md). */
+export function clientHead(
+  status: number,
+  statusMessage: string | undefined,
+  rawHeaders: readonly string[],
+  req: Pick<ProxiedRequest, "method" | "minor" | "close">,
+): { head: Uint8Array; chunked: boolean; close: boolean } {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) pairs.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  const noBody = req.method === "HEAD" || status === 204 || status === 304;
+  const has = (name: string) => pairs.some(([n]) => n.toLowerCase() === name);
+  const hasLength = has("content-length") && !has("transfer-encoding");
+  const chunked = !noBody && !hasLength && req.minor === 1;
+  const close = req.close || (!noBody && !hasLength && req.minor === 0);
+  const fields = endToEnd(pairs, new Set(hasLength || noBody ? [] : ["content-length"]));
+  const lines = [
+    `HTTP/1.1 ${status} ${statusMessage || ""}`.replace(/[ \t]+$/, ""),
+    ...fields.map(([n, v]) => `${n}: ${v}`),
+  ];
+  if (chunked) lines.push("Transfer-Encoding: chunked");
+  if (close) lines.push("Connection: close");
+  else if (req.minor === 0) lines.push("Connection: keep-alive");
+  // the upstream's bytes as they came (Node reads header text as latin1)
+  return { head: Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), chunked, close };
+}
+
 /**
  * Forwards `req` to its rule's upstream and streams the answer to `client`; `failure` gives the
  * bytes of a 502 or 504 (the pack's error responses, closing the connection); `done` is called once
@@ -188,24 +214,8 @@ export function forward(
   function respond(res: IncomingMessage): void {
     if (finished) return; // a 502 or 504 already went out
     const status = res.statusCode ?? 502;
-    const raw = res.rawHeaders;
-    const pairs: [string, string][] = [];
-    for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-    const noBody = req.method === "HEAD" || status === 204 || status === 304;
-    const hasLength =
-      res.headers["content-length"] !== undefined && res.headers["transfer-encoding"] === undefined;
-    const chunked = !noBody && !hasLength && req.minor === 1;
-    const close = req.close || (!noBody && !hasLength && req.minor === 0);
-    const fields = endToEnd(pairs, new Set(hasLength || noBody ? [] : ["content-length"]));
-    const lines = [
-      `HTTP/1.1 ${status} ${res.statusMessage || ""}`.replace(/[ \t]+$/, ""),
-      ...fields.map(([n, v]) => `${n}: ${v}`),
-    ];
-    if (chunked) lines.push("Transfer-Encoding: chunked");
-    if (close) lines.push("Connection: close");
-    else if (req.minor === 0) lines.push("Connection: keep-alive");
-    // the upstream's bytes as they came (Node reads header text as latin1)
-    client.write(Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"));
+    const { head, chunked, close } = clientHead(status, res.statusMessage, res.rawHeaders, req);
+    client.write(head);
     headSent = true;
     res.on("data", (chunk: Buffer) => {
       bytes += chunk.length;

@@ -70,7 +70,8 @@ export function emitNameHash(p: ProgramBuilder): void {
 }
 
 /** Emits `ph_put(ptr, len, out)` → out + len, the bytes copied there. */
-function emitPutBytes(p: ProgramBuilder): void {
+export function emitPutBytes(p: ProgramBuilder): void {
+  if (p.has("ph_put")) return;
   p.func("ph_put", {}, (f) => {
     f.mov("a3", 0);
     f.label("byte").br("geu", "a3", "a1", "done").load(1, "a4", { base: "a0", index: "a3" });
@@ -95,6 +96,7 @@ function putText(f: FuncBuilder, symbol: string, length: number): void {
  * outside the table's characters as %XX (upper-case hex).
  */
 function emitEncode(p: ProgramBuilder): void {
+  if (p.has("ph_encode")) return;
   p.func("ph_encode", {}, (f) => {
     f.add("a1", "a0", "a1");
     f.label("byte").br("geu", "a0", "a1", "done").load(1, "a4", "a0").add("a0", "a0", 1);
@@ -132,7 +134,8 @@ function ifSpace(f: FuncBuilder, r: Reg, to: string): void {
  * Emits `ph_field(line)` → a0: the next line, a1: the value, a2: its end (trimmed of SP and HT), a3:
  * the name's end, for a header line the parser accepted (a0 = the line's end when it is the blank one).
  */
-function emitField(p: ProgramBuilder): void {
+export function emitField(p: ProgramBuilder): void {
+  if (p.has("ph_field")) return;
   p.func("ph_field", {}, (f) => {
     f.mov("a4", "a0").load(2, "a1", "a0").br("eq", "a1", 0x0a0d, "blank");
     f.label("name").load(1, "a1", "a4").add("a4", "a4", 1).br("ne", "a1", 58, "name");
@@ -192,8 +195,11 @@ const LITERALS = {
 type Literal = keyof typeof LITERALS;
 const put = (f: FuncBuilder, name: Literal) => putText(f, name, LITERALS[name].length);
 
-/** Emits the drop set (bss): `ph_drop_init(trusted)`, `ph_drop_add(hash)`, `ph_listed(hash)` → 1 or 0. */
-function emitDropSet(p: ProgramBuilder): void {
+/**
+ * Emits the drop set (bss): `ph_drop_init(count)` starts it with the first `count` of the hop-by-hop
+ * fields, Expect and the X-Forwarded-* trio (in that order), `ph_drop_add(hash)`, `ph_listed(hash)` → 1 or 0.
+ */
+export function emitDropSet(p: ProgramBuilder): void {
   p.rodata("ph_dropped", hashWords([...DROPPED, ...FORWARDED]), 8);
   p.bss("ph_drop", 8 + MAX_TOKENS * 8, 8);
   p.func("ph_drop_init", {}, (f) => {
@@ -220,7 +226,8 @@ function emitDropSet(p: ProgramBuilder): void {
 }
 
 /** Emits `ph_decimal(n, out)` → the end of n written in decimal at out. */
-function emitDecimal(p: ProgramBuilder): void {
+export function emitDecimal(p: ProgramBuilder): void {
+  if (p.has("ph_decimal")) return;
   p.func("ph_decimal", {}, (f) => {
     f.mov("a2", 1).mov("a3", "a0");
     f.label("count").br("ltu", "a3", 10, "write").udiv("a3", "a3", 10).add("a2", "a2", 1).jmp("count");
@@ -293,7 +300,11 @@ export function emitProxyHead(p: ProgramBuilder): void {
     f.store(8, "s2", { base: "sp", offset: L.fields });
 
     // pass 1: the drop set, with the names the Connection fields list
-    f.load(8, "a0", { base: "s1", offset: Q.trusted }).call("ph_drop_init");
+    f.mov("a0", DROPPED.length)
+      .load(8, "a1", { base: "s1", offset: Q.trusted })
+      .br("ne", "a1", 0, "dropInit");
+    f.mov("a0", DROPPED.length + FORWARDED.length);
+    f.label("dropInit").call("ph_drop_init");
     f.label("listLine");
     field(f, "pass2");
     f.br("ne", "s4", H("connection"), "listLine").load(8, "s3", { base: "sp", offset: L.value });
