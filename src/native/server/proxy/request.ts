@@ -203,10 +203,7 @@ export function emitDropSet(p: ProgramBuilder): void {
   p.rodata("ph_dropped", hashWords([...DROPPED, ...FORWARDED]), 8);
   p.bss("ph_drop", 8 + MAX_TOKENS * 8, 8);
   p.func("ph_drop_init", {}, (f) => {
-    f.mov("a1", DROPPED.length)
-      .br("ne", "a0", 0, "count")
-      .mov("a1", DROPPED.length + FORWARDED.length);
-    f.label("count").addr("a2", "ph_drop").store(8, "a1", "a2").addr("a3", "ph_dropped");
+    f.mov("a1", "a0").addr("a2", "ph_drop").store(8, "a1", "a2").addr("a3", "ph_dropped");
     f.label("copy").sub("a1", "a1", 1).load(8, "a4", { base: "a3", index: "a1", scale: 8 });
     f.shl("a5", "a1", 3).add("a5", "a5", "a2").store(8, "a4", { base: "a5", offset: 8 });
     f.br("ne", "a1", 0, "copy").ret();

@@ -130,6 +130,7 @@ const headerLine = fc.oneof(
           "Trailer",
           "X-Hop",
           "Set-Cookie",
+          "Expect",
         ),
         fc.constantFrom("", " ", "\t", "  "),
         fc.constantFrom(
