@@ -48,6 +48,11 @@ const FIELDS = {
   workers: 8,
   /** The environment strings start.ts reads (PORT=..., SPECK_WORKERS=..., ...), or 0. */
   env: 32,
+  /** Proxy builds: milliseconds since the epoch at the start of the loop turn (from clock). */
+  nowMs: 8,
+  /** Proxy builds: when the earliest exchange may time out (ms; 0: none), and the first exchange's fd + 1. */
+  proxyWake: 8,
+  proxyList: 8,
 } as const;
 
 export type Field = keyof typeof FIELDS;

@@ -1,7 +1,7 @@
 // The native server: the shell (start-up, sockets, epoll loop, connections) and the HTTP layer,
 // linked for one target. `buildServer(target)` is what images ship as /speck.
 
-import { type AccessFeature, featureBits, featureNames } from "../../access/features.ts";
+import { type AccessFeature, FEATURE, featureBits, featureNames } from "../../access/features.ts";
 import { ACCESS_VERSION, H, HEADER_SIZE } from "../../pack/layout.ts";
 import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
@@ -10,6 +10,7 @@ import type { Target } from "../target/types.ts";
 import { DATE_LINE_LENGTH, G } from "./globals.ts";
 import { emitHttp } from "./http/index.ts";
 import { DEFAULT_TIMEOUTS, R, type Timeouts } from "./loop.ts";
+import { emitProxy, RESOLVER_FILES, type ResolverFiles } from "./proxy/exchange.ts";
 import { emitServerShell } from "./start.ts";
 
 /** What a build of the server may change; tests shorten the time-outs. */
@@ -20,6 +21,8 @@ export interface ServerOptions {
    * that needs it. None by default: the plain server, which serves packs without access rules.
    */
   features?: readonly AccessFeature[];
+  /** Where the proxy's resolver reads /etc/hosts and /etc/resolv.conf and sends DNS queries (tests only). */
+  resolver?: ResolverFiles;
 }
 
 /** The access features a pack needs its server to enforce (none for a pack without access rules). */
@@ -46,6 +49,12 @@ export function serverProgram(target: Target, options: ServerOptions = {}): Prog
     },
     features,
   );
+  if (features & FEATURE.proxy)
+    emitProxy(p, target, {
+      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+      resolver: options.resolver ?? RESOLVER_FILES,
+      trusted: (features & FEATURE.trustedProxies) !== 0,
+    });
   return p.build("_start");
 }
 

@@ -73,6 +73,9 @@ export const OUTBUF = 36 * 1024;
 export const OPEN = 1;
 export const WRITING = 2;
 export const CLOSE_AFTER = 4;
+/** Connection flags of proxy builds: a client whose request is being proxied, an upstream socket. */
+export const PROXYING = 16;
+export const PEER = 32;
 
 /**
  * Emits the loop. The program must define:
@@ -86,7 +89,17 @@ const PROT_READ_WRITE = 3;
 const MAP_LAZY_ANONYMOUS = 0x4022;
 const TABLES = MAX_FD * (C.size + INBUF + OUTBUF);
 
-export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts = DEFAULT_TIMEOUTS): void {
+/**
+ * With `proxy`, the loop hands the events of proxying clients and upstream sockets to
+ * `proxy_event(fd, events)`, keeps the time in milliseconds, and calls `proxy_sweep()` when the
+ * earliest exchange may have timed out (G.proxyWake).
+ */
+export function emitLoop(
+  p: ProgramBuilder,
+  target: Target,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+  proxy = false,
+): void {
   if (p.has("serve")) return;
   emitGlobals(p);
   emitFormatDate(p);
@@ -221,7 +234,7 @@ export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts =
     // pending: move the unwritten dynamic bytes out of the scratch
     f.load(8, "a2", { base: "s1", offset: C.dynLen }).br("eq", "a2", 0, "pending");
     f.load(8, "a1", { base: "s1", offset: C.dynPtr })
-      .shl("a3", "s0", 12)
+      .mul("a3", "s0", OUTBUF)
       .load(8, "a4", { base: "s5", offset: G.outbufs })
       .add("a3", "a3", "a4");
     f.store(8, "a3", { base: "s1", offset: C.dynPtr });
@@ -322,6 +335,8 @@ export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts =
   p.func("sweep", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.mov("s0", 0).load(8, "s1", { base: "s5", offset: G.conns });
     f.label("next").load(1, "a1", { base: "s1", offset: C.flags }).br("eq", "a1", 0, "skip");
+    // exchanges time out by their own clock (proxy_sweep)
+    if (proxy) f.and("a2", "a1", PROXYING | PEER).br("ne", "a2", 0, "skip");
     f.load(8, "a2", { base: "s5", offset: G.stop }).br("eq", "a2", 0, "timer");
     f.and("a2", "a1", WRITING).br("eq", "a2", 0, "expire");
     f.label("timer")
@@ -353,15 +368,26 @@ export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts =
       .mov("a1", EPOLLIN)
       .mov("a2", EPOLL_CTL_ADD)
       .call("watch");
-    f.label("turn");
+    f.label("turn").mov("a3", 1000);
+    if (proxy) {
+      // wake up for the earliest exchange's time-out too
+      f.load(8, "a0", { base: "s5", offset: G.proxyWake }).br("eq", "a0", 0, "wait");
+      f.load(8, "a1", { base: "s5", offset: G.nowMs }).mov("a3", 0).br("leu", "a0", "a1", "wait");
+      f.sub("a3", "a0", "a1").br("leu", "a3", 1000, "wait").mov("a3", 1000);
+      f.label("wait");
+    }
     f.load(8, "a0", { base: "s5", offset: G.epollFd })
       .addr("a1", "events")
       .mov("a2", EVENTS)
-      .mov("a3", 1000)
       .mov("a4", 0)
       .mov("a5", 8);
     f.syscall("epoll_pwait").mov("s0", "a0");
     f.mov("a0", CLOCK_REALTIME_COARSE).add("a1", "s5", G.clock).syscall("clock_gettime");
+    if (proxy) {
+      f.load(8, "a0", { base: "s5", offset: G.clock }).mul("a0", "a0", 1000);
+      f.load(8, "a1", { base: "s5", offset: G.clock + 8 }).udiv("a1", "a1", 1_000_000).add("a0", "a0", "a1");
+      f.store(8, "a0", { base: "s5", offset: G.nowMs });
+    }
     f.load(8, "a0", { base: "s5", offset: G.clock })
       .load(8, "a1", { base: "s5", offset: G.now })
       .store(8, 0, { base: "sp", offset: 8 });
@@ -382,6 +408,12 @@ export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts =
       .call("entry")
       .load(1, "a1", { base: "a0", offset: C.flags })
       .br("eq", "a1", 0, "step");
+    if (proxy) {
+      f.and("a2", "a1", PROXYING | PEER).br("eq", "a2", 0, "site");
+      f.addr("a0", "events").mul("a1", "s1", event.size).add("a0", "a0", "a1");
+      f.load(4, "a1", { base: "a0", offset: event.events }).mov("a0", "s2").call("proxy_event").jmp("step");
+      f.label("site");
+    }
     f.and("a1", "a1", WRITING).br("eq", "a1", 0, "read");
     f.mov("a0", "s2").call("flush").br("ne", "a0", 0, "step");
     // written out: answer requests that were pipelined behind it, without reading
@@ -390,7 +422,13 @@ export function emitLoop(p: ProgramBuilder, target: Target, timeouts: Timeouts =
     f.mov("a0", "s2").mov("a1", 0).call("readable").jmp("step");
     f.label("read").mov("a0", "s2").mov("a1", 1).call("readable");
     f.label("step").add("s1", "s1", 1).br("lt", "s1", "s0", "event");
-    f.label("after").call("log_flush");
+    f.label("after");
+    if (proxy) {
+      f.load(8, "a0", { base: "s5", offset: G.proxyWake }).br("eq", "a0", 0, "flush");
+      f.load(8, "a1", { base: "s5", offset: G.nowMs }).br("gtu", "a0", "a1", "flush").call("proxy_sweep");
+      f.label("flush");
+    }
+    f.call("log_flush");
     f.load(8, "a0", { base: "s5", offset: G.stop }).br("eq", "a0", 0, "tick");
     // stopping: no new connections; close idle ones; leave when none is left
     f.load(8, "a0", { base: "s5", offset: G.listenFd }).br("lt", "a0", 0, "drain");

@@ -1,6 +1,7 @@
 // Start-up in the IR: globals in s5, PORT from the environment, SIGPIPE ignored, SIGTERM and SIGINT
 // turned into a drain, the listener and epoll, then the loop. Exits 0 once drained.
 
+import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
@@ -299,7 +300,7 @@ export function emitServerShell(
   emitGlobals(p);
   emitSignals(p, target);
   emitListener(p);
-  emitLoop(p, target, timeouts);
+  emitLoop(p, target, timeouts, (features & FEATURE.proxy) !== 0);
   emitMapPack(p, target, features);
   emitHealth(p, features !== 0);
   emitSupervisor(p);

@@ -5,7 +5,7 @@
 
 /** Fields of an exchange, at the client's staging area (8 bytes each unless noted). */
 export const X = {
-  /** The active exchanges form a list through their clients' fds (-1 ends it). */
+  /** The active exchanges form a list through their clients' fds + 1 (0 ends it). */
   next: 0,
   prev: 8,
   /** The upstream socket (TCP, or UDP while resolving), or -1. */
@@ -24,10 +24,10 @@ export const X = {
   /** Bytes waiting to go upstream. */
   upPtr: 80,
   upLen: 88,
-  /** Response framing (MODE), and its body bytes left (Content-Length or the current chunk). */
+  /** Response framing (MODE), and its body bytes left (MODE.length). */
   mode: 96,
   left: 104,
-  /** The chunked decoder's state (CHUNK) and size, as chunk_decode keeps them. */
+  /** The chunked decoder's state and size (16 bytes, as chunk_decode keeps them). */
   chunk: 112,
   /** Bytes of the upstream's response head read so far. */
   inLen: 128,
@@ -37,32 +37,39 @@ export const X = {
   out: 144,
   /** The upstream's address (16 bytes). */
   address: 192,
-  /** Resolution: candidate name, query type (0 A, 1 AAAA), server, tries, then the query's length (u16). */
+  /** Resolution: candidate name (u8), query type (u8, 0 A, 1 AAAA), server (u8), tries (u8), the query's length (u16), its ID (u16). */
   dns: 208,
   /** "HTTP/1.1 SSS" for the access log (12 bytes). */
   statusLine: 216,
-  /** A chunk-size line "<hex>\r\n" (16 bytes). */
-  chunkLine: 232,
+  /** The upstream's host name (pointer, length). */
+  host: 232,
+  hostLen: 240,
+  /** resp_head's report (RI). */
+  info: 248,
   /** The request description proxy_head reads (Q). */
-  request: 256,
+  request: 288,
   /** The request line as received, up to LINE_MAX bytes, and its length. */
-  lineLen: 392,
-  line: 400,
+  lineLen: 408,
+  line: 416,
   /** The peer's address as text (64 bytes). */
-  peer: 1008,
+  peer: 1016,
   /** The DNS query (MAX_QUERY bytes). */
-  query: 1072,
-  /** The upstream request head and the body bytes that came with it; later the response heads. */
-  head: 1344,
+  query: 1080,
+  /** The upstream request head and the body bytes that came with it. */
+  head: 1360,
 } as const;
 
 /** The request line bytes kept for the access log (its LOG_LINE_MAX). */
 export const LINE_MAX = 600;
 /** The response head the upstream may send (Node's default maxHeaderSize). */
 export const RESPONSE_HEAD_MAX = 16384;
-/** Where the upstream's response head is read, and where the client's head is built. */
-export const RESPONSE_IN = X.head;
-export const RESPONSE_OUT = X.head + RESPONSE_HEAD_MAX + 64;
+/**
+ * The download buffer is the upstream socket's staging area: the response head is read at its
+ * start and the client's head built at RESPONSE_OUT; body bytes are read at its start once the
+ * head went out, up to DOWNLOAD bytes at a time.
+ */
+export const RESPONSE_OUT = RESPONSE_HEAD_MAX + 64;
+export const DOWNLOAD = 32 * 1024;
 
 /** The request description (at X.request): what proxy_head needs besides the request head. */
 export const Q = {
@@ -111,7 +118,7 @@ export const XF = {
   rechunk: 64,
   /** The upstream's response is complete. */
   complete: 128,
-  /** The final "0" chunk went out. */
+  /** The final "0" chunk is on its way. */
   ended: 256,
 } as const;
 

@@ -200,6 +200,7 @@ const put = (f: FuncBuilder, name: Literal) => putText(f, name, LITERALS[name].l
  * fields, Expect and the X-Forwarded-* trio (in that order), `ph_drop_add(hash)`, `ph_listed(hash)` → 1 or 0.
  */
 export function emitDropSet(p: ProgramBuilder): void {
+  if (p.has("ph_drop_init")) return;
   p.rodata("ph_dropped", hashWords([...DROPPED, ...FORWARDED]), 8);
   p.bss("ph_drop", 8 + MAX_TOKENS * 8, 8);
   p.func("ph_drop_init", {}, (f) => {
