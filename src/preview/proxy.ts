@@ -21,6 +21,9 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
+/** Methods without a defined meaning for a request body: no Content-Length: 0 is added for them. */
+const BODILESS_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+
 /** Spaces and tabs (OWS) around a value, the only white space HTTP trims. */
 const trimOws = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
 
@@ -104,7 +107,7 @@ export function upstreamTarget(base: string, rest: Uint8Array, query: Uint8Array
 
 /** The headers sent upstream (name, value, ...): the client's end-to-end fields and the X-Forwarded-* trio. */
 export function upstreamHeaders(
-  req: Pick<ProxiedRequest, "rule" | "headers" | "peer" | "trustedPeer">,
+  req: Pick<ProxiedRequest, "rule" | "method" | "headers" | "peer" | "trustedPeer">,
 ): string[] {
   const drop = new Set([
     "expect",
@@ -123,6 +126,10 @@ export function upstreamHeaders(
   out.push("X-Forwarded-For", forwardedFor, "X-Forwarded-Proto", value("x-forwarded-proto")[0] ?? "http");
   const forwardedHost = value("x-forwarded-host")[0] ?? host;
   if (forwardedHost !== undefined) out.push("X-Forwarded-Host", forwardedHost);
+  // a request without a body says so where its method defines one (RFC 9110, 8.6), rather than
+  // leaving Node to frame an empty chunked body
+  if (value("content-length").length === 0 && !BODILESS_METHODS.has(req.method.toUpperCase()))
+    out.push("Content-Length", "0");
   return out;
 }
 

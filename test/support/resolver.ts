@@ -201,12 +201,12 @@ export interface DnsServer {
 }
 
 /**
- * A DNS server on 127.0.0.1 answering A and AAAA questions from `names` (name → addresses as text);
- * unknown names get NXDOMAIN; `silent` names get no answer at all.
+ * A DNS server on `host` (127.0.0.1) answering A and AAAA questions from `names` (name → addresses
+ * as text, changeable while it runs); unknown names get NXDOMAIN; with `silent`, no answer at all.
  */
 export async function startDnsServer(
   names: Record<string, string[]>,
-  options: { silent?: string[]; ttl?: number } = {},
+  options: { silent?: boolean; ttl?: number; host?: string; port?: number } = {},
 ): Promise<DnsServer> {
   const socket: Socket = createSocket("udp4");
   const asked: string[] = [];
@@ -215,7 +215,7 @@ export async function startDnsServer(
     if (query.length < 17) return;
     const { name, type } = questionOf(query);
     asked.push(`${name} ${type}`);
-    if (options.silent?.includes(name)) return;
+    if (options.silent) return;
     const addresses = names[name.toLowerCase()];
     const records = (addresses ?? [])
       .map((text) => ({ text, bytes: parseAddress(text)! }))
@@ -227,7 +227,7 @@ export async function startDnsServer(
       }));
     socket.send(dnsResponse(query, addresses ? 0 : 3, records), peer.port, peer.address);
   });
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => socket.bind(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
   return {
     port: socket.address().port,
     asked,

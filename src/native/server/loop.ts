@@ -385,7 +385,9 @@ export function emitLoop(
     f.mov("a0", CLOCK_REALTIME_COARSE).add("a1", "s5", G.clock).syscall("clock_gettime");
     if (proxy) {
       f.load(8, "a0", { base: "s5", offset: G.clock }).mul("a0", "a0", 1000);
-      f.load(8, "a1", { base: "s5", offset: G.clock + 8 }).udiv("a1", "a1", 1_000_000).add("a0", "a0", "a1");
+      f.load(8, "a1", { base: "s5", offset: G.clock + 8 })
+        .udiv("a1", "a1", 1_000_000)
+        .add("a0", "a0", "a1");
       f.store(8, "a0", { base: "s5", offset: G.nowMs });
     }
     f.load(8, "a0", { base: "s5", offset: G.clock })

@@ -4,13 +4,14 @@
 // DYN (Content-Range/Length, a redirect's suffix and query, Date, Connection, CRLF) and a body slice.
 
 import { FEATURE } from "../../../access/features.ts";
+import { KIND } from "../../../access/section.ts";
 import { ERROR_SLOTS } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitParseDate } from "../date.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
-import { emitParse } from "./parse.ts";
+import { BODY_LIMIT, emitParse } from "./parse.ts";
 import { CLASS, CLOSING_ORDINALS, DYN, ERR, PATH, S, slot } from "./state.ts";
 import { emitTarget } from "./target.ts";
 
@@ -87,7 +88,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   const proxy = (features & FEATURE.proxy) !== 0;
   if (access) emitAccessCheck(p, shell, features);
   emitLex(p);
-  emitParse(p);
+  emitParse(p, proxy);
   emitNegotiate(p);
   emitTarget(p);
   emitOutput(p);
@@ -178,7 +179,20 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     if (access) {
       // access rules judge every request whose target normalises, whatever its method
       f.load(8, "a0", { base: "s4", offset: S.target }).load(8, "a1", { base: "s4", offset: S.targetLen });
-      f.call("normalise").br("lt", "a0", 0, "checked").call("access_check");
+      f.call("normalise");
+      if (proxy) {
+        // a body above the site's limit is a 413 before any rule unless a proxy rule covers the path
+        f.load(8, "a1", { base: "s4", offset: S.contentLength }).br("leu", "a1", BODY_LIMIT, "sized");
+        f.br("lt", "a0", 0, "large").mov("a0", KIND.proxy).call("first_rule").br("ne", "a0", 0, "sized");
+        f.label("large")
+          .store(8, 1, { base: "s4", offset: S.close })
+          .mov("a0", ERR[413])
+          .mov("a1", 0)
+          .call("err")
+          .ret();
+        f.label("sized");
+      }
+      f.br("lt", "a0", 0, "checked").call("access_check");
       if (proxy) {
         // the proxy rule that covers the request forwards it: proxy_request(rule) → send's answer
         f.br("lt", "a0", 0, "passed").br("ltu", "a0", ERROR_SLOTS, "nobody").call("proxy_request").ret();

@@ -55,8 +55,10 @@ export const X = {
   peer: 1016,
   /** The DNS query (MAX_QUERY bytes). */
   query: 1080,
+  /** A chunk-size line, "<hex>\r\n" (24 bytes). */
+  chunkLine: 1352,
   /** The upstream request head and the body bytes that came with it. */
-  head: 1360,
+  head: 1376,
 } as const;
 
 /** The request line bytes kept for the access log (its LOG_LINE_MAX). */

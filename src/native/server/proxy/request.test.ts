@@ -21,16 +21,12 @@ const m = new Machine(p.build("main"), { syscall: () => 0n, maxSteps: 1e8 });
 const at = (s: string) => m.address(s);
 const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
 
-/** What Node's http.request writes for these arguments (agent: false, headers as a flat list). */
+/** What Node's http.request writes for these arguments (agent: false, headers as a flat list, no body). */
 function nodeHead(method: string, target: string, flat: string[]): string {
   const upper = method.toUpperCase();
   let head = `${upper} ${target} HTTP/1.1\r\n`;
   for (let i = 0; i < flat.length; i += 2) head += `${flat[i]}: ${flat[i + 1]}\r\n`;
-  head += "Connection: close\r\n";
-  const hasLength = flat.some((v, i) => i % 2 === 0 && v.toLowerCase() === "content-length");
-  if (!hasLength && !["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"].includes(upper))
-    head += "Content-Length: 0\r\n";
-  return `${head}\r\n`;
+  return `${head}Connection: close\r\n\r\n`;
 }
 
 /** The header fields as the preview's access front reads them from a head the parser accepted. */
@@ -209,6 +205,7 @@ test("proxy_head writes the request the preview has Node send, byte for byte", (
       const rule: ProxyRule = { ...c.rule, connectTimeout: 1, timeout: 1, maxBody: 1 };
       const flat = upstreamHeaders({
         rule,
+        method: c.method,
         headers: headerFields(text),
         peer: c.peer,
         trustedPeer: c.trusted,

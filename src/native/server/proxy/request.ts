@@ -2,7 +2,7 @@
 // http.request and Node writes (docs/access.md, "The reverse proxy"): the method in capitals, the
 // base path and the rest of the decoded path re-encoded, the query, the client's end-to-end fields
 // (hop-by-hop ones and those its Connection fields name removed), Host, the X-Forwarded-* trio,
-// `Connection: close`, and `Content-Length: 0` where Node adds it. Also the peer's address as text.
+// `Content-Length: 0` for a request without a body whose method defines one, and `Connection: close`. Also the peer's address as text.
 
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
@@ -35,7 +35,7 @@ export const HOP_BY_HOP = [
 ] as const;
 const DROPPED = [...HOP_BY_HOP, "expect"];
 const FORWARDED = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
-/** Methods for which Node sends no Content-Length of its own when the request has none. */
+/** Methods whose requests without a body get no Content-Length: 0 (RFC 9110, 8.6), as the preview sends them. */
 const BODILESS_METHODS = ["get", "head", "delete", "options", "trace", "connect"];
 /** Names in the drop set of one request: the fixed ones and Connection's tokens (a head of 8 KiB holds at most 4096). */
 const MAX_TOKENS = 4096 + DROPPED.length + FORWARDED.length;
@@ -416,11 +416,13 @@ export function emitProxyHead(p: ProgramBuilder): void {
     f.load(8, "a0", { base: "sp", offset: L.value }).load(8, "a1", { base: "sp", offset: L.valueEnd });
     putAt(f);
     put(f, "ph_crlf");
-    f.label("tail");
-    put(f, "ph_tail");
-    f.load(8, "a0", { base: "sp", offset: L.seen }).and("a1", "a0", SEEN.length).br("ne", "a1", 0, "blank");
+    f.label("tail")
+      .load(8, "a0", { base: "sp", offset: L.seen })
+      .and("a1", "a0", SEEN.length)
+      .br("ne", "a1", 0, "close");
     put(f, "ph_length0");
-    f.label("blank");
+    f.label("close");
+    put(f, "ph_tail");
     put(f, "ph_crlf");
     f.load(8, "a0", { base: "sp", offset: L.seen }).shr("a0", "a0", 2).and("a0", "a0", 1);
     f.store(8, "a0", { base: "s1", offset: Q.expect }).mov("a0", "s0").ret();
