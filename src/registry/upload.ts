@@ -127,18 +127,30 @@ function rangeEnd(response: HttpResponse): number | undefined {
 /** One try's result: an answer, or a network error. */
 type Tried = { readonly response: HttpResponse } | { readonly error: unknown };
 
-/** Reads a blob's stream in chunks, and again from any offset after a restart. */
+/**
+ * Reads a blob's stream in chunks, one chunk ahead (reading and hashing the next while the
+ * registry takes the current one), and again from any offset after a restart.
+ */
 class BlobReader {
   private iterator: AsyncIterator<Uint8Array>;
   private leftover: Uint8Array = new Uint8Array(0);
   private position = 0;
+  private ahead: Promise<Uint8Array> | undefined;
 
   constructor(private readonly blob: Blob) {
     this.iterator = blob.open()[Symbol.asyncIterator]();
   }
 
+  /** The next chunk of `size` bytes (fewer at the end), and starts reading the one after. */
+  async next(size: number): Promise<Uint8Array> {
+    const chunk = await (this.ahead ?? this.read(size));
+    this.ahead = this.position < this.blob.size ? this.read(size) : undefined;
+    this.ahead?.catch(() => {}); // a failure surfaces at the next call
+    return chunk;
+  }
+
   /** The next `size` bytes (fewer at the end of the blob). */
-  async read(size: number): Promise<Uint8Array> {
+  private async read(size: number): Promise<Uint8Array> {
     const out = Buffer.allocUnsafe(Math.max(0, Math.min(size, this.blob.size - this.position)));
     let filled = 0;
     while (filled < out.byteLength) {
@@ -174,6 +186,7 @@ class BlobReader {
   /** Starts the stream again and skips to `offset`. */
   async restartAt(offset: number): Promise<void> {
     await this.close();
+    this.ahead = undefined;
     this.iterator = this.blob.open()[Symbol.asyncIterator]();
     this.leftover = new Uint8Array(0);
     this.position = 0;
@@ -182,6 +195,7 @@ class BlobReader {
   }
 
   async close(): Promise<void> {
+    await this.ahead?.catch(() => {});
     await this.iterator.return?.();
   }
 }
@@ -236,12 +250,12 @@ class Upload {
     const chunkSize = this.options.chunkSize;
     try {
       let location = this.session ?? (await this.start());
-      let chunk = { start: 0, bytes: await reader.read(chunkSize) };
+      let chunk = { start: 0, bytes: await reader.next(chunkSize) };
       let offset = 0;
       for (;;) {
         const chunkEnd = chunk.start + chunk.bytes.byteLength;
         if (offset === chunkEnd && chunkEnd < size) {
-          chunk = { start: chunkEnd, bytes: await reader.read(chunkSize) };
+          chunk = { start: chunkEnd, bytes: await reader.next(chunkSize) };
           continue;
         }
         let tried: Tried;
@@ -304,7 +318,7 @@ class Upload {
 
   private async restartAt(reader: BlobReader, offset: number, chunkSize: number) {
     await reader.restartAt(offset);
-    return { start: offset, bytes: await reader.read(chunkSize) };
+    return { start: offset, bytes: await reader.next(chunkSize) };
   }
 
   private async start(): Promise<URL> {

@@ -24,6 +24,8 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT`, the registry part of image references. */
   readonly host: string;
   readonly port: number;
+  /** The folder of its config and storage (`data/`). */
+  readonly root: string;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100; i++) {
-    if (await answers(port)) return { host: `127.0.0.1:${port}`, port, stop };
+    if (await answers(port)) return { host: `127.0.0.1:${port}`, port, root: dir, stop };
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
