@@ -1,9 +1,11 @@
-// A real registry for tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 and a free
-// port, its storage and config in a temporary folder, with no auth, htpasswd Basic auth, or token
-// auth against a token server the test runs. stop() ends it and removes the folder.
+// A real registry for tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 (or another
+// address of this machine) and a free port, its storage and config in a temporary folder, with no
+// auth, htpasswd Basic auth, or token auth against a token server the test runs, and optionally
+// TLS. stop() ends it and removes the folder.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./net.ts";
@@ -20,8 +22,16 @@ export type RegistryAuth =
       };
     };
 
+/** Where and how it listens. */
+export interface ListenOptions {
+  /** An address of this machine (default 127.0.0.1). */
+  readonly address?: string;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, the registry part of image references. */
+  /** `ADDRESS:PORT`, the registry part of image references. */
   readonly host: string;
   readonly port: number;
   /** The folder of its config and storage (`data/`). */
@@ -29,7 +39,7 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-function config(dir: string, port: number, auth: RegistryAuth | undefined): string {
+function config(dir: string, port: number, auth: RegistryAuth | undefined, listen: ListenOptions): string {
   const lines = [
     "version: 0.1",
     "log:",
@@ -42,9 +52,11 @@ function config(dir: string, port: number, auth: RegistryAuth | undefined): stri
     "  delete:",
     "    enabled: true",
     "http:",
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${listen.address ?? "127.0.0.1"}:${port}`,
     "  secret: speck-test-secret",
   ];
+  if (listen.tls)
+    lines.push("  tls:", `    certificate: ${listen.tls.certFile}`, `    key: ${listen.tls.keyFile}`);
   if (auth && "htpasswd" in auth) {
     writeFileSync(join(dir, "htpasswd"), auth.htpasswd);
     lines.push("auth:", "  htpasswd:", "    realm: speck-test", `    path: ${join(dir, "htpasswd")}`);
@@ -62,21 +74,23 @@ function config(dir: string, port: number, auth: RegistryAuth | undefined): stri
   return `${lines.join("\n")}\n`;
 }
 
-async function answers(port: number): Promise<boolean> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/v2/`);
-    await response.arrayBuffer();
-    return response.status === 200 || response.status === 401;
-  } catch {
-    return false;
-  }
+/** True once something accepts connections on `address:port`. */
+function listening(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
 }
 
-/** Starts a registry and waits until it answers `GET /v2/`. */
-export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> {
+/** Starts a registry and waits until it accepts connections. */
+export async function startRegistry(auth?: RegistryAuth, listen: ListenOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "speck-registry-"));
   const port = await freePort();
-  writeFileSync(join(dir, "config.yml"), config(dir, port, auth));
+  const address = listen.address ?? "127.0.0.1";
+  writeFileSync(join(dir, "config.yml"), config(dir, port, auth, listen));
   const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], {
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -91,7 +105,7 @@ export async function startRegistry(auth?: RegistryAuth): Promise<TestRegistry> 
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100; i++) {
-    if (await answers(port)) return { host: `127.0.0.1:${port}`, port, root: dir, stop };
+    if (await listening(address, port)) return { host: `${address}:${port}`, port, root: dir, stop };
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
