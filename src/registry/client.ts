@@ -20,7 +20,7 @@ import {
   retrying,
   wait,
 } from "./retry.ts";
-import { type HttpRequest, type HttpResponse, Transport } from "./transport.ts";
+import { type HttpResponse, Transport } from "./transport.ts";
 
 /** How to reach a registry. */
 export interface ClientOptions {
@@ -136,8 +136,9 @@ export class RegistryClient {
         ...(request.body ? { body: request.body } : {}),
         ...(request.onSent ? { onSent: request.onSent } : {}),
       });
+      if (!ours) return response;
       if (response.status === 403) throw await this.auth.refusal(request.what, response, undefined);
-      if (response.status !== 401 || !ours) return response;
+      if (response.status !== 401) return response;
       const challenge = pickChallenge(parseChallenges(header(response, "www-authenticate")));
       if (fresh) throw await this.auth.refusal(request.what, response, challenge);
       this.auth.rejected(authorization, challenge);
@@ -206,8 +207,9 @@ export class RegistryClient {
     } catch (error) {
       throw this.failure(what, error);
     }
-    if (isRetryableStatus(response.status))
-      throw this.unexpected(`${what} (${this.policy.attempts} tries)`, response);
+    if (isRetryableStatus(response.status)) {
+      throw answerError(this.where, what, response.status, response.body, this.policy.attempts);
+    }
     return response;
   }
 
@@ -219,36 +221,35 @@ export class RegistryClient {
   /** `GET /v2/`: which scheme answers, and which challenge (if any) the registry sets. */
   private async ping(): Promise<URL> {
     const host = apiHost(this.options.registry);
-    const schemes = isLoopback(host) ? ["http"] : this.options.insecure ? ["https", "http"] : ["https"];
-    for (const [index, scheme] of schemes.entries()) {
-      const base = new URL(`${scheme}://${host}/`);
-      const request: HttpRequest = { method: "GET", url: new URL("v2/", base) };
-      const what = `GET ${request.url.href}`;
-      let response: HttpResponse;
-      try {
-        response =
-          index < schemes.length - 1
-            ? await this.transport.send(request)
-            : await this.retried(what, () => this.transport.send(request));
-      } catch (error) {
-        if (index < schemes.length - 1) continue;
-        throw error;
-      }
-      if (response.status === 401) {
-        this.auth.challenged(pickChallenge(parseChallenges(header(response, "www-authenticate"))));
-        // log in now, as docker login does: wrong credentials fail before any blob is read, with
-        // the registry's own error body (a HEAD answer has none)
-        const login = { method: "GET", target: request.url, what: "logging in" };
-        const checked = await this.retried(what, () => this.authorized(login, request.url, true));
-        if (checked.status < 200 || checked.status >= 300) throw this.unexpected("logging in", checked);
-      } else if (response.status < 200 || response.status >= 300) {
-        throw new RegistryError(
-          `${this.options.registry}: ${what} answered HTTP ${response.status}: is this a registry (the distribution API)?`,
-          response.status,
-        );
-      }
-      return base;
+    const https = new URL(`https://${host}/`);
+    const http = new URL(`http://${host}/`);
+    if (isLoopback(host)) return this.greet(http);
+    if (!this.options.insecure) return this.greet(https);
+    // --insecure: HTTPS with any certificate when the registry speaks it, else plain HTTP
+    const answer = await this.transport
+      .send({ method: "GET", url: new URL("v2/", https) })
+      .catch(() => undefined);
+    return answer ? this.greet(https, answer) : this.greet(http);
+  }
+
+  /** Checks that `base` speaks the distribution API, takes its challenge and logs in. */
+  private async greet(base: URL, answer?: HttpResponse): Promise<URL> {
+    const url = new URL("v2/", base);
+    const what = `GET ${url.href}`;
+    const response = answer ?? (await this.retried(what, () => this.transport.send({ method: "GET", url })));
+    if (response.status === 401) {
+      this.auth.challenged(pickChallenge(parseChallenges(header(response, "www-authenticate"))));
+      // log in now, as docker login does: wrong credentials fail before any blob is read, with
+      // the registry's own error body (a HEAD answer has none)
+      const login = { method: "GET", target: url, what: "logging in" };
+      const checked = await this.retried(what, () => this.authorized(login, url, true));
+      if (checked.status < 200 || checked.status >= 300) throw this.unexpected("logging in", checked);
+    } else if (response.status < 200 || response.status >= 300) {
+      throw new RegistryError(
+        `${this.options.registry}: ${what} answered HTTP ${response.status}: is this a registry (the distribution API)?`,
+        response.status,
+      );
     }
-    throw new RegistryError(`${this.options.registry}: no scheme to try`);
+    return base;
   }
 }

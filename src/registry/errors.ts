@@ -62,10 +62,16 @@ export function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim().slice(0, 300);
 }
 
-/** A RegistryError for an unexpected answer: `what` failed with the status and registry codes. */
-export function answerError(where: string, what: string, status: number, body: Uint8Array): RegistryError {
+/** A RegistryError for an unexpected answer: `what` failed (after `tries`) with the status and codes. */
+export function answerError(
+  where: string,
+  what: string,
+  status: number,
+  body: Uint8Array,
+  tries?: number,
+): RegistryError {
   return new RegistryError(
-    `${where}: ${what} failed: ${describeAnswer(status, body)}`,
+    `${where}: ${what} failed${tries ? ` after ${tries} tries` : ""}: ${describeAnswer(status, body)}`,
     status,
     registryErrors(body)[0]?.code,
   );
