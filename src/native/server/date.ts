@@ -3,6 +3,7 @@
 // src/pack/http-date.ts, so the native and preview servers agree on every input.
 
 import type { ProgramBuilder } from "../ir/builder.ts";
+import { emitDecimal } from "./decimal.ts";
 
 export const DATE_LENGTH = 29;
 /** parse_date's answer for text that is not an IMF-fixdate: below every real date (signed). */
@@ -28,16 +29,6 @@ function emitNames(p: ProgramBuilder): void {
   p.rodata("month_names", nameWords(MONTH_NAMES, " "), 4);
 }
 
-/** Emits `put2(value < 100, out)`: two ASCII digits, dividing by multiplying (v * 205 >> 11 = v / 10). */
-function emitPut2(p: ProgramBuilder): void {
-  p.func("put2", {}, (f) => {
-    f.mul("a2", "a0", 205).shr("a2", "a2", 11);
-    f.mul("a3", "a2", 10).sub("a3", "a0", "a3");
-    f.add("a2", "a2", 48).add("a3", "a3", 48);
-    f.store(1, "a2", "a1").store(1, "a3", { base: "a1", offset: 1 }).ret();
-  });
-}
-
 /**
  * Emits `fmt_date(seconds, out)`: the date of a time in seconds into the DATE_LENGTH bytes at out,
  * which hold an IMF-fixdate already (the Date line starts as a template): only the names and the
@@ -46,50 +37,42 @@ function emitPut2(p: ProgramBuilder): void {
 export function emitFormatDate(p: ProgramBuilder): void {
   if (p.has("fmt_date")) return;
   emitNames(p);
-  if (!p.has("put2")) emitPut2(p);
-  p.func("fmt_date", { frame: 16, saves: ["s0", "s1", "s2", "s3"] }, (f) => {
+  emitDecimal(p);
+  p.rodata("month_days", Uint8Array.from([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]));
+  p.func("fmt_date", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.mov("s0", "a1");
     f.udiv("s1", "a0", 86400).urem("s2", "a0", 86400); // s1 days, s2 seconds of the day
     // weekday: 1970-01-01 was a Thursday (4)
-    f.add("a2", "s1", 4)
-      .urem("a2", "a2", 7)
-      .addr("a3", "day_names")
-      .load(4, "a2", { base: "a3", index: "a2", scale: 4 });
-    f.store(4, "a2", "s0"); // "Sun,"
-    // civil date from days (proleptic Gregorian, days >= 0)
-    f.add("a0", "s1", 719468).udiv("a1", "a0", 146097); // a0 z, a1 era
-    f.mul("a2", "a1", 146097).sub("a2", "a0", "a2"); // a2 doe
-    f.udiv("a3", "a2", 1460).sub("a3", "a2", "a3").udiv("a4", "a2", 36524).add("a3", "a3", "a4");
-    f.udiv("a4", "a2", 146096).sub("a3", "a3", "a4").udiv("a3", "a3", 365); // a3 yoe
-    f.mul("s3", "a1", 400).add("s3", "s3", "a3"); // s3 year (before the Jan/Feb correction)
-    f.mul("a4", "a3", 365)
-      .shr("a5", "a3", 2)
-      .add("a4", "a4", "a5")
-      .udiv("a5", "a3", 100)
-      .sub("a4", "a4", "a5");
-    f.sub("a2", "a2", "a4"); // a2 doy
-    f.mul("a4", "a2", 5).add("a4", "a4", 2).udiv("a4", "a4", 153); // a4 mp
-    f.mul("a5", "a4", 153).add("a5", "a5", 2).udiv("a5", "a5", 5).sub("a2", "a2", "a5").add("a2", "a2", 1); // a2 day
-    f.store(8, "a4", { base: "sp", offset: 0 }); // mp
-    f.mov("a0", "a2").add("a1", "s0", 5).call("put2");
-    // month index: mp < 10 ? mp + 2 : mp - 10 (0-based), and March-based years roll over in Jan/Feb
-    f.load(8, "a4", { base: "sp", offset: 0 }).add("a4", "a4", 2).br("ltu", "a4", 12, "month");
-    f.sub("a4", "a4", 12).add("s3", "s3", 1);
-    f.label("month").addr("a3", "month_names").load(4, "a2", { base: "a3", index: "a4", scale: 4 });
-    f.store(4, "a2", { base: "s0", offset: 8 }); // "Nov "
-    f.mul("a0", "s3", 5243)
-      .shr("a0", "a0", 19)
-      .store(8, "a0", { base: "sp", offset: 8 })
-      .add("a1", "s0", 12)
-      .call("put2");
-    f.load(8, "a0", { base: "sp", offset: 8 })
-      .mul("a0", "a0", 100)
-      .sub("a0", "s3", "a0")
-      .add("a1", "s0", 14)
-      .call("put2");
-    f.udiv("a0", "s2", 3600).add("a1", "s0", 17).call("put2");
-    f.urem("a0", "s2", 3600).udiv("a0", "a0", 60).add("a1", "s0", 20).call("put2");
-    f.urem("a0", "s2", 60).add("a1", "s0", 23).call("put2").ret();
+    f.add("a3", "s1", 4)
+      .urem("a3", "a3", 7)
+      .addr("a4", "day_names")
+      .load(4, "a3", { base: "a4", index: "a3", scale: 4 })
+      .store(4, "a3", "s0"); // "Sun,"
+    // year: whole 400-year eras first (146097 days each), then one year at a time; this runs once a
+    // second, so a loop of at most 400 turns is cheaper in bytes than the division-only formula
+    f.udiv("a1", "s1", 146097).urem("s1", "s1", 146097);
+    f.mul("a1", "a1", 400).add("a1", "a1", 1970); // a1 year, s1 days into it
+    f.label("year").mov("a3", 365).and("a0", "a1", 3).br("ne", "a0", 0, "common");
+    f.urem("a0", "a1", 100).br("ne", "a0", 0, "leap");
+    f.urem("a0", "a1", 400).br("ne", "a0", 0, "common");
+    f.label("leap").mov("a3", 366);
+    f.label("common").br("ltu", "s1", "a3", "month");
+    f.sub("s1", "s1", "a3").add("a1", "a1", 1).jmp("year");
+    // month: a5 index, February 28 or 29 days (a3 - 337)
+    f.label("month").addr("a4", "month_days").mov("a5", 0);
+    f.label("days").load(1, "a0", { base: "a4", index: "a5" }).br("ne", "a5", 1, "length");
+    f.sub("a0", "a3", 365 - 28);
+    f.label("length").br("ltu", "s1", "a0", "found");
+    f.sub("s1", "s1", "a0").add("a5", "a5", 1).jmp("days");
+    f.label("found").addr("a4", "month_names").load(4, "a4", { base: "a4", index: "a5", scale: 4 });
+    f.store(4, "a4", { base: "s0", offset: 8 }); // "Nov "
+    f.add("a0", "s1", 1).mov("s1", "a1").add("a1", "s0", 5).mov("a2", 2).call("decimal");
+    f.mov("a0", "s1").add("a1", "s0", 12).mov("a2", 4).call("decimal");
+    // seconds, minutes, hours from the right: each the rest of a division by 60
+    f.mov("s1", 23);
+    f.label("time").urem("a0", "s2", 60).add("a1", "s0", "s1").mov("a2", 2).call("decimal");
+    f.udiv("s2", "s2", 60).sub("s1", "s1", 3).br("ne", "s1", 14, "time");
+    f.ret();
   });
 }
 

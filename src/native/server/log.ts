@@ -7,6 +7,7 @@
 // and field codes below 8, so both formats share one small interpreter.
 
 import type { ProgramBuilder } from "../ir/builder.ts";
+import { emitDecimal } from "./decimal.ts";
 import { G } from "./globals.ts";
 import { R } from "./loop.ts";
 
@@ -83,6 +84,7 @@ export const JSON_TEMPLATE = template([
  * `log_request(fd)` (appends the line of the response in G.response) and `log_flush()`.
  */
 export function emitLog(p: ProgramBuilder): void {
+  emitDecimal(p);
   p.rodata("log_clf", CLF_TEMPLATE).rodata("log_json", JSON_TEMPLATE);
   p.bss("log_buffer", LOG_BUFFER, 8);
 
@@ -112,16 +114,6 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("done").ret();
   });
 
-  // log_decimal(value, out) → out after the decimal digits of value
-  p.func("log_decimal", {}, (f) => {
-    f.mov("a2", "a0").mov("a3", 1);
-    f.label("count").br("ltu", "a2", 10, "write").udiv("a2", "a2", 10).add("a3", "a3", 1).jmp("count");
-    f.label("write").add("a1", "a1", "a3").mov("a3", "a1");
-    f.label("digit").urem("a2", "a0", 10).add("a2", "a2", 48).sub("a3", "a3", 1).store(1, "a2", "a3");
-    f.udiv("a0", "a0", 10).br("ne", "a0", 0, "digit");
-    f.mov("a0", "a1").ret();
-  });
-
   // log_hex(value, digits, out) → out after the low `digits` hex digits of value (lowercase)
   p.func("log_hex", {}, (f) => {
     f.label("digit").sub("a1", "a1", 1).shl("a3", "a1", 2).shr("a3", "a0", "a3").and("a3", "a3", 15);
@@ -142,7 +134,8 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("octet")
       .load(1, "a0", { base: "s2", index: "s1" })
       .mov("a1", "s0")
-      .call("log_decimal")
+      .mov("a2", 0)
+      .call("decimal")
       .mov("s0", "a0");
     f.add("s1", "s1", 1).br("eq", "s1", 4, "done").store(1, 46, "s0").add("s0", "s0", 1).jmp("octet");
     f.label("v6").add("s2", "s1", 8).mov("s1", 0);
@@ -200,7 +193,7 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("bytes").br("ne", "a0", F.bytes, "epoch");
     f.load(8, "a0", { base: "s5", offset: G.response + R.bodyLen }).jmp("number");
     f.label("epoch").load(8, "a0", { base: "s5", offset: G.now });
-    f.label("number").mov("a1", "s0").call("log_decimal").mov("s0", "a0").jmp("next");
+    f.label("number").mov("a1", "s0").mov("a2", 0).call("decimal").mov("s0", "a0").jmp("next");
     f.label("end")
       .addr("a0", "log_buffer")
       .sub("a0", "s0", "a0")

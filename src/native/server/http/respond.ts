@@ -9,6 +9,7 @@ import { ERROR_SLOTS } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitParseDate } from "../date.ts";
+import { emitDecimal } from "../decimal.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
 import { BODY_LIMIT, emitParse } from "./parse.ts";
@@ -71,9 +72,10 @@ export function emitOutput(p: ProgramBuilder): void {
     f.load(8, "a1", { base: "a2", offset: 8 }).call("put").ret();
   });
   // put_num(n): decimal without leading zeros
-  p.func("put_num", { saves: ["s0"] }, (f) => {
-    f.mov("s0", "a0").br("ltu", "a0", 10, "one").udiv("a0", "a0", 10).call("put_num");
-    f.label("one").urem("a0", "s0", 10).add("a0", "a0", 48).call("put_byte").ret();
+  emitDecimal(p);
+  p.func("put_num", {}, (f) => {
+    f.load(8, "a1", { base: "s4", offset: S.out }).mov("a2", 0).call("decimal");
+    f.store(8, "a0", { base: "s4", offset: S.out }).ret();
   });
 }
 
