@@ -129,6 +129,20 @@ test("x64 lowering picks the shortest forms", (t) => {
       want: ["push 0xa", "pop rcx", "push rsi", "pop rax", "xor edx,edx", "div rcx", "xchg rdi,rax"],
     },
     {
+      name: "quotient and remainder of one division",
+      body: (f) => f.urem("a3", "a0", 10).udiv("a0", "a0", 10),
+      want: [
+        "push 0xa",
+        "pop rcx",
+        "push rdi",
+        "pop rax",
+        "xor edx,edx",
+        "div rcx",
+        "mov r10,rdx",
+        "xchg rdi,rax",
+      ],
+    },
+    {
       name: "urem into a2",
       body: (f) => f.urem("a2", "a1", "a2"),
       want: ["push rdx", "pop rcx", "push rsi", "pop rax", "xor edx,edx", "div rcx"],
@@ -1163,5 +1177,37 @@ test("x64 shifts folded into a scaled lea agree with the interpreter", (t) => {
                 if (!kept) f.mov(t2, 0);
               },
             });
+  agree(t, sweep(cases));
+});
+
+test("x64 quotient and remainder of one division agree with the interpreter", (t) => {
+  if (!onX64(t)) return;
+  const cases: Parameters<typeof sweep>[0] = [];
+  // q, r, a (b is a constant or the last register); a2 (rdx) and r8+ as any of them
+  const regs: readonly (readonly [Reg, Reg, Reg, Reg])[] = [
+    ["a0", "a3", "a0", "a1"],
+    ["a2", "a1", "a0", "a4"],
+    ["a1", "a2", "a1", "a0"],
+    ["s0", "s3", "a2", "a5"],
+    ["a3", "a4", "a5", "a2"],
+  ];
+  for (const [q, r, a, b] of regs)
+    for (const av of [0n, 9n, 86399n, 0xfedcba9876543210n])
+      for (const bv of [10n, 60n, 86400n, 0xffffffffffn, "reg"] as const)
+        for (const order of ["udiv urem", "urem udiv"] as const)
+          for (const narrow of [false, true]) {
+            const divisor = bv === "reg" ? b : bv;
+            cases.push({
+              name: `${order} ${q} ${r} ${a}=${av} by ${bv === "reg" ? `${b}=7` : bv}${narrow ? ", narrow" : ""}`,
+              emit: (f) => {
+                f.mov(b, 7).mov(a, av);
+                if (narrow) f.and(a, a, 0xffffffff);
+                const [first, second] = order === "udiv urem" ? [q, r] : [r, q];
+                const kinds = order.split(" ") as ["udiv" | "urem", "udiv" | "urem"];
+                // the first must leave a and b alone to pair; when it cannot, both are lowered alone
+                f.bin(kinds[0], first, a, divisor).bin(kinds[1], second, a, divisor);
+              },
+            });
+          }
   agree(t, sweep(cases));
 });

@@ -251,6 +251,40 @@ function divide32(
   ];
 }
 
+/**
+ * `udiv q, a, b` and `urem r, a, b` side by side (either order, the first writing neither a nor b,
+ * b not a power of two): one div leaves the quotient in rax and the remainder in rdx.
+ */
+function divideBoth(
+  first: Extract<Insn, { op: "bin" }>,
+  second: Insn | undefined,
+  widths: WidthsView,
+  rdxLive: boolean,
+): number[] | null {
+  if (second?.op !== "bin" || second.a !== first.a || second.b !== first.b) return null;
+  const kinds = `${first.kind} ${second.kind}`;
+  if (kinds !== "udiv urem" && kinds !== "urem udiv") return null;
+  if (first.dst === first.a || first.dst === first.b || first.dst === second.dst) return null;
+  if (typeof first.b === "bigint" && log2(first.b) !== null) return null;
+  const [div, rem] = first.kind === "udiv" ? [first, second] : [second, first];
+  const narrow = widthOf(widths, first.a) <= 32 && widthOf(widths, first.b) <= 32;
+  const [q, r, a] = [phys(div.dst), phys(rem.dst), phys(first.a)];
+  const b = typeof first.b === "bigint" ? first.b : phys(first.b);
+  const keepRdx = q !== RDX && r !== RDX && rdxLive;
+  const divisor = typeof b === "bigint" || b === RDX ? RCX : b;
+  return [
+    ...(keepRdx ? x.pushReg(RDX) : []),
+    ...(typeof b === "bigint" ? movImm(RCX, b) : b === RDX ? movReg(RCX, RDX) : []),
+    ...(narrow ? movReg32(RAX, a) : movReg(RAX, a)),
+    ...x.zeroReg(RDX),
+    ...(narrow ? x.unaryReg32("div", divisor) : x.unaryReg("div", divisor)),
+    // the remainder leaves rdx before a quotient that goes there
+    ...movReg(r, RDX),
+    ...(narrow ? x.xchgEax(q) : x.xchgRax(q)),
+    ...(keepRdx ? x.popReg(RDX) : []),
+  ];
+}
+
 const ALU_OPS = { add: "add", sub: "sub", and: "and", or: "or", xor: "xor" } as const;
 
 /** `dst = a op b` on a two-address machine; `rdxLive` says whether a2 is read before it is written. */
@@ -624,6 +658,12 @@ function lowerFunction(
         if (insn.dst !== insn.a && maskTested(i)) {
           bytes(x.testReg8Imm(phys(insn.a), insn.b as bigint));
           zeroFlagOf = insn.dst;
+          return;
+        }
+        const both = divideBoth(insn, func.body[i + 1], widths, liveAfter(i + 1, "a2"));
+        if (both) {
+          bytes(both);
+          foldedBefore.set(i + 1, null);
           return;
         }
         const wrapping = wrapsUnread(i);
