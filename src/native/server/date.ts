@@ -137,23 +137,17 @@ export function emitParseDate(p: ProgramBuilder): void {
     f.label("literal").br("ne", "a2", "a1", bad);
     f.label("next").add("a4", "a4", 1).br("ltu", "a4", DATE_LENGTH, "scan");
     // days from civil: y -= m <= 2; era = y / 400 (y may be -1 for year 0000 Jan/Feb)
-    f.load(8, "a2", field("year"));
+    f.load(8, "a0", field("year"));
     f.br("gtu", "s1", 2, "march");
-    f.sub("a2", "a2", 1);
+    f.sub("a0", "a0", 1);
     f.add("s1", "s1", 12);
     f.label("march").sub("s1", "s1", 3); // months since March, 0..11
-    f.add("a2", "a2", 400); // keep the year positive: one extra era, removed below
-    f.udiv("a4", "a2", 400).mul("a0", "a4", 400).sub("a0", "a2", "a0"); // a4 era, a0 yoe
-    f.mul("a5", "s1", 153).add("a5", "a5", 2).udiv("a5", "a5", 5); // day of year of the month start
-    f.mul("s1", "a0", 365)
-      .shr("a1", "a0", 2)
-      .add("s1", "s1", "a1")
-      .udiv("a1", "a0", 100)
-      .sub("s1", "s1", "a1");
-    f.add("s1", "s1", "a5")
-      .mul("a4", "a4", 146097)
-      .add("s1", "s1", "a4")
-      .sub("s1", "s1", 719468 + 146097);
+    f.add("a0", "a0", 400); // keep the year positive: one extra era, removed below
+    f.udiv("a4", "a0", 400).urem("a5", "a0", 400); // a4 era, a5 year of the era
+    f.mul("s1", "s1", 153).add("s1", "s1", 2).udiv("s1", "s1", 5); // day of year of the month start
+    f.mul("a0", "a5", 365).add("s1", "s1", "a0").shr("a0", "a5", 2).add("s1", "s1", "a0");
+    f.udiv("a0", "a5", 100).sub("s1", "s1", "a0");
+    f.mul("a4", "a4", 146097).add("s1", "s1", "a4").sub("s1", "s1", 719468 + 146097);
     // day of month 01-31 → days; then time of day
     f.load(8, "a2", field("day"));
     f.sub("a2", "a2", 1).br("gtu", "a2", 30, bad).add("s1", "s1", "a2").mul("s1", "s1", 86400);
