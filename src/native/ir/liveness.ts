@@ -58,6 +58,7 @@ const SYSCALL_ARGS: Readonly<Record<string, number>> = {
       "sched_getaffinity",
       "dup3",
       "getrandom",
+      "ioctl",
     ].map((n) => [n, 3]),
   ),
   ...Object.fromEntries(
@@ -74,6 +75,7 @@ const SYSCALL_ARGS: Readonly<Record<string, number>> = {
     ].map((n) => [n, 4]),
   ),
   ...Object.fromEntries(["setsockopt", "getsockopt", "clone", "prctl", "ppoll"].map((n) => [n, 5])),
+  ...Object.fromEntries(["mmap", "epoll_pwait"].map((n) => [n, 6])),
 };
 
 const srcSet = (s: Src): RegSet => (typeof s === "bigint" ? 0 : BIT[s]);
