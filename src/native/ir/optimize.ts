@@ -278,6 +278,50 @@ function inlineCall(caller: Func, at: number, callee: Func, isEntry: boolean): F
   };
 }
 
+/** Registers `insn` reads as operands or address parts (what a call or syscall reads is not counted). */
+function readsOf(insn: Insn): RegSet {
+  const bit = (x: Src | Base | undefined) => (typeof x === "string" && x !== "sp" ? regBit(x as Reg) : 0);
+  const mem = (m: Mem) => bit(m.base) | bit(m.index);
+  switch (insn.op) {
+    case "mov":
+      return bit(insn.src);
+    case "bin":
+      return bit(insn.a) | bit(insn.b);
+    case "un":
+      return bit(insn.a);
+    case "load":
+      return mem(insn.mem);
+    case "store":
+      return bit(insn.src) | mem(insn.mem);
+    case "br":
+      return bit(insn.a) | bit(insn.b);
+    default:
+      return 0;
+  }
+}
+
+/** `insn` reading `to` wherever it reads `from` (what it writes stays). */
+function renameReads(insn: Insn, from: Reg, to: Reg): Insn {
+  const r = <T extends Src | Base | undefined>(x: T): T => (x === from ? (to as T) : x);
+  const m = (mem: Mem): Mem => ({ ...mem, base: r(mem.base), ...(mem.index ? { index: r(mem.index) } : {}) });
+  switch (insn.op) {
+    case "mov":
+      return { ...insn, src: r(insn.src) };
+    case "bin":
+      return { ...insn, a: r(insn.a), b: r(insn.b) };
+    case "un":
+      return { ...insn, a: r(insn.a) };
+    case "load":
+      return { ...insn, mem: m(insn.mem) };
+    case "store":
+      return { ...insn, src: r(insn.src), mem: m(insn.mem) };
+    case "br":
+      return { ...insn, a: r(insn.a), b: r(insn.b) };
+    default:
+      return insn;
+  }
+}
+
 /** `insn` with every register renamed through `to` (registers it does not map stay). */
 export function renameRegs(insn: Insn, to: ReadonlyMap<Reg, Reg>): Insn {
   const r = <T extends Src | Base | undefined>(x: T): T =>
@@ -384,19 +428,57 @@ function inlineSingleCalls(program: Program): Program {
 
 /**
  * Drops moves, arithmetic and addresses whose result nothing reads (loads stay: they may fault on
- * purpose). Returns the same program when there are none.
+ * purpose), and computes a value that is only copied elsewhere straight into the copy's register
+ * (`add a0, s1, 8; mov s4, a0` with a0 dead after is `add s4, s1, 8`). Returns the same program
+ * when there is nothing to do.
  */
 function removeDead(program: Program): Program {
   const liveness = analyzeLiveness(program);
   let changed = false;
   const funcs = program.funcs.map((func) => {
-    const body = func.body.filter((insn, i) => {
-      if (insn.op !== "mov" && insn.op !== "bin" && insn.op !== "un" && insn.op !== "addr") return true;
-      if (liveness.after(func.name, i) & regBit(insn.dst)) return true;
-      changed = true;
-      return false;
-    });
-    return body.length === func.body.length ? func : { ...func, body };
+    const body: Insn[] = [];
+    const old = func.body;
+    for (let i = 0; i < old.length; i++) {
+      const insn = old[i]!;
+      const computes =
+        insn.op === "mov" ||
+        insn.op === "bin" ||
+        insn.op === "un" ||
+        insn.op === "load" ||
+        insn.op === "addr";
+      if (computes && insn.op !== "load" && !(liveness.after(func.name, i) & regBit(insn.dst))) {
+        changed = true;
+        continue;
+      }
+      const copy = old[i + 1];
+      // `mov d, s` read only by the next instruction: that one reads s instead
+      if (
+        insn.op === "mov" &&
+        typeof insn.src === "string" &&
+        copy !== undefined &&
+        readsOf(copy) & regBit(insn.dst) &&
+        !(liveness.after(func.name, i + 1) & regBit(insn.dst))
+      ) {
+        body.push(renameReads(copy, insn.dst, insn.src));
+        changed = true;
+        i++;
+        continue;
+      }
+      if (
+        computes &&
+        copy?.op === "mov" &&
+        copy.src === insn.dst &&
+        copy.dst !== insn.dst &&
+        !(liveness.after(func.name, i + 1) & regBit(insn.dst))
+      ) {
+        body.push({ ...insn, dst: copy.dst });
+        changed = true;
+        i++;
+        continue;
+      }
+      body.push(insn);
+    }
+    return body.length === old.length ? func : { ...func, body };
   });
   return changed ? { ...program, funcs } : program;
 }
