@@ -37,7 +37,7 @@ function driver(target: Target): Uint8Array {
   const R = G.R;
   const p = new ProgramBuilder();
   p.rodata("pack", packBytes, 8);
-  p.rodata("date", DATE);
+  p.data(G.dateLine, DATE);
   p.bss("globals", 128, 16);
   p.bss("iov", 48, 8);
   p.bss("conns", 64 * 64, 8);
@@ -59,11 +59,6 @@ function driver(target: Target): Uint8Array {
   });
   p.func("_start", {}, (f) => {
     f.addr("s5", "globals").addr("a0", "pack").store(8, "a0", { base: "s5", offset: G.pack });
-    f.addr("a0", "date").mov("a2", 0);
-    f.label("copy").load(1, "a3", { base: "a0", index: "a2" }).add("a1", "s5", G.dateLine);
-    f.store(1, "a3", { base: "a1", index: "a2" })
-      .add("a2", "a2", 1)
-      .br("ltu", "a2", G.dateLineLength, "copy");
     f.mov("s0", 0);
     f.label("read")
       .mov("a0", 0)

@@ -147,7 +147,9 @@ export function emitParseDate(p: ProgramBuilder): void {
     f.mul("s1", "s1", 153).add("s1", "s1", 2).udiv("s1", "s1", 5); // day of year of the month start
     f.mul("a0", "a5", 365).add("s1", "s1", "a0").shr("a0", "a5", 2).add("s1", "s1", "a0");
     f.udiv("a0", "a5", 100).sub("s1", "s1", "a0");
-    f.mul("a4", "a4", 146097).add("s1", "s1", "a4").sub("s1", "s1", 719468 + 146097);
+    f.mul("a4", "a4", 146097)
+      .add("s1", "s1", "a4")
+      .sub("s1", "s1", 719468 + 146097);
     // day of month 01-31 → days; then time of day
     f.load(8, "a2", field("day"));
     f.sub("a2", "a2", 1).br("gtu", "a2", 30, bad).add("s1", "s1", "a2").mul("s1", "s1", 86400);

@@ -33,8 +33,6 @@ const FIELDS = {
   event: 16,
   /** sigaction for rt_sigaction. */
   sigaction: 32,
-  /** "Date: <29 bytes>\r\n", rewritten when the second changes. */
-  dateLine: 40,
   /** The response the HTTP layer hands to send (see R in loop.ts). */
   response: 64,
   /** The end of the input http_input is working on: the access log reads request lines up to it. */
@@ -67,6 +65,8 @@ export const G: Record<Field, number> = (() => {
   return offsets;
 })();
 
+/** The data symbol of "Date: <29 bytes>\r\n", rewritten when the second changes (start.ts). */
+export const DATE_LINE = "date_line";
 /** "Date: " + 29 + CRLF. */
 export const DATE_LINE_LENGTH = 37;
 

@@ -7,7 +7,7 @@ import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
 import { type Linked, link } from "../link.ts";
 import type { Target } from "../target/types.ts";
-import { DATE_LINE_LENGTH, G } from "./globals.ts";
+import { DATE_LINE, DATE_LINE_LENGTH, G } from "./globals.ts";
 import { emitHttp } from "./http/index.ts";
 import { DEFAULT_TIMEOUTS, R, type Timeouts } from "./loop.ts";
 import { emitProxy, RESOLVER_FILES, type ResolverFiles } from "./proxy/exchange.ts";
@@ -41,7 +41,7 @@ export function serverProgram(target: Target, options: ServerOptions = {}): Prog
     p,
     {
       pack: G.pack,
-      dateLine: G.dateLine,
+      dateLine: DATE_LINE,
       dateLineLength: DATE_LINE_LENGTH,
       response: G.response,
       sockaddr: G.sockaddr,

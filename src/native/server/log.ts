@@ -8,7 +8,7 @@
 
 import type { ProgramBuilder } from "../ir/builder.ts";
 import { emitDecimal } from "./decimal.ts";
-import { G } from "./globals.ts";
+import { DATE_LINE, G } from "./globals.ts";
 import { R } from "./loop.ts";
 
 /** Bytes buffered per worker before a flush is forced mid-turn. */
@@ -164,7 +164,7 @@ export function emitLog(p: ProgramBuilder): void {
     f.load(8, "s1", { base: "s5", offset: G.log });
     f.label("next").load(1, "a0", "s1").add("s1", "s1", 1).br("eq", "a0", 0, "end");
     f.br("ltu", "a0", 8, "field").br("ltu", "a0", 0x80, "literal");
-    f.add("a1", "s5", G.dateLine - 0x80).load(1, "a0", { base: "a1", index: "a0" });
+    f.addr("a1", DATE_LINE, -0x80).load(1, "a0", { base: "a1", index: "a0" });
     f.label("literal").store(1, "a0", "s0").add("s0", "s0", 1).jmp("next");
     f.label("field").br("ne", "a0", F.remote, "request");
     f.mov("a0", "s2").mov("a1", "s0").call("log_remote").mov("s0", "a0").jmp("next");

@@ -6,7 +6,7 @@
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { emitFormatDate } from "./date.ts";
-import { emitGlobals, G } from "./globals.ts";
+import { DATE_LINE, emitGlobals, G } from "./globals.ts";
 import {
   EAGAIN,
   EPOLL_CTL_ADD,
@@ -395,7 +395,7 @@ export function emitLoop(
       .store(8, 0, { base: "sp", offset: 8 });
     f.br("eq", "a0", "a1", "events");
     f.store(8, "a0", { base: "s5", offset: G.now })
-      .add("a1", "s5", G.dateLine + 6)
+      .addr("a1", DATE_LINE, 6)
       .call("fmt_date")
       .store(8, 1, { base: "sp", offset: 8 });
     f.label("events").br("le", "s0", 0, "after").mov("s1", 0);

@@ -17,7 +17,7 @@ import { ProgramBuilder } from "../ir/builder.ts";
 import { link } from "../link.ts";
 import { TARGETS } from "../target/index.ts";
 import type { Target } from "../target/types.ts";
-import { DATE_LINE_LENGTH, G } from "./globals.ts";
+import { DATE_LINE, DATE_LINE_LENGTH, G } from "./globals.ts";
 import { R } from "./loop.ts";
 import { emitServerShell } from "./start.ts";
 
@@ -43,7 +43,7 @@ function program(target: Target) {
     f.addr("a1", "head")
       .store(8, "a1", { base: "a0", offset: R.head })
       .store(8, HEAD.length, { base: "a0", offset: R.headLen });
-    f.add("a1", "s5", G.dateLine).store(8, "a1", { base: "a0", offset: R.dyn });
+    f.addr("a1", DATE_LINE).store(8, "a1", { base: "a0", offset: R.dyn });
     f.store(8, DATE_LINE_LENGTH, { base: "a0", offset: R.dynLen });
     f.addr("a1", "body")
       .store(8, "a1", { base: "a0", offset: R.body })

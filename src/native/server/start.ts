@@ -5,7 +5,7 @@ import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
-import { DATE_LINE_LENGTH, emitGlobals, G } from "./globals.ts";
+import { DATE_LINE, emitGlobals, G } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
 import { AF_INET, AF_INET6, emitListener } from "./net.ts";
@@ -316,7 +316,8 @@ export function emitServerShell(
   p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
   // the access checks and access_start come with the HTTP layer (access/enforce.ts)
   if (features !== 0) p.rodata("lacking_features", LACKING_FEATURES);
-  p.data("date_template", new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
+  // the Date line, in place from the start: fmt_date rewrites its names and digits
+  p.data(DATE_LINE, new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
     f.addr("s5", "globals");
     // argv[1]: "--health", a pack path, or nothing (/site.pack)
@@ -349,10 +350,6 @@ export function emitServerShell(
     f.label("pack_ok");
     // the access section, and its users, before the workers start (each inherits them)
     if (features !== 0) f.mov("a0", "s0").call("access_start");
-    // the Date line template
-    f.addr("a0", "date_template").add("a1", "s5", G.dateLine).mov("a2", 0);
-    f.label("copy").load(1, "a3", { base: "a0", index: "a2" }).store(1, "a3", { base: "a1", index: "a2" });
-    f.add("a2", "a2", 1).br("ltu", "a2", DATE_LINE_LENGTH, "copy");
     f.mov("a0", SIGPIPE).mov("a1", SIG_IGN).call("sigaction_set");
     f.mov("a0", SIGTERM).addr("a1", "on_stop").call("sigaction_set");
     f.mov("a0", SIGINT).addr("a1", "on_stop").call("sigaction_set");

@@ -14,7 +14,7 @@ import { S } from "./state.ts";
 const R = { head: 0, headLen: 8, dyn: 16, dynLen: 24, body: 32, bodyLen: 40, close: 48, line: 56 };
 export const TEST_SHELL: ShellInterface = {
   pack: 0,
-  dateLine: 8,
+  dateLine: "date_line",
   dateLineLength: 37,
   response: 48,
   sockaddr: 112,
@@ -43,6 +43,7 @@ const WRAPPED = [
 export function harnessProgram(features = 0): Program {
   const p = new ProgramBuilder();
   p.bss("globals", 160, 16);
+  p.bss(TEST_SHELL.dateLine, TEST_SHELL.dateLineLength, 8);
   p.bss("conns", 64 * 64, 8);
   p.bss("input", 64 * 1024, 8);
   p.func("entry", {}, (f) => f.shl("a0", "a0", 6).addr("a1", "conns").add("a0", "a0", "a1").ret());
@@ -123,7 +124,7 @@ export class Harness {
     const globals = this.m.address("globals");
     this.m.memory.store(globals + G.pack, 8, BigInt(at));
     if (dateLine.length !== G.dateLineLength) throw new Error("date line length");
-    this.m.memory.write(globals + G.dateLine, dateLine);
+    this.m.memory.write(this.m.address(G.dateLine), dateLine);
     this.input = this.m.address("input");
     this.state = this.m.address("http_state");
     this.call("setup", [3]);

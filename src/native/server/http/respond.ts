@@ -21,8 +21,8 @@ import { emitTarget } from "./target.ts";
 export interface ShellInterface {
   /** The mapped pack's address (8 bytes). */
   pack: number;
-  /** "Date: <IMF-fixdate>\r\n", dateLineLength bytes. */
-  dateLine: number;
+  /** The data symbol of the line "Date: <IMF-fixdate>\r\n", dateLineLength bytes. */
+  dateLine: string;
   dateLineLength: number;
   /** The response descriptor send(fd) reads. */
   response: number;
@@ -114,7 +114,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.add("a4", "s5", shell.response).store(8, "a0", { base: "a4", offset: R.head });
     f.store(8, "a1", { base: "a4", offset: R.headLen }).store(8, "a2", { base: "a4", offset: R.body });
     f.store(8, "a3", { base: "a4", offset: R.bodyLen });
-    f.add("a0", "s5", shell.dateLine).mov("a1", shell.dateLineLength).call("put");
+    f.addr("a0", shell.dateLine).mov("a1", shell.dateLineLength).call("put");
     f.load(8, "a1", { base: "s4", offset: S.close }).mov("a0", STR.connectionClose).br("ne", "a1", 0, "conn");
     f.load(8, "a1", { base: "s4", offset: S.minor })
       .mov("a0", STR.connectionKeepAlive)
