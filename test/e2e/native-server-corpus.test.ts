@@ -85,7 +85,10 @@ for (const target of Object.values(TARGETS)) {
     )
       return;
     const [cmd, ...args] = command(target);
-    for (const bad of [join(work, "missing.pack"), "/etc/hostname"]) {
+    // a truncated pack (its magic but not its size), an empty file and a directory too
+    const truncated = join(work, "truncated.pack");
+    writeFileSync(truncated, pack.subarray(0, 200));
+    for (const bad of [join(work, "missing.pack"), "/etc/hostname", truncated, "/dev/null", work]) {
       const r = spawnSync(cmd!, [...args, bad], { encoding: "utf8" });
       assert.equal(r.status, 2);
       assert.equal(r.stderr.trim().split("\n").length, 1);

@@ -59,6 +59,7 @@ const SYSCALL_ARGS: Readonly<Record<string, number>> = {
       "dup3",
       "getrandom",
       "ioctl",
+      "lseek",
     ].map((n) => [n, 3]),
   ),
   ...Object.fromEntries(

@@ -41,6 +41,7 @@ function emitSignals(p: ProgramBuilder, target: Target): void {
 }
 
 const AT_FDCWD = -100n;
+const SEEK_END = 2;
 const O_RDONLY_CLOEXEC = 0o2000000;
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
@@ -55,18 +56,13 @@ const LOOPBACK_MAPPED = 0x0100007fffff0000n;
  * Emits `map_pack(path)` → 0 with G.pack and G.packSize set, 1 when the file is missing or not a
  * pack, 2 (builds with access `features`) when the pack needs access features the build lacks.
  */
-function emitMapPack(p: ProgramBuilder, target: Target, features: number): void {
-  p.bss("stat_buf", target.layouts.stat.size, 8);
+function emitMapPack(p: ProgramBuilder, features: number): void {
   p.rodata("pack_magic", PACK_MAGIC, 8);
   p.func("map_pack", { saves: ["s0"] }, (f) => {
     f.mov("a1", "a0").mov("a0", AT_FDCWD).mov("a2", O_RDONLY_CLOEXEC).mov("a3", 0).syscall("openat");
-    f.br("lt", "a0", 0, "bad")
-      .mov("s0", "a0")
-      .addr("a1", "stat_buf")
-      .syscall("fstat")
-      .br("ne", "a0", 0, "bad");
-    f.addr("a1", "stat_buf").load(8, "a1", { base: "a1", offset: target.layouts.stat.size_ });
-    f.br("ltu", "a1", 128, "bad").store(8, "a1", { base: "s5", offset: G.packSize });
+    // the size: where the end is (an error is negative, so below the smallest pack too)
+    f.br("lt", "a0", 0, "bad").mov("s0", "a0").mov("a1", 0).mov("a2", SEEK_END).syscall("lseek");
+    f.br("lt", "a0", 128, "bad").mov("a1", "a0").store(8, "a0", { base: "s5", offset: G.packSize });
     f.mov("a0", 0).mov("a2", PROT_READ).mov("a3", MAP_PRIVATE).mov("a4", "s0").mov("a5", 0).syscall("mmap");
     f.br("gtu", "a0", -4096n, "bad").store(8, "a0", { base: "s5", offset: G.pack });
     f.addr("a1", "pack_magic").load(8, "a1", "a1").load(8, "a2", "a0").br("ne", "a1", "a2", "bad");
@@ -301,7 +297,7 @@ export function emitServerShell(
   emitSignals(p, target);
   emitListener(p);
   emitLoop(p, target, timeouts, (features & FEATURE.proxy) !== 0);
-  emitMapPack(p, target, features);
+  emitMapPack(p, features);
   emitHealth(p, features !== 0);
   emitSupervisor(p);
   emitLog(p);

@@ -12,6 +12,7 @@ export const SYSCALLS: Record<string, readonly [number | null, number | null]> =
   close: [3, 57],
   ioctl: [16, 29],
   fstat: [5, 80],
+  lseek: [8, 62],
   mmap: [9, 222],
   mprotect: [10, 226],
   munmap: [11, 215],
