@@ -24,7 +24,7 @@ function emitSignals(p: ProgramBuilder, target: Target): void {
   const sa = target.layouts.sigaction;
   const restorer = target.constants.SA_RESTORER_REQUIRED === 1n;
   p.func("on_stop", {}, (f) => {
-    f.store(8, 1, { base: "s5", offset: G.stop }).ret();
+    f.store(1, 1, { base: "s5", offset: G.stop }).ret();
   });
   if (restorer)
     p.func("restorer", {}, (f) => {

@@ -46,8 +46,8 @@ export function emitParse(p: ProgramBuilder, largeBodies = false): void {
     ifSpace(f, "a0", "end");
     f.add("s0", "s0", 1).jmp("scan");
     f.label("end").mov("a0", "s2").sub("a1", "s0", "s2").mov("a2", 0x20).call("find_word");
-    f.br("ne", "a0", W("close"), "ka").store(8, 1, { base: "s4", offset: S.close }).jmp("rest");
-    f.label("ka").br("ne", "a0", W("keep-alive"), "rest").store(8, 1, { base: "s4", offset: S.keepAlive });
+    f.br("ne", "a0", W("close"), "ka").store(1, 1, { base: "s4", offset: S.close }).jmp("rest");
+    f.label("ka").br("ne", "a0", W("keep-alive"), "rest").store(1, 1, { base: "s4", offset: S.keepAlive });
     f.label("rest").br("geu", "s0", "s1", "done").load(1, "a0", "s0").br("eq", "a0", 44, "tok");
     f.add("s0", "s0", 1).jmp("rest");
     f.label("done").ret();
@@ -95,7 +95,7 @@ export function emitParse(p: ProgramBuilder, largeBodies = false): void {
     f.load(1, "a0", { base: "s1", offset: 7 }).br("ne", "a0", 46, "bad");
     f.load(1, "a3", { base: "s1", offset: 8 }).sub("a3", "a3", 48).br("gtu", "a3", 9, "bad");
     f.load(2, "a0", { base: "s1", offset: 9 }).br("ne", "a0", 0x0a0d, "bad");
-    f.br("ne", "a2", 1, "v505").br("eq", "a3", 0, "h").store(8, 1, { base: "s4", offset: S.minor });
+    f.br("ne", "a2", 1, "v505").br("eq", "a3", 0, "h").store(1, 1, { base: "s4", offset: S.minor });
     f.label("h").add("s1", "s1", 11);
 
     // header lines

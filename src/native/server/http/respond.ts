@@ -176,7 +176,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   p.func("answer", { saves: ["s0", "s1", "s2", "s3"] }, (f) => {
     f.load(8, "a0", { base: "s4", offset: S.minor }).br("ne", "a0", 0, "method");
     f.load(8, "a0", { base: "s4", offset: S.keepAlive }).br("ne", "a0", 0, "method");
-    f.store(8, 1, { base: "s4", offset: S.close });
+    f.store(1, 1, { base: "s4", offset: S.close });
     f.label("method").load(8, "s0", { base: "s4", offset: S.method });
     if (access) {
       // access rules judge every request whose target normalises, whatever its method
@@ -187,7 +187,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
         f.load(8, "a1", { base: "s4", offset: S.contentLength }).br("leu", "a1", BODY_LIMIT, "sized");
         f.br("lt", "a0", 0, "large").mov("a0", KIND.proxy).call("first_rule").br("ne", "a0", 0, "sized");
         f.label("large")
-          .store(8, 1, { base: "s4", offset: S.close })
+          .store(1, 1, { base: "s4", offset: S.close })
           .mov("a0", ERR[413])
           .mov("a1", 0)
           .call("err")
@@ -365,13 +365,13 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.call("answer").load(8, "a1", { base: "s4", offset: S.close }).br("ne", "a1", 0, "all");
     f.br("eq", "a0", 0, "loop");
     f.label("out").sub("a0", "s1", "s3").ret();
-    f.label("bad").not("a0", "a0").store(8, 1, { base: "s4", offset: S.close }).mov("a1", 0).call("err");
+    f.label("bad").not("a0", "a0").store(1, 1, { base: "s4", offset: S.close }).mov("a1", 0).call("err");
     f.label("all").sub("a0", "s2", "s3").ret();
   });
 
   // http_timeout(fd): 408 and close
   p.func("http_timeout", { saves: ["s4"] }, (f) => {
-    f.addr("s4", "http_state").call("setup").call("reset").store(8, 1, { base: "s4", offset: S.close });
+    f.addr("s4", "http_state").call("setup").call("reset").store(1, 1, { base: "s4", offset: S.close });
     f.mov("a0", ERR[408]).mov("a1", 0).call("err").ret();
   });
 }
