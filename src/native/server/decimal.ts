@@ -1,23 +1,23 @@
-// Decimal numbers in the IR, for every part that writes one: the Date line (zero-padded fields),
-// the access log (status, bytes, time, IPv4 octets) and the HTTP layer (Content-Range and
-// Content-Length of a 206 or 416).
+// Numbers as text in the IR, for every part that writes one: the Date line (zero-padded fields),
+// the access log (status, bytes, time, IPv4 octets, IPv6 groups and \xHH escapes in hex) and the
+// HTTP layer (Content-Range and Content-Length of a 206 or 416).
 
 import type { ProgramBuilder } from "../ir/builder.ts";
 
 /**
- * Emits `decimal(value, out, width)` → out after the digits: value in decimal at out, zero-padded
- * to at least `width` digits (0 or 1: no padding).
+ * Emits `digits(value, out, width, base)` → out after the digits: value in base 2..16 at out
+ * (lower-case letters), zero-padded to at least `width` digits (0 or 1: no padding); and
+ * `decimal(value, out, width)`, the same in base 10. The higher digits are written by a recursive
+ * call first, so no digit is counted or buffered: a 64-bit value recurses at most 64 deep.
  */
 export function emitDecimal(p: ProgramBuilder): void {
   if (p.has("decimal")) return;
-  p.func("decimal", {}, (f) => {
-    // a4: where the digits end, out + max(width, digits); a2 is dead before any division
-    f.add("a4", "a1", "a2").mov("a3", "a0").add("a5", "a1", 1);
-    f.label("count").br("ltu", "a3", 10, "counted").udiv("a3", "a3", 10).add("a5", "a5", 1).jmp("count");
-    f.label("counted").br("geu", "a4", "a5", "end").mov("a4", "a5");
-    f.label("end").mov("a3", "a4");
-    f.label("digit").urem("a5", "a0", 10).udiv("a0", "a0", 10).add("a5", "a5", 48).sub("a3", "a3", 1);
-    f.store(1, "a5", "a3").br("ne", "a3", "a1", "digit");
-    f.mov("a0", "a4").ret();
+  p.func("digits", { saves: ["s0"] }, (f) => {
+    f.urem("s0", "a0", "a3").udiv("a0", "a0", "a3").sub("a2", "a2", 1);
+    f.br("ne", "a0", 0, "higher").br("le", "a2", 0, "last");
+    f.label("higher").call("digits").mov("a1", "a0");
+    f.label("last").add("s0", "s0", 48).br("ltu", "s0", 58, "put").add("s0", "s0", 39);
+    f.label("put").store(1, "s0", "a1").add("a0", "a1", 1).ret();
   });
+  p.func("decimal", {}, (f) => f.mov("a3", 10).call("digits").ret());
 }

@@ -114,14 +114,6 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("done").ret();
   });
 
-  // log_hex(value, digits, out) → out after the low `digits` hex digits of value (lowercase)
-  p.func("log_hex", {}, (f) => {
-    f.label("digit").sub("a1", "a1", 1).shl("a3", "a1", 2).shr("a3", "a0", "a3").and("a3", "a3", 15);
-    f.add("a3", "a3", 48).br("ltu", "a3", 58, "put").add("a3", "a3", 39);
-    f.label("put").store(1, "a3", "a2").add("a2", "a2", 1).br("ne", "a1", 0, "digit");
-    f.mov("a0", "a2").ret();
-  });
-
   // log_remote(fd, out) → out after the peer's address: dotted quad for IPv4 and IPv4-mapped IPv6,
   // eight hex groups for other IPv6 peers ("-" when the socket has no peer any more)
   p.func("log_remote", { saves: ["s0", "s1", "s2"] }, (f) => {
@@ -141,11 +133,8 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("v6").add("s2", "s1", 8).mov("s1", 0);
     f.label("group").br("eq", "s1", 0, "first").store(1, 58, "s0").add("s0", "s0", 1);
     f.label("first").load(1, "a0", { base: "s2", index: "s1" }).shl("a0", "a0", 8).add("a1", "s1", 1);
-    f.load(1, "a1", { base: "s2", index: "a1" }).or("a0", "a0", "a1").mov("a1", 4);
-    // drop leading zero digits (one digit stays)
-    f.label("trim").br("eq", "a1", 1, "hex").sub("a2", "a1", 1).shl("a2", "a2", 2).shr("a2", "a0", "a2");
-    f.br("ne", "a2", 0, "hex").sub("a1", "a1", 1).jmp("trim");
-    f.label("hex").mov("a2", "s0").call("log_hex").mov("s0", "a0");
+    f.load(1, "a1", { base: "s2", index: "a1" }).or("a0", "a0", "a1");
+    f.mov("a1", "s0").mov("a2", 1).mov("a3", 16).call("digits").mov("s0", "a0");
     f.add("s1", "s1", 2).br("ltu", "s1", 16, "group").jmp("done");
     f.label("none").store(1, 45, "s0").add("s0", "s0", 1);
     f.label("done").mov("a0", "s0").ret();
@@ -182,7 +171,7 @@ export function emitLog(p: ProgramBuilder): void {
     f.label("escape").store(1, 92, "s0").store(1, 120, { base: "s0", offset: 1 }).add("s0", "s0", 2);
     f.load(1, "a1", { base: "s1", offset: -1 }).br("ne", "a1", F.requestJson, "code");
     f.store(1, 117, { base: "s0", offset: -1 }).store(2, 0x3030, "s0").add("s0", "s0", 2);
-    f.label("code").mov("a1", 2).mov("a2", "s0").call("log_hex").mov("s0", "a0").jmp("char");
+    f.label("code").mov("a1", "s0").mov("a2", 2).mov("a3", 16).call("digits").mov("s0", "a0").jmp("char");
     f.label("plain").store(1, "a0", "s0").add("s0", "s0", 1).jmp("char");
     f.label("status").br("ne", "a0", F.status, "bytes");
     f.load(8, "a1", { base: "s5", offset: G.response + R.head }).load(2, "a0", { base: "a1", offset: 9 });
