@@ -298,6 +298,8 @@ export function emitServerShell(
   emitListener(p);
   emitLoop(p, target, timeouts, (features & FEATURE.proxy) !== 0);
   emitMapPack(p, features);
+  // fstat's buffer, for the proxy's files (hosts, resolv.conf); dropped where nothing reads it
+  p.bss("stat_buf", target.layouts.stat.size, 8);
   emitHealth(p, features !== 0);
   emitSupervisor(p);
   emitLog(p);
