@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { featureCosts, serverReport } from "../src/cli/inspect.ts";
+import { featureCosts, serverReport } from "../src/cli/server-report.ts";
 import { replaceSection } from "./report.ts";
 import { packSite } from "./speck.ts";
 

@@ -1,9 +1,14 @@
 // Loads the configuration and compiles the site into pack bytes: the shared first half of serve,
-// pack and build, with a progress bar for compression on a TTY.
+// pack and build, with a progress bar for compression on a TTY; and the server for a pack. The
+// commands import this module when they run, not when the CLI starts: the config schema and the
+// code generator are most of its start-up time.
 
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config/load.ts";
 import type { SpeckConfig } from "../config/schema.ts";
+import type { Platform } from "../image/index.ts";
+import { buildServer, serverFeatures } from "../native/server/index.ts";
+import { targetForArch } from "../native/target/index.ts";
 import { writePack } from "../pack/write.ts";
 import { compileSite, type SiteReport } from "../site/compile.ts";
 import { overridesFrom, type SiteFlags } from "./site-options.ts";
@@ -47,4 +52,9 @@ export async function buildPack(
   if (started) bar?.stop();
   for (const warning of report.warnings) process.stderr.write(`speck: warning: ${warning}\n`);
   return { pack: writePack(input), report };
+}
+
+/** The native server for `platform`, with the access features `pack` needs and no others. */
+export function serverFor(platform: Platform, pack: Uint8Array): Uint8Array {
+  return buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf;
 }

@@ -13,11 +13,8 @@ import {
   writeDockerArchive,
   writeLayout,
 } from "../image/index.ts";
-import { buildServer, serverFeatures } from "../native/server/index.ts";
-import { targetForArch } from "../native/target/index.ts";
 import { readPack } from "../pack/read.ts";
 import { packStats } from "../pack/stats.ts";
-import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { UsageError } from "./errors.ts";
 import { addPushOptions, type PushFlags, pushFromFlags, pushLines } from "./push.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
@@ -78,13 +75,14 @@ export function buildCommand(cli: Command): void {
         "a .tar holds one platform for docker load; give one --platform or write a folder",
       );
     const tag = flags.tag ?? "speck-site:latest";
+    const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
     refuseAccessRules(config, "speck build");
     const started = Date.now();
     const { pack, report } = await buildPack(config, Boolean(flags.json));
     const servers = platforms.map((platform) => ({
       platform,
-      server: buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf,
+      server: serverFor(platform, pack),
     }));
     const git = gitMetadata(config.root);
     const image = await buildImage({

@@ -2,7 +2,7 @@
 // for failures (exit 1), a stack trace only with SPECK_DEBUG=1.
 
 import { styleText } from "node:util";
-import { ConfigError } from "../config/load.ts";
+import { ConfigError } from "../config/errors.ts";
 import { ImageError } from "../image/errors.ts";
 import { PackError } from "../pack/read.ts";
 import { CredentialsError } from "../registry/errors.ts";

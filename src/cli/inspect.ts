@@ -5,12 +5,10 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ACCESS_FEATURES, type AccessFeature, featureNames } from "../access/features.ts";
 import { parsePlatforms, platformName } from "../image/index.ts";
-import type { LinkedSizes } from "../native/link.ts";
-import { buildServer } from "../native/server/index.ts";
-import { targetForArch } from "../native/target/index.ts";
 import { PackError, readPack } from "../pack/read.ts";
 import { packStats } from "../pack/stats.ts";
 import { UsageError } from "./errors.ts";
+import type { featureCosts, serverReport } from "./server-report.ts";
 
 interface InspectFlags {
   server?: boolean;
@@ -18,37 +16,6 @@ interface InspectFlags {
   features?: string;
   featureCosts?: boolean;
   json?: boolean;
-}
-
-/** One platform's server sizes, functions largest first (then by name, for stable output). */
-export function serverReport(
-  platform: string,
-  features: readonly AccessFeature[] = [],
-): { platform: string; features: AccessFeature[]; sizes: LinkedSizes } {
-  const [parsed] = parsePlatforms(platform);
-  const sizes = buildServer(targetForArch(parsed!.architecture), { features }).sizes;
-  const functions = [...sizes.functions].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
-  return { platform: platformName(parsed!), features: [...features], sizes: { ...sizes, functions } };
-}
-
-/** The builds whose sizes show what each access feature costs (a site pays only for what it uses). */
-const COST_ROWS: { label: string; features: AccessFeature[] }[] = [
-  { label: "no access rules", features: [] },
-  { label: "IP rules", features: ["ip"] },
-  { label: "IP rules behind trusted proxies", features: ["ip", "trustedProxies"] },
-  { label: "Basic auth, users in the pack", features: ["auth"] },
-  { label: "Basic auth, users also read at start", features: ["auth", "runtimeUsers"] },
-  { label: "all of the above", features: ["ip", "trustedProxies", "auth", "runtimeUsers"] },
-];
-
-/** Server bytes per platform for each row of COST_ROWS, and their cost over the plain server. */
-export function featureCosts(
-  platforms: string[],
-): { label: string; features: AccessFeature[]; bytes: number[] }[] {
-  return COST_ROWS.map((row) => ({
-    ...row,
-    bytes: platforms.map((platform) => serverReport(platform, row.features).sizes.total),
-  }));
 }
 
 function printCosts(platforms: string[], rows: ReturnType<typeof featureCosts>): string {
@@ -87,6 +54,33 @@ function printServer(report: ReturnType<typeof serverReport>): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** `--server`: the code generator loads only here, since it is most of the CLI's start-up time. */
+async function printServerSizes(flags: InspectFlags): Promise<void> {
+  const { featureCosts, serverReport } = await import("./server-report.ts");
+  const platforms = parsePlatforms(flags.platform).map((p) => platformName(p));
+  if (flags.featureCosts) {
+    const rows = featureCosts(platforms);
+    process.stdout.write(
+      flags.json ? `${JSON.stringify({ platforms, rows }, null, 2)}\n` : printCosts(platforms, rows),
+    );
+    return;
+  }
+  const features = parseFeatures(flags.features);
+  const reports = platforms.map((platform) => serverReport(platform, features));
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(
+          reports.map((r) => ({
+            ...r,
+            sizes: { ...r.sizes, functions: r.sizes.functions.map(({ name, size }) => ({ name, size })) },
+          })),
+          null,
+          2,
+        )}\n`
+      : reports.map(printServer).join("\n"),
+  );
+}
+
 export function inspectCommand(cli: Command): void {
   cli
     .command("inspect")
@@ -100,39 +94,12 @@ export function inspectCommand(cli: Command): void {
     )
     .option("--feature-costs", "with --server: a table of the server's bytes for each access feature")
     .option("--json", "print JSON")
-    .action((pack: string | undefined, flags: InspectFlags) => {
+    .action(async (pack: string | undefined, flags: InspectFlags) => {
       if (Boolean(flags.server) === Boolean(pack))
         throw new UsageError(
           "speck inspect needs either --server or a .pack file, e.g. speck inspect site.pack",
         );
-      if (flags.server && flags.featureCosts) {
-        const platforms = parsePlatforms(flags.platform).map((p) => platformName(p));
-        const rows = featureCosts(platforms);
-        process.stdout.write(
-          flags.json ? `${JSON.stringify({ platforms, rows }, null, 2)}\n` : printCosts(platforms, rows),
-        );
-        return;
-      }
-      if (flags.server) {
-        const features = parseFeatures(flags.features);
-        const reports = parsePlatforms(flags.platform).map((p) => serverReport(platformName(p), features));
-        process.stdout.write(
-          flags.json
-            ? `${JSON.stringify(
-                reports.map((r) => ({
-                  ...r,
-                  sizes: {
-                    ...r.sizes,
-                    functions: r.sizes.functions.map(({ name, size }) => ({ name, size })),
-                  },
-                })),
-                null,
-                2,
-              )}\n`
-            : reports.map(printServer).join("\n"),
-        );
-        return;
-      }
+      if (flags.server) return printServerSizes(flags);
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(pack!);

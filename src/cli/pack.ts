@@ -17,9 +17,6 @@ import {
   runConfig,
   SERVER_PATH,
 } from "../image/index.ts";
-import { buildServer, serverFeatures } from "../native/server/index.ts";
-import { targetForArch } from "../native/target/index.ts";
-import { buildPack, loadSiteConfig } from "./build-site.ts";
 import { UsageError } from "./errors.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
 import { writeFileAtomic } from "./write-file.ts";
@@ -49,6 +46,7 @@ export function packCommand(cli: Command): void {
     const platforms = toFolder ? parsePlatforms(flags.platform ?? HOST_PLATFORM) : [];
     if (platforms.length > 1)
       throw new UsageError("a folder holds one server: give one --platform (linux/amd64 or linux/arm64)");
+    const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
     refuseAccessRules(config, "speck pack");
     const started = Date.now();
@@ -63,7 +61,7 @@ export function packCommand(cli: Command): void {
       return;
     }
     const platform = platforms[0]!;
-    const server = buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf;
+    const server = serverFor(platform, pack);
     const run = runConfig({ port: DEFAULT_PORT, user: DEFAULT_USER, labels: {} });
     writeFolder(output, [
       { name: SERVER_PATH, bytes: server, mode: 0o555 },

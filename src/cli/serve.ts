@@ -5,8 +5,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { dirname, relative } from "node:path";
 import type { Command } from "commander";
-import { startPreview } from "../preview/index.ts";
-import { buildPack, loadSiteConfig } from "./build-site.ts";
+import type { PreviewOptions } from "../preview/index.ts";
 import { reportError, UsageError } from "./errors.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
 
@@ -33,7 +32,8 @@ function parsePort(text: string): number {
   return port;
 }
 
-async function listen(options: Parameters<typeof startPreview>[0]) {
+async function listen(options: PreviewOptions) {
+  const { startPreview } = await import("../preview/index.ts");
   try {
     return await startPreview(options);
   } catch (error) {
@@ -84,6 +84,7 @@ export function serveCommand(cli: Command): void {
       .option("--no-log", "do not print a line per request"),
   ).action(async (folder: string | undefined, flags: ServeFlags) => {
     const port = parsePort(flags.port);
+    const { buildPack, loadSiteConfig } = await import("./build-site.ts");
     const { config, file } = await loadSiteConfig(folder, flags);
     const started = Date.now();
     const first = await buildPack(config);

@@ -1,0 +1,39 @@
+// The native server's sizes for `speck inspect --server` and bench/size.ts: bytes per function per
+// platform, and what each access feature adds.
+
+import type { AccessFeature } from "../access/features.ts";
+import { parsePlatforms, platformName } from "../image/index.ts";
+import type { LinkedSizes } from "../native/link.ts";
+import { buildServer } from "../native/server/index.ts";
+import { targetForArch } from "../native/target/index.ts";
+
+/** One platform's server sizes, functions largest first (then by name, for stable output). */
+export function serverReport(
+  platform: string,
+  features: readonly AccessFeature[] = [],
+): { platform: string; features: AccessFeature[]; sizes: LinkedSizes } {
+  const [parsed] = parsePlatforms(platform);
+  const sizes = buildServer(targetForArch(parsed!.architecture), { features }).sizes;
+  const functions = [...sizes.functions].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
+  return { platform: platformName(parsed!), features: [...features], sizes: { ...sizes, functions } };
+}
+
+/** The builds whose sizes show what each access feature costs (a site pays only for what it uses). */
+const COST_ROWS: { label: string; features: AccessFeature[] }[] = [
+  { label: "no access rules", features: [] },
+  { label: "IP rules", features: ["ip"] },
+  { label: "IP rules behind trusted proxies", features: ["ip", "trustedProxies"] },
+  { label: "Basic auth, users in the pack", features: ["auth"] },
+  { label: "Basic auth, users also read at start", features: ["auth", "runtimeUsers"] },
+  { label: "all of the above", features: ["ip", "trustedProxies", "auth", "runtimeUsers"] },
+];
+
+/** Server bytes per platform for each row of COST_ROWS, and their cost over the plain server. */
+export function featureCosts(
+  platforms: string[],
+): { label: string; features: AccessFeature[]; bytes: number[] }[] {
+  return COST_ROWS.map((row) => ({
+    ...row,
+    bytes: platforms.map((platform) => serverReport(platform, row.features).sizes.total),
+  }));
+}
