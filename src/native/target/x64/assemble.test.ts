@@ -418,6 +418,35 @@ test("x64 frames: pushes for small frames, one shared epilogue, tail jumps, sp h
     "pop rbx",
     "ret",
   ]);
+  // Functions whose epilogues end alike share one copy: the later ones jump into the first.
+  const shared = new ProgramBuilder();
+  shared.func("main", {}, (f) => {
+    for (const name of ["one", "two", "three", "one", "two", "three"]) f.call(name);
+    f.mov("a0", 0).syscall("exit_group");
+  });
+  for (const [name, frame] of [
+    ["one", 16],
+    ["two", 0],
+    ["three", 24],
+  ] as const)
+    shared.func(name, { frame, saves: ["s0", "s1", "s2", "s3"] }, (f) => {
+      for (const r of ["s0", "s1", "s2", "s3"] as const) f.mov(r, 1);
+      f.store(8, "s0", "sp").ret();
+    });
+  const program = shared.build("main");
+  assert.deepEqual(texts(listing(program, "one")).slice(-7), [
+    "pop rcx",
+    "pop rcx",
+    "pop r13",
+    "pop r12",
+    "pop rbp",
+    "pop rbx",
+    "ret",
+  ]);
+  assert.match(texts(listing(program, "two")).at(-1)!, /^jmp /, "two jumps to one's pops");
+  const three = texts(listing(program, "three"));
+  assert.equal(three.at(-2), "pop rcx", "three frees its third word");
+  assert.match(three.at(-1)!, /^jmp /, "then jumps to one's epilogue");
   const p = new ProgramBuilder();
   p.func("main", { frame: 8 }, (f) => f.load(8, "a1", "a0").mov("a0", 0).syscall("exit_group"));
   assert.deepEqual(texts(listing(p.build("main"), "main")), [

@@ -454,16 +454,31 @@ function prologue(frame: Frame): number[] {
   return out;
 }
 
-/** Frees the locals, restores the s-registers and returns; a0 (the result) is untouched. */
-function epilogue(frame: Frame): number[] {
-  const out: number[] = [];
+/** Frees the locals, restores the s-registers and returns (a0, the result, is untouched): one entry per instruction. */
+function epilogueParts(frame: Frame): number[][] {
+  const out: number[][] = [];
   const words = frame.size / 8;
-  if (words <= PUSHED_FRAME_WORDS) for (let i = 0; i < words; i++) out.push(...x.popReg(RCX));
-  else out.push(...x.aluRegImm("add", RSP, BigInt(frame.size)));
-  for (const r of [...frame.saves].reverse()) out.push(...x.popReg(r));
-  out.push(...x.RET);
+  if (words <= PUSHED_FRAME_WORDS) for (let i = 0; i < words; i++) out.push(x.popReg(RCX));
+  else out.push(x.aluRegImm("add", RSP, BigInt(frame.size)));
+  for (const r of [...frame.saves].reverse()) out.push(x.popReg(r));
+  out.push(x.RET);
   return out;
 }
+
+/** Epilogues shorter than this stay in their function: a near jmp to another's is 5 bytes. */
+const SHARED_EPILOGUE_MIN = 6;
+
+/**
+ * Epilogues placed so far across the program, by the hex of their bytes from each instruction to
+ * the end, with the label there: a later function whose epilogue ends like one of them emits only
+ * what comes before that part and jumps into it.
+ */
+type EpilogueLabels = Map<string, string>;
+const hex = (parts: readonly number[][]): string =>
+  parts
+    .flat()
+    .map((b) => b.toString(16))
+    .join(".");
 
 /** Lowers one function to items; labels are qualified as "func.label". */
 function lowerFunction(
@@ -473,6 +488,7 @@ function lowerFunction(
   functions: ReadonlySet<string>,
   liveness: Liveness,
   known: readonly WidthsView[],
+  epilogues?: EpilogueLabels,
 ): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const bytes = (b: number[]) => {
@@ -481,8 +497,31 @@ function lowerFunction(
   const finalBytes = (b: number[]) => items.push({ kind: "bytes", bytes: b, ends: true });
   const local = (name: string) => `${func.name}.${name}`;
   const frame: Frame = { saves: isEntry ? [] : func.saves.map(phys), size: Math.ceil(func.frame / 8) * 8 };
-  const exitSequence = epilogue(frame);
+  const exitParts = epilogueParts(frame);
+  const exitSequence = exitParts.flat();
   const sharedExit = local("%ret");
+  /** The function's exit: its own epilogue, or the part before a known tail of it and a jump there. */
+  const placeExit = () => {
+    if (!epilogues || exitSequence.length < SHARED_EPILOGUE_MIN) return finalBytes(exitSequence);
+    for (let k = 0; k < exitParts.length; k++) {
+      const label = epilogues.get(hex(exitParts.slice(k)));
+      const before = exitParts.slice(0, k).flat();
+      if (label === undefined || before.length + 5 >= exitSequence.length) continue;
+      bytes(before);
+      items.push({ kind: "branch", cc: null, implies: [], target: label, long: false });
+      return;
+    }
+    exitParts.forEach((part, k) => {
+      const tail = hex(exitParts.slice(k));
+      if (exitParts.slice(k).flat().length >= SHARED_EPILOGUE_MIN && !epilogues.has(tail)) {
+        const label = `%epilogue.${epilogues.size}`;
+        epilogues.set(tail, label);
+        items.push({ kind: "label", name: label });
+      }
+      if (k === exitParts.length - 1) finalBytes(part);
+      else bytes(part);
+    });
+  };
   // `call f; ret` becomes `[pop]; jmp f` when at most one pop precedes the ret: always shorter.
   const tailCall = (i: number) =>
     func.body[i]?.op === "call" && func.body[i + 1]?.op === "ret" && exitSequence.length <= 2;
@@ -758,7 +797,7 @@ function lowerFunction(
           items.push({ kind: "branch", cc: null, implies: [], target: sharedExit, long: false });
         else {
           items.push({ kind: "label", name: sharedExit });
-          finalBytes(exitSequence);
+          placeExit();
           exitPlaced = true;
         }
         return;
@@ -964,6 +1003,7 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
     );
   const chosen = chooseSaved(program, analyzeLiveness(program), programWidths(program), size);
   const byName = new Map(chosen.program.funcs.map((f) => [f.name, f]));
+  const epilogues: EpilogueLabels = new Map();
   const items = ordered.flatMap((f) =>
     lowerFunction(
       byName.get(f.name)!,
@@ -972,6 +1012,7 @@ export function assembleX64(program: Program, syscalls: Record<string, number>):
       functions,
       chosen.liveness.get(f.name)!,
       chosen.widths.get(f.name)!,
+      epilogues,
     ),
   );
 
