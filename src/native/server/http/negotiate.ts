@@ -27,28 +27,25 @@ export function emitNegotiate(p: ProgramBuilder): void {
     ifSpace(f, "a0", "adv");
     f.br("ne", "a0", 44, "tok");
     f.label("adv").add("s0", "s0", 1).jmp("el");
-    f.label("tok").mov("s2", "s0");
-    f.label("tk").br("geu", "s0", "s1", "tkd").load(1, "a0", "s0");
-    ifDelimiter(f, "a0", "tkd");
-    f.add("s0", "s0", 1).jmp("tk");
-    f.label("tkd").mov("s3", "s0").store(8, 1001, { base: "sp", offset: 0 });
-    // parameters up to the next comma
-    f.label("par").br("geu", "s0", "s1", "pdone").load(1, "a0", "s0").br("eq", "a0", 44, "pdone");
-    f.label("ws").br("geu", "s0", "s1", "pdone").load(1, "a0", "s0");
-    f.br("eq", "a0", 32, "wadv").br("ne", "a0", 9, "wend");
+    // a word (the coding, a5 = 0, or a parameter, a5 = 1) ends at "," ";" SP HTAB
+    f.label("tok").mov("s2", "s0").mov("a5", 0);
+    f.label("word").br("geu", "s0", "s1", "wordend").load(1, "a0", "s0");
+    ifDelimiter(f, "a0", "wordend");
+    f.add("s0", "s0", 1).jmp("word");
+    f.label("wordend").br("ne", "a5", 0, "pend");
+    f.mov("s3", "s0").store(8, 1001, { base: "sp", offset: 0 });
+    // parameters up to the next comma: OWS, then ";" (a3 = 1: OWS and a parameter follow) or the end
+    f.label("par").mov("a3", 0);
+    f.label("ws").br("geu", "s0", "s1", "wsend").load(1, "a0", "s0");
+    f.br("eq", "a0", 32, "wadv").br("ne", "a0", 9, "wsend");
     f.label("wadv").add("s0", "s0", 1).jmp("ws");
-    f.label("wend").br("eq", "a0", 59, "semi").br("eq", "a0", 44, "pdone");
+    f.label("wsend").br("ne", "a3", 0, "pstart").br("geu", "s0", "s1", "pdone");
+    f.br("eq", "a0", 59, "semi").br("eq", "a0", 44, "pdone");
     f.store(8, 0, { base: "sp", offset: 0 });
     f.label("skipc").br("geu", "s0", "s1", "pdone").load(1, "a0", "s0").br("eq", "a0", 44, "pdone");
     f.add("s0", "s0", 1).jmp("skipc");
-    f.label("semi").add("s0", "s0", 1);
-    f.label("ws2").br("geu", "s0", "s1", "pstart").load(1, "a0", "s0");
-    f.br("eq", "a0", 32, "w2adv").br("ne", "a0", 9, "pstart");
-    f.label("w2adv").add("s0", "s0", 1).jmp("ws2");
-    f.label("pstart").mov("a4", "s0");
-    f.label("ps").br("geu", "s0", "s1", "pend").load(1, "a0", "s0");
-    ifDelimiter(f, "a0", "pend");
-    f.add("s0", "s0", 1).jmp("ps");
+    f.label("semi").add("s0", "s0", 1).mov("a3", 1).jmp("ws");
+    f.label("pstart").mov("a4", "s0").mov("a5", 1).jmp("word");
     f.label("pend").sub("a0", "s0", "a4").br("ltu", "a0", 2, "par");
     f.load(1, "a0", "a4").or("a0", "a0", 0x20).br("ne", "a0", 113, "par");
     f.load(1, "a0", { base: "a4", offset: 1 }).br("ne", "a0", 61, "par");
