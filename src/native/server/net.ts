@@ -102,7 +102,22 @@ export function emitListener(p: ProgramBuilder): void {
   emitSockaddr(p);
   emitParseAddress(p);
   p.rodata("int_one", new Uint8Array([1, 0, 0, 0]), 4);
-  p.rodata("int_zero", new Uint8Array(4), 4);
+  // the listener's options (level, name, where its int value is from the entry), then the ints 1
+  // and 0; the last, IPV6_V6ONLY = 0, only on IPv6 sockets
+  const options = [
+    [SOL_SOCKET, SO_REUSEADDR, 1],
+    [SOL_SOCKET, SO_REUSEPORT, 1],
+    [IPPROTO_TCP, TCP_NODELAY, 1],
+    [IPPROTO_IPV6, IPV6_V6ONLY, 0],
+  ];
+  const ints = options.length * 3;
+  p.rodata(
+    "listen_options",
+    Uint8Array.from([
+      ...options.flatMap(([level, name, value], k) => [level!, name!, ints + (value ? 0 : 4) - 3 * k]),
+      ...[1, 0, 0, 0, 0, 0, 0, 0],
+    ]),
+  );
   // set_flag(fd, level, name, value_address): setsockopt with a 4-byte int
   p.func("set_flag", {}, (f) => {
     f.mov("a4", 4).syscall("setsockopt").ret();
@@ -115,11 +130,13 @@ export function emitListener(p: ProgramBuilder): void {
       .mov("a2", 0)
       .syscall("socket");
     f.mov("s0", "a0").br("lt", "s0", 0, "next");
-    f.mov("a1", SOL_SOCKET).mov("a2", SO_REUSEADDR).addr("a3", "int_one").call("set_flag");
-    f.mov("a0", "s0").mov("a1", SOL_SOCKET).mov("a2", SO_REUSEPORT).addr("a3", "int_one").call("set_flag");
-    f.mov("a0", "s0").mov("a1", IPPROTO_TCP).mov("a2", TCP_NODELAY).addr("a3", "int_one").call("set_flag");
-    f.br("ne", "s1", AF_INET6, "bind");
-    f.mov("a0", "s0").mov("a1", IPPROTO_IPV6).mov("a2", IPV6_V6ONLY).addr("a3", "int_zero").call("set_flag");
+    // setsockopt for each listen option (a5, the entry, survives the syscalls)
+    f.addr("a5", "listen_options");
+    f.label("option").load(1, "a1", "a5").load(1, "a2", { base: "a5", offset: 1 });
+    f.load(1, "a3", { base: "a5", offset: 2 }).add("a3", "a3", "a5");
+    f.mov("a0", "s0").mov("a4", 4).syscall("setsockopt").add("a5", "a5", 3);
+    f.addr("a0", "listen_options", 9).br("ltu", "a5", "a0", "option");
+    f.br("ne", "s1", AF_INET6, "bind").addr("a0", "listen_options", 12).br("ltu", "a5", "a0", "option");
     f.label("bind")
       .mov("a0", "s1")
       .call("sockaddr")
