@@ -81,22 +81,6 @@ export function accessSection(config: AccessConfig): Uint8Array | undefined {
   return used ? encodeAccessSection(compileAccess(config)) : undefined;
 }
 
-/** Access options the native server does not enforce yet (ipRules, trustedProxies and auth it does). */
-const NOT_ENFORCED = ["proxy"] as const;
-
-/**
- * Throws a ConfigError when `config` has access rules the image's server does not enforce yet: an
- * image that silently served those paths would be worse than no image.
- */
-export function refuseAccessRules(config: AccessConfig, command: string): void {
-  const used = NOT_ENFORCED.filter((key) => config[key].length > 0);
-  if (used.length === 0) return;
-  const first = config[used[0]!][0]!.path;
-  throw new ConfigError(
-    `${used.join(", ")} (${used[0]}[0] for "${first}") cannot be built into an image yet: the native server does not enforce them, so ${command} would serve those paths unprotected; remove them, or preview them with speck serve`,
-  );
-}
-
 /** What an entry of a run-time user source must be (both servers give this text). */
 export const ENTRY_FORM =
   'entries "user:$pbkdf2-sha256$i=N$salt$key" as printed by speck hash-password --user (a name of 1 to 64 printable characters without ":", 1000 to 1000000 iterations)';

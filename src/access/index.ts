@@ -8,7 +8,6 @@ export {
   accessSection,
   compileAccess,
   parseUserLines,
-  refuseAccessRules,
   resolveUsers,
 } from "./compile.ts";
 export { DEFAULT_ITERATIONS, hashPassword, parsePasswordHash, verifyPassword } from "./password.ts";

@@ -3,7 +3,6 @@
 
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
-import { refuseAccessRules } from "../access/compile.ts";
 import {
   buildImage,
   gitMetadata,
@@ -77,7 +76,6 @@ export function buildCommand(cli: Command): void {
     const tag = flags.tag ?? "speck-site:latest";
     const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
-    refuseAccessRules(config, "speck build");
     const started = Date.now();
     const { pack, report } = await buildPack(config, Boolean(flags.json));
     const servers = platforms.map((platform) => ({

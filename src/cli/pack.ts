@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { refuseAccessRules } from "../access/compile.ts";
 import {
   DEFAULT_PORT,
   DEFAULT_USER,
@@ -48,7 +47,6 @@ export function packCommand(cli: Command): void {
       throw new UsageError("a folder holds one server: give one --platform (linux/amd64 or linux/arm64)");
     const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
-    refuseAccessRules(config, "speck pack");
     const started = Date.now();
     const { pack, report } = await buildPack(config);
     const { routes, variants, compression } = report;

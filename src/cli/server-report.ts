@@ -25,7 +25,9 @@ const COST_ROWS: { label: string; features: AccessFeature[] }[] = [
   { label: "IP rules behind trusted proxies", features: ["ip", "trustedProxies"] },
   { label: "Basic auth, users in the pack", features: ["auth"] },
   { label: "Basic auth, users also read at start", features: ["auth", "runtimeUsers"] },
-  { label: "all of the above", features: ["ip", "trustedProxies", "auth", "runtimeUsers"] },
+  { label: "reverse proxy", features: ["proxy"] },
+  { label: "reverse proxy, X-Forwarded-* from trusted proxies", features: ["trustedProxies", "proxy"] },
+  { label: "all of the above", features: ["ip", "trustedProxies", "auth", "runtimeUsers", "proxy"] },
 ];
 
 /** Server bytes per platform for each row of COST_ROWS, and their cost over the plain server. */

@@ -1,7 +1,6 @@
 // The access options through the command line: `speck serve` enforces them (hashes made with
 // `speck hash-password`, users from the environment), a missing credential source stops it with
-// one line and exit code 2, `speck pack` writes them into the pack, and `speck build` / `speck pack`
-// refuse the proxy rules the image's server does not forward yet.
+// one line and exit code 2, and `speck pack` writes them into the pack, proxy rules included.
 
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -104,20 +103,17 @@ test("speck serve reads users from the environment, and stops with one line when
   );
 });
 
-test("speck build and speck pack refuse access rules the image's server would not enforce", () => {
-  const dir = config({ proxy: [{ path: "/api", upstream: "http://api:3000" }] });
-  for (const args of [
-    ["build", "-o", join(work, "out.tar")],
-    ["pack", "-o", join(work, "out.pack")],
-  ]) {
-    const r = spawnSync(process.execPath, [SPECK, ...args], { cwd: dir, env, encoding: "utf8" });
-    assert.equal(r.status, 2, r.stderr);
-    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.match(
-      r.stderr,
-      /proxy \(proxy\[0\] for "\/api"\) cannot be built into an image yet: .* would serve those paths unprotected/,
-    );
-  }
+test("speck pack writes proxy rules into the pack; speck inspect names the proxy feature", () => {
+  const dir = config({
+    proxy: [{ path: "/api", upstream: "http://api:3000" }],
+    trustedProxies: ["10.0.0.0/8"],
+  });
+  const out = join(work, "proxy.pack");
+  const packed = spawnSync(process.execPath, [SPECK, "pack", "-o", out], { cwd: dir, env, encoding: "utf8" });
+  assert.equal(packed.status, 0, packed.stderr);
+  const inspected = spawnSync(process.execPath, [SPECK, "inspect", out], { env, encoding: "utf8" });
+  assert.equal(inspected.status, 0, inspected.stderr);
+  assert.match(inspected.stdout, /\n {2}access rules: trustedProxies, proxy \(section \d+ bytes\)\n/);
 });
 
 test("speck pack writes a version-2 pack for IP and auth rules; speck inspect names its access features", () => {

@@ -59,7 +59,7 @@ test("inspect --server --features and --feature-costs: what each access feature 
   assert.deepEqual(lines.slice(0, 2), ["| access features | linux/amd64 |", "|---|---:|"]);
   const plain = buildServer(TARGETS.x64).elf.length;
   assert.equal(lines[2], `| no access rules | ${plain} |`);
-  assert.equal(lines.length, 8);
+  assert.equal(lines.length, 10);
   for (const line of lines.slice(3)) {
     const [, total, extra] = /^\| .* \(`[a-zA-Z,]+`\) \| (\d+) \(\+(\d+)\) \|$/.exec(line) ?? [];
     assert.ok(Number(extra) > 0 && Number(total) - Number(extra) === plain, line);

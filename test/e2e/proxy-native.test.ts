@@ -431,6 +431,31 @@ for (const target of [TARGETS.x64, TARGETS.a64]) {
   });
 }
 
+test("x64: a connection accepted on a former upstream socket's fd starts afresh", async () => {
+  const pair = await startPair(TARGETS.x64, false);
+  try {
+    // a keep-alive connection holds its fd; its exchange's upstream socket takes the next one,
+    // which the following connection then gets
+    const held = connect({ port: pair.nativePort, host: "127.0.0.1" });
+    await new Promise<void>((resolve) => held.on("connect", () => resolve()));
+    held.write("GET /api/echo HTTP/1.1\r\nHost: a\r\n\r\n");
+    await new Promise<void>((resolve) => held.once("data", () => resolve()));
+    for (let i = 0; i < 3; i++) {
+      const r = clientResponses(
+        await exchange(
+          pair.nativePort,
+          `POST /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n${CLOSE}\r\nhi`,
+        ),
+      );
+      assert.match(r[0]!.head, /^HTTP\/1\.1 201 /, r[0]!.head);
+    }
+    held.destroy();
+  } finally {
+    await pair.native.stop();
+    await pair.preview.close();
+  }
+});
+
 test("x64: a trusted proxy's X-Forwarded-* are kept and extended", async () => {
   const pair = await startPair(TARGETS.x64, true);
   try {

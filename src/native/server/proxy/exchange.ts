@@ -69,6 +69,8 @@ const GRND_NONBLOCK = 1;
 export const DNS_RETRY_MS = 1000;
 /** Longest a resolved address is kept (seconds); a failed connect forgets it at once. */
 export const CACHE_SECONDS = 10;
+/** A connect to a cached address that takes longer resolves the name again (ms). */
+export const CACHED_CONNECT_MS = 1000;
 const CACHE_ENTRIES = 8;
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 const LAST_CHUNK = "0\r\n\r\n";
@@ -157,8 +159,10 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
       .store(4, "s0", { base: "a0", offset: C.discard })
       .ret();
   });
+  // (the whole entry is cleared: a client accepted later on the same fd starts from zeros)
   p.func("px_peer_close", { saves: ["s0"] }, (f) => {
     f.br("lt", "a0", 0, "done").mov("s0", "a0").call("entry").store(4, 0, { base: "a0", offset: C.flags });
+    f.store(8, 0, { base: "a0", offset: C.discard });
     f.mov("a0", "s0").syscall("close");
     f.label("done").ret();
   });
@@ -574,7 +578,11 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
     f.mov("a0", "s2").addr("a1", "px_sockaddr").mov("a2", "s3").syscall("connect");
     f.br("eq", "a0", 0, "wait").br("ne", "a0", -EINPROGRESS, "refused");
     f.label("wait").mov("a0", "s2").mov("a1", EPOLLOUT).mov("a2", EPOLL_CTL_ADD).call("watch");
-    f.store(4, EPOLLOUT, { base: "s1", offset: X.masks + 4 }).ret();
+    f.store(4, EPOLLOUT, { base: "s1", offset: X.masks + 4 });
+    f.load(8, "a0", { base: "s5", offset: G.nowMs })
+      .add("a0", "a0", CACHED_CONNECT_MS)
+      .store(8, "a0", { base: "s1", offset: X.retry });
+    f.call("px_wake").ret();
     f.label("refused").mov("a0", "s0").call("px_connect_failed").ret();
     f.label("toomany").mov("a0", "s2").syscall("close");
     f.label("fail").mov("a0", "s0").mov("a1", ACCESS_ERR[502]).call("px_fail").ret();
@@ -934,8 +942,9 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
     f.label("done").ret();
   });
 
-  // proxy_sweep(): exchanges past their deadline get 504 (or are cut); DNS queries past their
-  // retry go to the next server; G.proxyWake becomes the earliest time left
+  // proxy_sweep(): exchanges past their deadline get 504 (or are cut; a connect that timed out
+  // forgets the cached address); DNS queries past their retry go to the next server; a connect to
+  // a cached address that is slow resolves the name again; G.proxyWake becomes the earliest time left
   p.func("proxy_sweep", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.store(8, 0, { base: "s5", offset: G.proxyWake }).load(8, "s0", { base: "s5", offset: G.proxyList });
     f.label("exchange")
@@ -946,16 +955,27 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
       .mov("s1", "a0");
     f.load(8, "s2", { base: "s1", offset: X.next }).load(8, "a1", { base: "s5", offset: G.nowMs });
     f.load(8, "a2", { base: "s1", offset: X.deadline }).br("ltu", "a1", "a2", "retry");
-    f.mov("a0", "s0").mov("a1", ACCESS_ERR[504]).call("px_fail").jmp("next");
-    f.label("retry").load(8, "a0", { base: "s1", offset: X.phase }).br("ne", "a0", PHASE.resolve, "wake");
-    f.load(8, "a2", { base: "s1", offset: X.retry }).br("ltu", "a1", "a2", "wakeRetry");
-    f.mov("a0", "s0").mov("a1", ANSWER.failed).call("px_dns_next");
+    f.load(8, "a0", { base: "s1", offset: X.phase }).br("ne", "a0", PHASE.connect, "late");
+    f.load(8, "a0", { base: "s1", offset: X.host }).call("px_cache_drop");
+    f.label("late").mov("a0", "s0").mov("a1", ACCESS_ERR[504]).call("px_fail").jmp("next");
+    // a2: the phase's retry applies (resolving, or connecting to a cached address)
+    f.label("retry").load(8, "a0", { base: "s1", offset: X.phase }).br("eq", "a0", PHASE.resolve, "timer");
+    f.br("ne", "a0", PHASE.connect, "wake")
+      .load(8, "a0", { base: "s1", offset: X.flags })
+      .and("a0", "a0", XF.cached);
+    f.br("eq", "a0", 0, "wake");
+    f.label("timer").load(8, "a2", { base: "s1", offset: X.retry }).br("ltu", "a1", "a2", "wakeRetry");
+    f.load(8, "a0", { base: "s1", offset: X.phase }).br("eq", "a0", PHASE.connect, "reconnect");
+    f.mov("a0", "s0").mov("a1", ANSWER.failed).call("px_dns_next").jmp("wake");
+    f.label("reconnect").mov("a0", "s0").call("px_connect_failed");
     f.label("wake")
       .mov("a0", "s0")
       .call("entry")
       .load(1, "a1", { base: "a0", offset: C.flags })
       .and("a1", "a1", PROXYING);
-    f.br("eq", "a1", 0, "next").load(8, "a0", { base: "s1", offset: X.deadline }).call("px_wake").jmp("next");
+    f.br("eq", "a1", 0, "next").load(8, "a0", { base: "s1", offset: X.deadline }).call("px_wake");
+    f.load(8, "a0", { base: "s1", offset: X.phase }).br("eq", "a0", PHASE.exchange, "next");
+    f.load(8, "a0", { base: "s1", offset: X.retry }).call("px_wake").jmp("next");
     f.label("wakeRetry").load(8, "a0", { base: "s1", offset: X.retry }).call("px_wake").jmp("wake");
     f.label("next").mov("s0", "s2").jmp("exchange");
     f.label("done").ret();
