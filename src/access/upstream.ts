@@ -10,8 +10,12 @@ export interface Upstream {
 
 const FORM = 'an upstream URL "http://host:port/base"';
 
+/** Longest upstream URL: the native server builds each forwarded head in a fixed area. */
+export const UPSTREAM_MAX = 2048;
+
 /** Parses `text`; a string result says what is wrong and what is accepted. */
 export function parseUpstream(text: string): Upstream | string {
+  if (text.length > UPSTREAM_MAX) return `${FORM} of at most ${UPSTREAM_MAX} characters`;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
   if (!scheme) return FORM;
   if (scheme[1]!.toLowerCase() !== "http")

@@ -78,6 +78,10 @@ test("bad access options give one line each, naming the rule, the value and the 
       /^proxy\[0\]\.upstream: .*http:\/\/host:port\/base/,
     ],
     [
+      { proxy: [{ path: "/api", upstream: `http://api/${"a".repeat(2048)}` }] },
+      /^proxy\[0\]\.upstream: .* of at most 2048 characters/,
+    ],
+    [
       {
         auth: [
           { path: "/", realm: "A", users: { a: hash } },

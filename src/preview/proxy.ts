@@ -101,7 +101,8 @@ function encodeTarget(bytes: Uint8Array, keep = ""): string {
 
 /** The request-target sent upstream: base + the rest of the path (re-encoded) + the query. */
 export function upstreamTarget(base: string, rest: Uint8Array, query: Uint8Array | undefined): string {
-  const path = `${encodeTarget(encoder.encode(base))}${encodeTarget(rest)}` || "/";
+  // the base is a URL path, percent-encoded already (its "%" stays)
+  const path = `${encodeTarget(encoder.encode(base), "%")}${encodeTarget(rest)}` || "/";
   return query === undefined ? path : `${path}?${encodeTarget(query, "%?")}`;
 }
 

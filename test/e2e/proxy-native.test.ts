@@ -424,6 +424,13 @@ for (const target of [TARGETS.x64, TARGETS.a64]) {
         /\r\nX-Forwarded-For: 127\.0\.0\.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: site\.example\r\n/,
       );
       assert.doesNotMatch(first.nativeSeen[0]!.head, /X-Hop|Keep-Alive|TE:|Upgrade|6\.6\.6\.6/);
+      // names, natively only (the preview asks the system resolver): the hosts file and DNS
+      for (const path of ["/byname/echo", "/dns/echo"]) {
+        const r = clientResponses(
+          await exchange(pair.nativePort, `GET ${path} HTTP/1.1\r\nHost: a\r\n${CLOSE}\r\n`),
+        );
+        assert.match(r[0]!.head, /^HTTP\/1\.1 201 /, path);
+      }
     } finally {
       await pair.native.stop();
       await pair.preview.close();

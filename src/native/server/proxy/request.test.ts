@@ -177,7 +177,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     path: fc.constantFrom("/api", "/"),
     host: fc.constantFrom("api", "10.0.0.2", "::1", "upstream.example"),
     port: fc.constantFrom(80, 3000),
-    base: fc.constantFrom("", "/v1", "/a b", "/\u00e9"),
+    base: fc.constantFrom("", "/v1", "/a%20b", "/%C3%A9", "/a%25"),
   }),
   trusted: fc.boolean(),
   peer: fc.constantFrom("127.0.0.1", "::1", "2001:db8::5"),

@@ -283,8 +283,9 @@ export function emitProxyHead(p: ProgramBuilder): void {
     f.label("nobody").store(8, SEEN.length, { base: "sp", offset: L.seen });
     // " " base rest, or "/" when both are empty; "?" and the query when there was a "?"
     f.label("path").store(1, 32, "s0").add("s0", "s0", 1).mov("s3", "s0");
+    // the base is a URL path, percent-encoded already: its "%" stays (so does "?": it has none)
     f.load(8, "a0", { base: "s1", offset: Q.base }).load(8, "a1", { base: "s1", offset: Q.baseLen });
-    encodeAt(f, "ph_path_safe");
+    encodeAt(f, "ph_query_safe");
     f.load(8, "a0", { base: "s1", offset: Q.rest }).load(8, "a1", { base: "s1", offset: Q.restLen });
     encodeAt(f, "ph_path_safe");
     f.br("ne", "s0", "s3", "query");
