@@ -220,7 +220,11 @@ test("resp_head accepts what Node's parser accepts and writes the preview's clie
         assert.equal(ir.head, latin1(expected.head), JSON.stringify(text));
         assert.equal((ir.flags & XF.rechunk) !== 0, expected.chunked, "rechunked");
         assert.equal((ir.flags & XF.close) !== 0, expected.close, "closes");
-        const te = node.head.headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === "transfer-encoding");
+        // a Transfer-Encoding that is not empty frames the body (an empty one does not, for Node)
+        const te = node.head.headers.some(
+          (h, i) =>
+            i % 2 === 0 && h.toLowerCase() === "transfer-encoding" && node.head!.headers[i + 1] !== "",
+        );
         if (ir.mode === MODE.length) assert.ok(!te);
         compared++;
       },

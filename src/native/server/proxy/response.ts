@@ -93,6 +93,8 @@ const SEEN = {
   connectionUpgrade: 16,
   /** The client's body has no length: Content-Length (if any) is dropped. */
   unsized: 32,
+  /** A Transfer-Encoding field, empty or not (only a non-empty one frames the body). */
+  transferField: 64,
 } as const;
 
 /**
@@ -227,9 +229,11 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.label("length").br("ne", "s4", H("upgrade"), "contentLength");
     f.load(8, "a3", { base: "sp", offset: L.seen }).or("a3", "a3", SEEN.upgrade);
     f.store(8, "a3", { base: "sp", offset: L.seen }).jmp("check");
-    // Content-Length: once, 1 to 18 digits
+    // Content-Length: once, 1 to 18 digits, and not after a Transfer-Encoding that is not empty
     f.label("contentLength").br("ne", "s4", H("content-length"), "transfer");
-    f.load(8, "a3", { base: "sp", offset: L.seen }).and("a0", "a3", SEEN.length).br("ne", "a0", 0, "bad");
+    f.load(8, "a3", { base: "sp", offset: L.seen })
+      .and("a0", "a3", SEEN.length | SEEN.transfer)
+      .br("ne", "a0", 0, "bad");
     f.or("a3", "a3", SEEN.length).store(8, "a3", { base: "sp", offset: L.seen });
     f.load(8, "a0", { base: "sp", offset: L.value }).load(8, "a1", { base: "sp", offset: L.valueEnd });
     // only spaces may follow the digits (Node refuses a tab there)
@@ -240,15 +244,14 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.label("lengthDigit").load(1, "a3", "a0").sub("a3", "a3", 48).br("gtu", "a3", 9, "bad");
     f.mul("a2", "a2", 10).add("a2", "a2", "a3").add("a0", "a0", 1).br("ltu", "a0", "a1", "lengthDigit");
     f.store(8, "a2", { base: "sp", offset: L.length }).jmp("check");
-    // Transfer-Encoding: is its last coding "chunked"?
+    // Transfer-Encoding: not after a Content-Length; an empty one frames nothing (Node's reading);
+    // else, is its last coding "chunked"?
     f.label("transfer").br("ne", "s4", H("transfer-encoding"), "check");
-    f.load(8, "a3", { base: "sp", offset: L.seen })
-      .or("a3", "a3", SEEN.transfer)
-      .and("a3", "a3", ~SEEN.chunked);
-    f.store(8, "a3", { base: "sp", offset: L.seen });
-    f.load(8, "a0", { base: "sp", offset: L.value })
-      .load(8, "a1", { base: "sp", offset: L.valueEnd })
-      .mov("a2", "a1");
+    f.load(8, "a3", { base: "sp", offset: L.seen }).and("a0", "a3", SEEN.length).br("ne", "a0", 0, "bad");
+    f.or("a3", "a3", SEEN.transferField).store(8, "a3", { base: "sp", offset: L.seen });
+    f.load(8, "a0", { base: "sp", offset: L.value }).load(8, "a1", { base: "sp", offset: L.valueEnd });
+    f.br("eq", "a0", "a1", "check").or("a3", "a3", SEEN.transfer).and("a3", "a3", ~SEEN.chunked);
+    f.store(8, "a3", { base: "sp", offset: L.seen }).mov("a2", "a1");
     f.label("lastComma")
       .br("eq", "a2", "a0", "lastCoding")
       .load(1, "a3", { base: "a2", offset: -1 })
@@ -279,7 +282,6 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.label("pass2")
       .load(8, "a3", { base: "sp", offset: L.info })
       .load(8, "a1", { base: "sp", offset: L.seen });
-    f.and("a0", "a1", SEEN.length | SEEN.transfer).br("eq", "a0", SEEN.length | SEEN.transfer, "bad");
     f.load(8, "a0", { base: "a3", offset: RI.status }).sub("a2", "a0", 100).br("gtu", "a2", 99, "final");
     f.mov("a2", MODE.interim).br("ne", "a0", 101, "mode");
     f.and("a4", "a1", SEEN.upgrade | SEEN.connectionUpgrade).br(
@@ -302,7 +304,9 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.load(8, "a4", { base: "sp", offset: L.length }).store(8, "a4", { base: "a3", offset: RI.length });
     // the client's framing, as the preview decides it: a body (not HEAD, 204, 304) without a
     // Content-Length is rechunked for HTTP/1.1 and ends with the close for HTTP/1.0
-    f.label("framed").and("a4", "a1", SEEN.length).br("ne", "a4", 0, "mode");
+    f.label("framed")
+      .and("a4", "a1", SEEN.length | SEEN.transferField)
+      .br("eq", "a4", SEEN.length, "mode");
     f.or("a1", "a1", SEEN.unsized).store(8, "a1", { base: "sp", offset: L.seen });
     f.label("mode").store(8, "a2", { base: "a3", offset: RI.mode });
     f.load(8, "a4", { base: "sp", offset: L.flags }).and("a5", "a4", XF.close);
