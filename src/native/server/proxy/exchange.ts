@@ -170,16 +170,12 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
   p.func("px_status", {}, (f) => {
     f.addr("a2", "px_version").load(8, "a3", "a2").store(8, "a3", { base: "a0", offset: X.statusLine });
     f.load(1, "a3", { base: "a2", offset: 8 }).store(1, "a3", { base: "a0", offset: X.statusLine + 8 });
-    for (const [at, divisor] of [
-      [9, 100],
-      [10, 10],
-      [11, 1],
-    ] as const)
-      f.udiv("a2", "a1", divisor)
-        .urem("a2", "a2", 10)
-        .add("a2", "a2", 48)
-        .store(1, "a2", { base: "a0", offset: X.statusLine + at });
-    f.ret();
+    f.add("a2", "a0", X.statusLine + 9)
+      .mov("a0", "a1")
+      .mov("a1", "a2")
+      .mov("a2", 3)
+      .call("decimal")
+      .ret();
   });
   // px_log(c): the exchange's line in the access log (status from X.statusLine, bytes X.sent)
   p.func("px_log", { saves: ["s0"] }, (f) => {
@@ -666,30 +662,11 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
     // "<hex>\r\n" after what iovec 0 holds (the head), or alone at X.chunkLine
     f.load(8, "a2", { base: "s1", offset: X.out + 8 }).br("ne", "a2", 0, "append");
     f.add("a0", "s1", X.chunkLine).store(8, "a0", { base: "s1", offset: X.out });
-    f.label("append").load(8, "a0", { base: "s1", offset: X.out }).add("a0", "a0", "a2").mov("a4", 60);
-    f.label("lead")
-      .br("eq", "a4", 0, "hex")
-      .shr("a3", "s3", "a4")
-      .br("ne", "a3", 0, "hex")
-      .sub("a4", "a4", 4)
-      .jmp("lead");
-    f.label("hex")
-      .shr("a3", "s3", "a4")
-      .and("a3", "a3", 15)
-      .add("a3", "a3", 48)
-      .br("ltu", "a3", 58, "digit")
-      .add("a3", "a3", 39);
-    f.label("digit")
-      .store(1, "a3", "a0")
-      .add("a0", "a0", 1)
-      .add("a2", "a2", 1)
-      .br("eq", "a4", 0, "line")
-      .sub("a4", "a4", 4)
-      .jmp("hex");
-    f.label("line")
-      .store(2, 0x0a0d, "a0")
-      .add("a2", "a2", 2)
-      .store(8, "a2", { base: "s1", offset: X.out + 8 });
+    f.label("append").load(8, "a1", { base: "s1", offset: X.out }).add("a1", "a1", "a2");
+    f.mov("a0", "s3").mov("a2", 0).mov("a3", 16).call("digits").store(2, 0x0a0d, "a0").add("a0", "a0", 2);
+    f.load(8, "a1", { base: "s1", offset: X.out })
+      .sub("a0", "a0", "a1")
+      .store(8, "a0", { base: "s1", offset: X.out + 8 });
     f.addr("a0", "px_crlf")
       .store(8, "a0", { base: "s1", offset: X.out + 32 })
       .store(8, 2, { base: "s1", offset: X.out + 40 });

@@ -6,6 +6,7 @@
 
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
+import { emitDecimal } from "../decimal.ts";
 import { Q } from "./layout.ts";
 import { emitAsciiEqual } from "./resolve.ts";
 
@@ -215,23 +216,34 @@ export function emitDropSet(p: ProgramBuilder): void {
     f.add("a1", "a1", 1).store(8, "a1", "a2");
     f.label("full").ret();
   });
+  // ph_tokens(value, end) → 1 when one was "upgrade": each comma-separated token of a Connection
+  // value (trimmed of SP and HT) joins the drop set
+  emitNameHash(p);
+  p.func("ph_tokens", { saves: ["s0", "s1", "s2"] }, (f) => {
+    f.mov("s0", "a0").mov("s1", "a1").mov("s2", 0);
+    f.label("token").br("geu", "s0", "s1", "done").load(1, "a0", "s0").br("eq", "a0", 44, "skip");
+    ifSpace(f, "a0", "skip");
+    f.mov("a0", "s0");
+    f.label("scan")
+      .br("geu", "s0", "s1", "end")
+      .load(1, "a2", "s0")
+      .br("eq", "a2", 44, "end")
+      .add("s0", "s0", 1)
+      .jmp("scan");
+    f.label("end").mov("a2", "s0");
+    f.label("trim").load(1, "a3", { base: "a2", offset: -1 });
+    ifSpace(f, "a3", "back");
+    f.sub("a1", "a2", "a0").call("name_hash").br("ne", "a0", nameHash("upgrade"), "add").mov("s2", 1);
+    f.label("add").call("ph_drop_add").jmp("token");
+    f.label("back").sub("a2", "a2", 1).jmp("trim");
+    f.label("skip").add("s0", "s0", 1).jmp("token");
+    f.label("done").mov("a0", "s2").ret();
+  });
   p.func("ph_listed", {}, (f) => {
     f.addr("a2", "ph_drop").load(8, "a1", "a2");
     f.label("next").br("eq", "a1", 0, "no").load(8, "a3", { base: "a2", index: "a1", scale: 8 });
     f.sub("a1", "a1", 1).br("ne", "a3", "a0", "next").mov("a0", 1).ret();
     f.label("no").mov("a0", 0).ret();
-  });
-}
-
-/** Emits `ph_decimal(n, out)` → the end of n written in decimal at out. */
-export function emitDecimal(p: ProgramBuilder): void {
-  if (p.has("ph_decimal")) return;
-  p.func("ph_decimal", {}, (f) => {
-    f.mov("a2", 1).mov("a3", "a0");
-    f.label("count").br("ltu", "a3", 10, "write").udiv("a3", "a3", 10).add("a2", "a2", 1).jmp("count");
-    f.label("write").add("a1", "a1", "a2").mov("a3", "a1");
-    f.label("digit").urem("a2", "a0", 10).add("a2", "a2", 48).sub("a3", "a3", 1).store(1, "a2", "a3");
-    f.udiv("a0", "a0", 10).br("ne", "a0", 0, "digit").mov("a0", "a1").ret();
   });
 }
 
@@ -306,20 +318,8 @@ export function emitProxyHead(p: ProgramBuilder): void {
     f.label("dropInit").call("ph_drop_init");
     f.label("listLine");
     field(f, "pass2");
-    f.br("ne", "s4", H("connection"), "listLine").load(8, "s3", { base: "sp", offset: L.value });
-    // s3 the cursor in the value; tokens between commas, trimmed of SP and HT
-    f.label("token").load(8, "a1", { base: "sp", offset: L.valueEnd }).br("geu", "s3", "a1", "listLine");
-    f.load(1, "a0", "s3").br("eq", "a0", 44, "tokenSkip");
-    ifSpace(f, "a0", "tokenSkip");
-    f.mov("a0", "s3");
-    f.label("tokenScan").br("geu", "s3", "a1", "tokenEnd").load(1, "a2", "s3").br("eq", "a2", 44, "tokenEnd");
-    f.add("s3", "s3", 1).jmp("tokenScan");
-    f.label("tokenEnd").mov("a2", "s3");
-    f.label("tokenTrim").load(1, "a3", { base: "a2", offset: -1 });
-    ifSpace(f, "a3", "tokenBack");
-    f.sub("a1", "a2", "a0").call("name_hash").call("ph_drop_add").jmp("token");
-    f.label("tokenBack").sub("a2", "a2", 1).jmp("tokenTrim");
-    f.label("tokenSkip").add("s3", "s3", 1).jmp("token");
+    f.br("ne", "s4", H("connection"), "listLine").load(8, "a0", { base: "sp", offset: L.value });
+    f.load(8, "a1", { base: "sp", offset: L.valueEnd }).call("ph_tokens").jmp("listLine");
 
     // pass 2: the fields that are forwarded
     f.label("pass2").load(8, "s2", { base: "sp", offset: L.fields });
@@ -375,7 +375,7 @@ export function emitProxyHead(p: ProgramBuilder): void {
     f.label("bare");
     putAt(f);
     f.label("port").load(8, "a0", { base: "s1", offset: Q.port }).br("eq", "a0", 80, "hostEnd");
-    f.store(1, 58, "s0").add("a1", "s0", 1).call("ph_decimal").mov("s0", "a0");
+    f.store(1, 58, "s0").add("a1", "s0", 1).mov("a2", 0).call("decimal").mov("s0", "a0");
     f.label("hostEnd");
     put(f, "ph_crlf");
     // X-Forwarded-For: a trusted peer's values, then the peer
@@ -438,6 +438,7 @@ export function emitProxyHead(p: ProgramBuilder): void {
  */
 export function emitAddressText(p: ProgramBuilder): void {
   if (p.has("address_text")) return;
+  emitDecimal(p);
   p.func("address_text", { saves: ["s0", "s1", "s2", "s3", "s4"] }, (f) => {
     f.mov("s0", "a0").mov("s1", "a1");
     f.load(8, "a2", "s0").load(4, "a3", { base: "s0", offset: 8 }).br("ne", "a2", 0, "v6");
@@ -471,29 +472,21 @@ export function emitAddressText(p: ProgramBuilder): void {
     f.br("ne", "s3", 5, "hex").load(2, "a0", { base: "s0", offset: 10 }).br("eq", "a0", 0xffff, "tail");
     // the group in hex, without leading zeros
     f.label("hex").shl("a0", "s4", 1).load(1, "a1", { base: "s0", index: "a0" }).add("a0", "a0", 1);
-    f.load(1, "a0", { base: "s0", index: "a0" }).shl("a1", "a1", 8).or("a0", "a0", "a1").mov("a1", 12);
-    f.label("lead").br("eq", "a1", 0, "digits").shr("a2", "a0", "a1").br("ne", "a2", 0, "digits");
-    f.sub("a1", "a1", 4).jmp("lead");
-    f.label("digits")
-      .shr("a2", "a0", "a1")
-      .and("a2", "a2", 15)
-      .add("a2", "a2", 48)
-      .br("ltu", "a2", 58, "digit");
-    f.add("a2", "a2", 39);
-    f.label("digit").store(1, "a2", "s1").add("s1", "s1", 1).br("eq", "a1", 0, "nextgroup");
-    f.sub("a1", "a1", 4).jmp("digits");
+    f.load(1, "a0", { base: "s0", index: "a0" }).shl("a1", "a1", 8).or("a0", "a0", "a1");
+    f.mov("a1", "s1").mov("a2", 0).mov("a3", 16).call("digits").mov("s1", "a0");
     f.label("nextgroup").add("s4", "s4", 1).jmp("group");
     f.label("trailing").br("lt", "s2", 0, "done").add("a0", "s2", "s3").br("ne", "a0", 8, "done");
     f.store(1, 58, "s1").add("s1", "s1", 1).jmp("done");
     // the last four bytes as a dotted quad
     f.label("tail");
     f.label("quad").mov("s4", 12);
-    f.label("octet").load(1, "a0", { base: "s0", index: "s4" }).mov("s2", 100).mov("s3", 0);
-    f.label("place").udiv("a1", "a0", "s2").br("ne", "a1", 0, "print").br("ne", "s3", 0, "print");
-    f.br("ne", "s2", 1, "lower");
-    f.label("print").add("a2", "a1", 48).store(1, "a2", "s1").add("s1", "s1", 1).mov("s3", 1);
-    f.label("lower").urem("a0", "a0", "s2").udiv("s2", "s2", 10).br("ne", "s2", 0, "place");
-    f.add("s4", "s4", 1).br("eq", "s4", 16, "done").store(1, 46, "s1").add("s1", "s1", 1).jmp("octet");
+    f.label("octet").load(1, "a0", { base: "s0", index: "s4" }).mov("a1", "s1").mov("a2", 0).call("decimal");
+    f.mov("s1", "a0")
+      .add("s4", "s4", 1)
+      .br("eq", "s4", 16, "done")
+      .store(1, 46, "s1")
+      .add("s1", "s1", 1)
+      .jmp("octet");
     f.label("done").mov("a0", "s1").ret();
   });
 }

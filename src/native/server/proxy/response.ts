@@ -6,16 +6,9 @@
 
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
+import { emitDecimal } from "../decimal.ts";
 import { MODE, XF } from "./layout.ts";
-import {
-  emitDecimal,
-  emitDropSet,
-  emitField,
-  emitNameHash,
-  emitPutBytes,
-  HOP_BY_HOP,
-  nameHash,
-} from "./request.ts";
+import { emitDropSet, emitField, emitNameHash, emitPutBytes, HOP_BY_HOP, nameHash } from "./request.ts";
 import { emitAsciiEqual } from "./resolve.ts";
 
 /** What resp_head reports besides the head's length (at its `info` argument). */
@@ -206,26 +199,10 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.label("valueCr").load(1, "a0", { base: "s4", offset: 1 }).br("ne", "a0", 10, "bad");
     field(f, "pass2");
     // Connection: its tokens join the drop set
-    f.br("ne", "s4", H("connection"), "length").load(8, "s4", { base: "sp", offset: L.value });
-    f.label("token").load(8, "a1", { base: "sp", offset: L.valueEnd }).br("geu", "s4", "a1", "check");
-    f.load(1, "a0", "s4")
-      .br("eq", "a0", 44, "tokenSkip")
-      .br("eq", "a0", 32, "tokenSkip")
-      .br("eq", "a0", 9, "tokenSkip");
-    f.mov("a0", "s4");
-    f.label("tokenScan").br("geu", "s4", "a1", "tokenEnd").load(1, "a2", "s4").br("eq", "a2", 44, "tokenEnd");
-    f.add("s4", "s4", 1).jmp("tokenScan");
-    f.label("tokenEnd").mov("a2", "s4");
-    f.label("tokenTrim")
-      .load(1, "a3", { base: "a2", offset: -1 })
-      .br("eq", "a3", 32, "tokenBack")
-      .br("eq", "a3", 9, "tokenBack");
-    f.sub("a1", "a2", "a0").call("name_hash").br("ne", "a0", H("upgrade"), "tokenAdd");
+    f.br("ne", "s4", H("connection"), "length").load(8, "a0", { base: "sp", offset: L.value });
+    f.load(8, "a1", { base: "sp", offset: L.valueEnd }).call("ph_tokens").br("eq", "a0", 0, "check");
     f.load(8, "a3", { base: "sp", offset: L.seen }).or("a3", "a3", SEEN.connectionUpgrade);
-    f.store(8, "a3", { base: "sp", offset: L.seen });
-    f.label("tokenAdd").call("ph_drop_add").jmp("token");
-    f.label("tokenBack").sub("a2", "a2", 1).jmp("tokenTrim");
-    f.label("tokenSkip").add("s4", "s4", 1).jmp("token");
+    f.store(8, "a3", { base: "sp", offset: L.seen }).jmp("check");
     f.label("length").br("ne", "s4", H("upgrade"), "contentLength");
     f.load(8, "a3", { base: "sp", offset: L.seen }).or("a3", "a3", SEEN.upgrade);
     f.store(8, "a3", { base: "sp", offset: L.seen }).jmp("check");
@@ -320,7 +297,8 @@ export function emitResponseHead(p: ProgramBuilder, max: number): void {
     f.load(8, "a3", { base: "sp", offset: L.info })
       .load(8, "a0", { base: "a3", offset: RI.status })
       .mov("a1", "s0")
-      .call("ph_decimal")
+      .mov("a2", 0)
+      .call("decimal")
       .mov("s0", "a0");
     f.store(1, 32, "s0").add("s0", "s0", 1);
     putValue(f, L.reason, L.reasonEnd);
