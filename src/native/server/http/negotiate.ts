@@ -111,9 +111,10 @@ export function emitNegotiate(p: ProgramBuilder): void {
     f.label("no").mov("a0", 0).ret();
   });
 
-  // range(ptr, len, size) → 0 ignored, 1 unsatisfiable, 2 a range (S.first, S.last)
-  p.func("range", { frame: 16, saves: ["s0", "s1", "s2", "s3"] }, (f) => {
-    f.store(8, "a2", { base: "sp", offset: 0 }).br("leu", "a1", 6, "none");
+  // range(ptr, len, size) → 0 ignored, 1 unsatisfiable, 2 a range (S.first, S.last, S.length);
+  // S.size is the size
+  p.func("range", { saves: ["s0", "s1", "s2", "s3"] }, (f) => {
+    f.store(8, "a2", { base: "s4", offset: S.size }).br("leu", "a1", 6, "none");
     f.mov("s0", "a0").add("s1", "a0", "a1").mov("a1", 5).mov("a2", 0x20).call("find_word");
     f.br("ne", "a0", W("bytes"), "none").load(1, "a0", { base: "s0", offset: 5 }).br("ne", "a0", 61, "none");
     f.add("s0", "s0", 6);
@@ -130,10 +131,9 @@ export function emitNegotiate(p: ProgramBuilder): void {
     f.label("scd").br("eq", "s2", 0, "none").br("ne", "s2", "s0", "fl");
     // -N
     f.add("a0", "s2", 1).sub("a1", "s1", "a0").call("num").br("eq", "a0", -1, "none");
-    f.load(8, "a1", { base: "sp", offset: 0 }).br("eq", "a0", 0, "unsat").br("eq", "a1", 0, "unsat");
+    f.load(8, "a1", { base: "s4", offset: S.size }).br("eq", "a0", 0, "unsat").br("eq", "a1", 0, "unsat");
     f.sub("a2", "a1", "a0").br("ltu", "a0", "a1", "sfirst").mov("a2", 0);
-    f.label("sfirst").store(8, "a2", { base: "s4", offset: S.first }).sub("a1", "a1", 1);
-    f.store(8, "a1", { base: "s4", offset: S.last }).mov("a0", 2).ret();
+    f.label("sfirst").sub("a1", "a1", 1).mov("s3", "a2").mov("a2", "a1").jmp("lok");
     // F- and F-L
     f.label("fl")
       .mov("a0", "s0")
@@ -147,12 +147,16 @@ export function emitNegotiate(p: ProgramBuilder): void {
       .br("eq", "a0", -1, "none")
       .br("ltu", "a0", "s3", "none")
       .mov("a2", "a0");
-    f.label("have").load(8, "a1", { base: "sp", offset: 0 }).br("geu", "s3", "a1", "unsat");
+    f.label("have").load(8, "a1", { base: "s4", offset: S.size }).br("geu", "s3", "a1", "unsat");
     f.sub("a1", "a1", 1).br("leu", "a2", "a1", "lok").mov("a2", "a1");
     f.label("lok")
       .store(8, "s3", { base: "s4", offset: S.first })
       .store(8, "a2", { base: "s4", offset: S.last });
-    f.mov("a0", 2).ret();
+    f.sub("a2", "a2", "s3")
+      .add("a2", "a2", 1)
+      .store(8, "a2", { base: "s4", offset: S.length })
+      .mov("a0", 2)
+      .ret();
     f.label("none").mov("a0", 0).ret();
     f.label("unsat").mov("a0", 1).ret();
   });

@@ -44,6 +44,34 @@ export interface ShellInterface {
 /** Pack string indexes (docs/pack-format.md, "Strings table"). */
 const STR = { connectionClose: 1, connectionKeepAlive: 2, contentRange: 3, contentLength: 4, crlf: 5 };
 
+/**
+ * A put_fmt template: bytes below 8 are pack strings, 0x80 + i the decimal number at s4 + 8i (a
+ * state field), other bytes themselves; 0 ends it.
+ */
+function format(...parts: (string | number | { field: number })[]): Uint8Array {
+  const out: number[] = [];
+  for (const part of parts) {
+    if (typeof part === "number") out.push(part);
+    else if (typeof part === "string") out.push(...new TextEncoder().encode(part));
+    else out.push(0x80 + part.field / 8);
+  }
+  return Uint8Array.from([...out, 0]);
+}
+/** Content-Range of a 416, and Content-Range and Content-Length of a 206. */
+const UNSATISFIABLE = format(STR.contentRange, "*/", { field: S.size }, STR.crlf);
+const PARTIAL = format(
+  STR.contentRange,
+  { field: S.first },
+  "-",
+  { field: S.last },
+  "/",
+  { field: S.size },
+  STR.crlf,
+  STR.contentLength,
+  { field: S.length },
+  STR.crlf,
+);
+
 export function emitOutput(p: ProgramBuilder): void {
   if (p.has("put")) return;
   // put(ptr, len): appends bytes to DYN
@@ -71,6 +99,16 @@ export function emitOutput(p: ProgramBuilder): void {
     f.shl("a0", "a0", 4).add("a2", "a2", "a0").load(8, "a0", "a2").add("a0", "a0", "a1");
     f.load(8, "a1", { base: "a2", offset: 8 }).call("put").ret();
   });
+  // put_fmt(template): appends what a template (see format) describes
+  p.func("put_fmt", { saves: ["s0"] }, (f) => {
+    f.mov("s0", "a0");
+    f.label("next").load(1, "a0", "s0").add("s0", "s0", 1).br("eq", "a0", 0, "done");
+    f.br("ltu", "a0", 8, "string").br("geu", "a0", 0x80, "number").call("put_byte").jmp("next");
+    f.label("string").call("put_str").jmp("next");
+    f.label("number").load(8, "a0", { base: "s4", index: "a0", scale: 8, offset: -0x80 * 8 });
+    f.call("put_num").jmp("next");
+    f.label("done").ret();
+  });
   // put_num(n): decimal without leading zeros
   emitDecimal(p);
   p.func("put_num", {}, (f) => {
@@ -95,6 +133,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   emitTarget(p);
   emitOutput(p);
   emitParseDate(p);
+  p.rodata("fmt_unsatisfiable", UNSATISFIABLE).rodata("fmt_partial", PARTIAL);
 
   // setup(fd): the state's pack, byte classes and fd (s4 already points at the state)
   p.func("setup", {}, (f) => {
@@ -301,23 +340,8 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .load(8, "a2", { base: "s2", offset: 56 })
       .call("range");
     f.br("eq", "a0", 0, "full").br("eq", "a0", 2, "partial");
-    f.mov("a0", STR.contentRange)
-      .call("put_str")
-      .mov("a0", 42)
-      .call("put_byte")
-      .mov("a0", 47)
-      .call("put_byte");
-    f.load(8, "a0", { base: "s2", offset: 56 }).call("put_num").mov("a0", STR.crlf).call("put_str");
-    f.mov("a0", ERR[416]).mov("a1", 0).call("err").ret();
-    f.label("partial").mov("a0", STR.contentRange).call("put_str");
-    f.load(8, "a0", { base: "s4", offset: S.first }).call("put_num").mov("a0", 45).call("put_byte");
-    f.load(8, "a0", { base: "s4", offset: S.last }).call("put_num").mov("a0", 47).call("put_byte");
-    f.load(8, "a0", { base: "s2", offset: 56 }).call("put_num").mov("a0", STR.crlf).call("put_str");
-    f.mov("a0", STR.contentLength).call("put_str");
-    f.load(8, "a0", { base: "s4", offset: S.last })
-      .load(8, "a1", { base: "s4", offset: S.first })
-      .sub("a0", "a0", "a1");
-    f.add("a0", "a0", 1).call("put_num").mov("a0", STR.crlf).call("put_str");
+    f.addr("a0", "fmt_unsatisfiable").call("put_fmt").mov("a0", ERR[416]).mov("a1", 0).call("err").ret();
+    f.label("partial").addr("a0", "fmt_partial").call("put_fmt");
     f.load(8, "a5", { base: "s4", offset: S.pack })
       .load(8, "a0", { base: "s2", offset: 16 })
       .add("a0", "a0", "a5");
@@ -325,10 +349,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .load(8, "a2", { base: "s2", offset: 48 })
       .add("a2", "a2", "a5");
     f.load(8, "a3", { base: "s4", offset: S.first }).add("a2", "a2", "a3");
-    f.load(8, "a3", { base: "s4", offset: S.last })
-      .load(8, "a4", { base: "s4", offset: S.first })
-      .sub("a3", "a3", "a4");
-    f.add("a3", "a3", 1).call("finish").ret();
+    f.load(8, "a3", { base: "s4", offset: S.length }).call("finish").ret();
     f.label("full")
       .load(8, "a5", { base: "s4", offset: S.pack })
       .load(8, "a0", { base: "s2", offset: 0 })

@@ -38,8 +38,11 @@ export const S = {
   inmCount: 136,
   /** Accept-Encoding weight + 1 (0: not listed) of identity, gzip, br and "*". */
   q: 144,
+  /** The body size a Range was judged against, and a 206's length (set by range). */
+  size: 176,
+  length: 184,
   /** (pointer, length) of the last line of each known header, indexed by its WORDS index - HEADER0. */
-  slots: 176,
+  slots: 192,
 } as const;
 
 export const CLEAR_START = S.method;
