@@ -3,7 +3,7 @@
 
 import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
-import type { ProgramBuilder } from "../ir/builder.ts";
+import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { DATE_LINE, emitGlobals, G } from "./globals.ts";
 import { emitLog } from "./log.ts";
@@ -19,25 +19,31 @@ const DEFAULT_PORT = 8080;
 const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack of this version\n";
 const LACKING_FEATURES = "speck: cannot serve: the pack has access rules this server was built without\n";
 
-/** Emits `sigaction_set(signo, handler)`, plus the x86-64 restorer it needs. */
+/** Emits `on_stop`, the SIGTERM/SIGINT handler, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {
-  const sa = target.layouts.sigaction;
-  const restorer = target.constants.SA_RESTORER_REQUIRED === 1n;
   p.func("on_stop", {}, (f) => {
     f.store(1, 1, { base: "s5", offset: G.stop }).ret();
   });
-  if (restorer)
+  if (target.constants.SA_RESTORER_REQUIRED === 1n)
     p.func("restorer", {}, (f) => {
       f.syscall("rt_sigreturn");
     });
-  p.func("sigaction_set", {}, (f) => {
-    f.add("a2", "s5", G.sigaction).store(8, "a1", { base: "a2", offset: sa.handler });
-    if (restorer)
-      f.store(8, SA_RESTORER, { base: "a2", offset: sa.flags })
-        .addr("a3", "restorer")
-        .store(8, "a3", { base: "a2", offset: sa.restorer });
-    f.mov("a1", "a2").mov("a2", 0).mov("a3", 8).syscall("rt_sigaction").ret();
-  });
+}
+
+/**
+ * SIGTERM and SIGINT to on_stop, SIGPIPE ignored: one sigaction in the globals, changed in place
+ * between the rt_sigaction calls (which keep a1..a3).
+ */
+function installSignals(f: FuncBuilder, target: Target): void {
+  const sa = target.layouts.sigaction;
+  f.add("a1", "s5", G.sigaction).addr("a2", "on_stop").store(8, "a2", { base: "a1", offset: sa.handler });
+  if (target.constants.SA_RESTORER_REQUIRED === 1n)
+    f.store(8, SA_RESTORER, { base: "a1", offset: sa.flags })
+      .addr("a2", "restorer")
+      .store(8, "a2", { base: "a1", offset: sa.restorer });
+  f.mov("a0", SIGTERM).mov("a2", 0).mov("a3", 8).syscall("rt_sigaction");
+  f.mov("a0", SIGINT).syscall("rt_sigaction");
+  f.store(8, SIG_IGN, { base: "a1", offset: sa.handler }).mov("a0", SIGPIPE).syscall("rt_sigaction");
 }
 
 const AT_FDCWD = -100n;
@@ -348,9 +354,7 @@ export function emitServerShell(
     f.label("pack_ok");
     // the access section, and its users, before the workers start (each inherits them)
     if (features !== 0) f.mov("a0", "s0").call("access_start");
-    f.mov("a0", SIGPIPE).mov("a1", SIG_IGN).call("sigaction_set");
-    f.mov("a0", SIGTERM).addr("a1", "on_stop").call("sigaction_set");
-    f.mov("a0", SIGINT).addr("a1", "on_stop").call("sigaction_set");
+    installSignals(f, target);
     // workers: SPECK_WORKERS, else one per usable CPU; with one, this process serves
     f.load(8, "s4", { base: "s5", offset: G.workers }).br("ne", "s4", 0, "workers");
     f.call("cpu_count").mov("s4", "a0");
