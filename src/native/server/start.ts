@@ -287,8 +287,8 @@ function emitEnvironment(p: ProgramBuilder): void {
   p.func("raise_file_limit", {}, (f) => {
     f.mov("a0", 0).mov("a1", RLIMIT_NOFILE).mov("a2", 0).add("a3", "s5", G.clock).syscall("prlimit64");
     f.load(8, "a2", { base: "a3", offset: 8 }).br("leu", "a2", MAX_FD, "set").mov("a2", MAX_FD);
-    f.label("set").store(8, "a2", "a3").mov("a0", 0).mov("a1", RLIMIT_NOFILE).mov("a2", "a3").mov("a3", 0);
-    f.syscall("prlimit64").ret();
+    // a0 is 0 again (or the error, which makes the second call fail too), a1 still RLIMIT_NOFILE
+    f.label("set").store(8, "a2", "a3").mov("a2", "a3").mov("a3", 0).syscall("prlimit64").ret();
   });
 }
 
