@@ -46,13 +46,17 @@ function installSignals(f: FuncBuilder, target: Target): void {
   f.store(8, SIG_IGN, { base: "a1", offset: sa.handler }).mov("a0", SIGPIPE).syscall("rt_sigaction");
 }
 
+/** Text as a little-endian word of its first bytes (SPECK_LOG values with their NUL, the pack magic). */
+const word = (text: string): bigint =>
+  [...new TextEncoder().encode(text)].reduceRight((w, byte) => (w << 8n) | BigInt(byte), 0n);
+/** "speck\0pk", the pack's first 8 bytes (docs/pack-format.md), as one compare. */
+const PACK_MAGIC = word("speck\0pk");
 const AT_FDCWD = -100n;
 const SEEK_END = 2;
 const O_RDONLY_CLOEXEC = 0o2000000;
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
-/** "speck\0pk" and version 1, as the pack's first 12 bytes (docs/pack-format.md). */
-const PACK_MAGIC = new TextEncoder().encode("speck\0pk");
+
 const PACK_FILE_SIZE_AT = H.fileSize;
 const HEALTH_REQUEST = "GET / HTTP/1.0\r\n\r\n";
 /** Bytes 8 to 15 of ::ffff:127.0.0.1, little-endian: where --health connects when listening on any address. */
@@ -63,7 +67,6 @@ const LOOPBACK_MAPPED = 0x0100007fffff0000n;
  * pack, 2 (builds with access `features`) when the pack needs access features the build lacks.
  */
 function emitMapPack(p: ProgramBuilder, features: number): void {
-  p.rodata("pack_magic", PACK_MAGIC, 8);
   p.func("map_pack", { saves: ["s0"] }, (f) => {
     f.mov("a1", "a0").mov("a0", AT_FDCWD).mov("a2", O_RDONLY_CLOEXEC).mov("a3", 0).syscall("openat");
     // the size: where the end is (an error is negative, so below the smallest pack too)
@@ -71,7 +74,7 @@ function emitMapPack(p: ProgramBuilder, features: number): void {
     f.br("lt", "a0", 128, "bad").mov("a1", "a0").store(8, "a0", { base: "s5", offset: G.packSize });
     f.mov("a0", 0).mov("a2", PROT_READ).mov("a3", MAP_PRIVATE).mov("a4", "s0").mov("a5", 0).syscall("mmap");
     f.br("gtu", "a0", -4096n, "bad").store(8, "a0", { base: "s5", offset: G.pack });
-    f.addr("a1", "pack_magic").load(8, "a1", "a1").load(8, "a2", "a0").br("ne", "a1", "a2", "bad");
+    f.load(8, "a2", "a0").br("ne", "a2", PACK_MAGIC, "bad");
     if (features === 0) f.load(4, "a2", { base: "a0", offset: 8 }).br("ne", "a2", PACK_VERSION, "bad");
     else {
       // version 1, or 2 with an access section whose features this build enforces
@@ -209,9 +212,7 @@ function emitSupervisor(p: ProgramBuilder): void {
 /** The variables the server reads, in the order of G.env's slots. */
 const ENV_NAMES = ["PORT=", "SPECK_WORKERS=", "SPECK_LOG=", "SPECK_ADDR="] as const;
 const BAD_SETTING = "speck: cannot use the environment variable ";
-/** SPECK_LOG values as little-endian words of their first bytes, with the terminating NUL. */
-const word = (text: string): bigint =>
-  [...new TextEncoder().encode(text)].reduceRight((w, byte) => (w << 8n) | BigInt(byte), 0n);
+
 const RLIMIT_NOFILE = 7;
 
 /**
