@@ -33,12 +33,9 @@ export const EAGAIN = 11;
 function emitSockaddr(p: ProgramBuilder): void {
   p.func("sockaddr", {}, (f) => {
     f.add("a1", "s5", G.sockaddr).store(2, "a0", "a1").store(4, 0, { base: "a1", offset: 4 });
-    f.load(8, "a2", { base: "s5", offset: G.port })
-      .shr("a3", "a2", 8)
-      .and("a2", "a2", 0xff)
-      .shl("a2", "a2", 8)
-      .or("a2", "a2", "a3")
-      .store(2, "a2", { base: "a1", offset: 2 });
+    // the port in network order: its low byte last
+    f.load(8, "a2", { base: "s5", offset: G.port }).store(1, "a2", { base: "a1", offset: 3 });
+    f.shr("a2", "a2", 8).store(1, "a2", { base: "a1", offset: 2 });
     f.add("a3", "s5", G.bindAddress).br("ne", "a0", AF_INET6, "v4");
     f.load(8, "a2", "a3").store(8, "a2", { base: "a1", offset: 8 });
     f.load(8, "a2", { base: "a3", offset: 8 }).store(8, "a2", { base: "a1", offset: 16 });
