@@ -112,27 +112,28 @@ export function emitParseDate(p: ProgramBuilder): void {
   p.func("parse_date", { saves: ["s0", "s1"] }, (f) => {
     const bad = "bad";
     f.br("ne", "a1", DATE_LENGTH, bad).mov("s0", "a0");
+    // (registers are chosen so the busiest need no REX prefix on x86-64: a0..a2 are rdi rsi rdx)
     // day name with its comma: one of the seven
-    f.load(4, "a2", "s0").addr("a3", "day_names").mov("a4", 0);
-    f.label("dayname").load(4, "a5", { base: "a3", index: "a4", scale: 4 }).br("eq", "a5", "a2", "dayok");
-    f.add("a4", "a4", 1).br("ltu", "a4", 7, "dayname").jmp(bad);
+    f.load(4, "a2", "s0").addr("a1", "day_names").mov("a0", 0);
+    f.label("dayname").load(4, "a5", { base: "a1", index: "a0", scale: 4 }).br("eq", "a5", "a2", "dayok");
+    f.add("a0", "a0", 1).br("ltu", "a0", 7, "dayname").jmp(bad);
     f.label("dayok");
     // month name with its space: index 0..11 → s1 = month 1..12
-    f.load(4, "a2", { base: "s0", offset: 8 }).addr("a3", "month_names").mov("s1", 0);
+    f.load(4, "a2", { base: "s0", offset: 8 }).addr("a1", "month_names").mov("s1", 0);
     f.label("monthname")
-      .load(4, "a5", { base: "a3", index: "s1", scale: 4 })
+      .load(4, "a0", { base: "a1", index: "s1", scale: 4 })
       .add("s1", "s1", 1)
-      .br("eq", "a5", "a2", "monthok");
+      .br("eq", "a0", "a2", "monthok");
     f.br("ltu", "s1", 12, "monthname").jmp(bad);
     f.label("monthok");
-    // every other position by the pattern: a4 position, a5 the digits of the current field
-    f.addr("a0", "date_pattern").addr("a3", "date_fields").mov("a4", 0).mov("a5", 0);
-    f.label("scan").load(1, "a1", { base: "a0", index: "a4" }).load(1, "a2", { base: "s0", index: "a4" });
+    // every other position by the pattern: a4 position, a0 the digits of the current field
+    f.addr("a5", "date_pattern").addr("a3", "date_fields").mov("a4", 0).mov("a0", 0);
+    f.label("scan").load(1, "a1", { base: "a5", index: "a4" }).load(1, "a2", { base: "s0", index: "a4" });
     f.br("gtu", "a1", LAST + 4, "literal").br("eq", "a1", NAME, "next");
-    f.sub("a2", "a2", 48).br("gtu", "a2", 9, bad).mul("a5", "a5", 10).add("a5", "a5", "a2");
+    f.sub("a2", "a2", 48).br("gtu", "a2", 9, bad).mul("a0", "a0", 10).add("a0", "a0", "a2");
     f.br("eq", "a1", DIGIT, "next");
-    f.store(8, "a5", { base: "a3", index: "a1", scale: 8, offset: -8 * LAST })
-      .mov("a5", 0)
+    f.store(8, "a0", { base: "a3", index: "a1", scale: 8, offset: -8 * LAST })
+      .mov("a0", 0)
       .jmp("next");
     f.label("literal").br("ne", "a2", "a1", bad);
     f.label("next").add("a4", "a4", 1).br("ltu", "a4", DATE_LENGTH, "scan");
