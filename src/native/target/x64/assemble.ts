@@ -12,6 +12,7 @@ import type { AssembledText, Relocation } from "../types.ts";
 import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
 import { chooseSaved } from "./saved.ts";
+import { chooseArgs } from "./webs.ts";
 import { binaryWidth, programWidths, type WidthsView, widthOf } from "./widths.ts";
 
 const { RAX, RCX, RDX, RSP } = x;
@@ -991,7 +992,8 @@ function layOut(items: Item[]): { offsets: number[]; symbols: Map<string, number
 }
 
 /** Assembles a whole program: lowers every function, relaxes branches, resolves internal references. */
-export function assembleX64(program: Program, syscalls: Record<string, number>): AssembledText {
+export function assembleX64(input: Program, syscalls: Record<string, number>): AssembledText {
+  const program = chooseArgs(input, analyzeLiveness(input));
   const ordered = [...program.funcs].sort((a, b) =>
     a.name === program.entry ? -1 : b.name === program.entry ? 1 : 0,
   );
