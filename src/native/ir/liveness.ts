@@ -158,8 +158,13 @@ export function labelIndexes(body: readonly Insn[]): Map<string, number> {
   return at;
 }
 
-/** Live-in and live-out sets of one function's instructions. */
-function analyzeBody(
+/**
+ * Live-in and live-out sets of one function's instructions, given what each callee reads
+ * (`callee`), what this function's callers read after calling it (`returned`) and the saved
+ * registers live everywhere (a signal handler's). A backend that rearranges a body reruns this
+ * on its own version with the facts from `analyzeLiveness`.
+ */
+export function analyzeBody(
   body: readonly Insn[],
   callee: (name: string) => RegSet,
   returned: RegSet,
@@ -195,6 +200,10 @@ export interface Liveness {
   before(func: string, i: number): RegSet;
   /** Registers live when function `func` starts. */
   entry(func: string): RegSet;
+  /** The argument registers some caller of `func` reads after the call (live at its `ret`s). */
+  returned(func: string): RegSet;
+  /** The saved registers a signal handler reads: live everywhere. */
+  alwaysLive: RegSet;
 }
 
 /**
@@ -211,9 +220,10 @@ export function analyzeLiveness(program: Program): Liveness {
   );
   const returned = new Map<string, RegSet>();
   let results = new Map<string, { liveOut: RegSet[]; liveIn: RegSet[] }>();
+  let alwaysLive = 0;
   for (let changed = true; changed; ) {
     changed = false;
-    let alwaysLive = 0;
+    alwaysLive = 0;
     for (const name of handlers) alwaysLive |= (liveIn.get(name) ?? 0) & SAVED;
     results = new Map();
     for (const func of program.funcs) {
@@ -240,5 +250,7 @@ export function analyzeLiveness(program: Program): Liveness {
     after: (func, i) => results.get(func)?.liveOut[i] ?? ARGS | SAVED,
     before: (func, i) => results.get(func)?.liveIn[i] ?? ARGS | SAVED,
     entry: (func) => liveIn.get(func) ?? ARGS | SAVED,
+    returned: (func) => returned.get(func) ?? 0,
+    alwaysLive,
   };
 }

@@ -13,7 +13,7 @@ import { writeExecutable } from "../../elf/file.ts";
 import { type FuncBuilder, type FuncOptions, ProgramBuilder } from "../../ir/builder.ts";
 import { interpret } from "../../ir/interpret.ts";
 import { streamSyscalls } from "../../ir/streams.ts";
-import { CONDS, type Program, REGS, type SavedReg } from "../../ir/types.ts";
+import { CONDS, type Program, REGS, type Reg, type SavedReg } from "../../ir/types.ts";
 import { link } from "../../link.ts";
 import { a64 } from "./index.ts";
 
@@ -50,19 +50,28 @@ function listing(program: Program, name: string): string[] {
 }
 
 /** A program whose entry calls `f` (with the given body) and exits; `g` and `h` are there to be called. */
-function oneFunction(body: (f: FuncBuilder) => void, options: FuncOptions = {}): Program {
+/**
+ * A program whose entry calls `f` and exits; `result` is the register the entry reads after the
+ * call (its exit status), so f hands it back; g reads s0 (a callee reading its caller's state).
+ */
+function oneFunction(body: (f: FuncBuilder) => void, options: FuncOptions = {}, result?: Reg): Program {
   const p = new ProgramBuilder();
   p.bss("data", 64);
-  p.func("main", {}, (f) => f.call("f").mov("a0", 0).syscall("exit_group"));
+  p.func("main", {}, (f) =>
+    f
+      .call("f")
+      .mov("a0", result ?? 0)
+      .syscall("exit_group"),
+  );
   p.func("f", options, (f) => body(f));
-  p.func("g", {}, (f) => f.ret());
+  p.func("g", {}, (f) => f.addr("a1", "data").store(8, "s0", "a1").ret());
   p.func("h", {}, (f) => f.ret());
   return p.build("main");
 }
 
 test("a64 lowering picks the shortest forms", (t) => {
   if (!requireCommands(t, OBJDUMP, "apt-get install binutils-aarch64-linux-gnu")) return;
-  const shapes: { name: string; body: (f: FuncBuilder) => FuncBuilder; want: string[] }[] = [
+  const shapes: { name: string; body: (f: FuncBuilder) => FuncBuilder; want: string[]; result?: Reg }[] = [
     {
       name: "bit pattern constant",
       body: (f) => f.mov("a1", 0x0101010101010101n),
@@ -144,6 +153,7 @@ test("a64 lowering picks the shortest forms", (t) => {
       name: "bit test with the result left for the caller (IR hands back a1..a5 too)",
       body: (f) => f.and("a1", "a2", 8).br("ne", "a1", 0, "x").mov("a3", 1).label("x"),
       want: ["and x1, x2, #0x8", "cbnz x1, @12", "mov x3, #0x1"],
+      result: "a1",
     },
     {
       name: "bit test with the result read later",
@@ -296,7 +306,7 @@ test("a64 lowering picks the shortest forms", (t) => {
   ];
   for (const s of shapes) {
     const lines = listing(
-      oneFunction((f) => s.body(f).ret()),
+      oneFunction((f) => s.body(f).ret(), {}, s.result),
       "f",
     );
     assert.deepEqual(lines, [...s.want, "ret"], s.name);

@@ -3,6 +3,7 @@
 // program, tail merging (tails.ts) and jump threading (threading.ts); last, PC-relative fields are
 // resolved once every item has its place (tbz/tbnz, which reach 32 KiB, grow to a branch pair when far).
 
+import { analyzeLiveness } from "../../ir/liveness.ts";
 import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import { forwardCopies } from "./copies.ts";
@@ -19,7 +20,7 @@ import {
   select,
 } from "./fuse.ts";
 import type { Item } from "./items.ts";
-import { liveness, NO_RETURN } from "./liveness.ts";
+import { liveness, NO_RETURN, type Surroundings } from "./liveness.ts";
 import {
   type BranchShape,
   lowerBinary,
@@ -71,7 +72,12 @@ function tailSites(body: readonly Insn[]): Set<number> {
 }
 
 /** Lowers one function to items; labels are qualified as "func.label". */
-export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<string, number>): Item[] {
+export function lowerFunction(
+  func: Func,
+  isEntry: boolean,
+  syscalls: Record<string, number>,
+  around?: Surroundings,
+): Item[] {
   const items: Item[] = [{ kind: "label", name: func.name }];
   const words = (ws: number[]) => {
     for (const w of ws) items.push({ kind: "word", word: w });
@@ -102,14 +108,14 @@ export function lowerFunction(func: Func, isEntry: boolean, syscalls: Record<str
   const tails = tailSites(func.body).size;
   const saved = isEntry ? [] : [...func.saves.map(phys), ...(calls > tails ? [a.LR] : [])];
   const frame = frameLayout(func.frame, saved);
-  const body = bringPairsTogether(forwardCopies(func), frame.localsAt);
+  const body = bringPairsTogether(forwardCopies(func, around), frame.localsAt);
   const tailCallAt = tailSites(body);
   const restoring = restore(frame);
   const exitWords = [...restoring, a.RET];
   const tailCalls = calls === tails || restoring.length <= 1;
   let live: ReturnType<typeof liveness> | null = null;
   const liveAfter = (i: number, r: Reg) => {
-    live ??= liveness({ ...func, body });
+    live ??= liveness({ ...func, body }, around);
     return live(i, r);
   };
 
@@ -217,7 +223,14 @@ export function assembleA64(program: Program, syscalls: Record<string, number>):
   const ordered = [...program.funcs].sort((p, q) =>
     p.name === program.entry ? -1 : q.name === program.entry ? 1 : 0,
   );
-  const lowered = ordered.flatMap((f) => lowerFunction(f, f.name === program.entry, syscalls));
+  const facts = analyzeLiveness(program);
+  const lowered = ordered.flatMap((f) =>
+    lowerFunction(f, f.name === program.entry, syscalls, {
+      callee: facts.entry,
+      returned: facts.returned(f.name),
+      alwaysLive: facts.alwaysLive,
+    }),
+  );
   const items = threadJumps(mergeTails(lowered), new Set(program.funcs.map((f) => f.name)));
   const dataNames = new Set(program.data.map((d) => d.name));
   const symbols = new Map<string, number>();

@@ -3,10 +3,10 @@
 // straight back (`mov a0, s0; mov s0, a0`) is dropped.
 
 import type { Func, Insn } from "../../ir/types.ts";
-import { liveness } from "./liveness.ts";
+import { liveness, type Surroundings } from "./liveness.ts";
 
 /** `func`'s body with each such copy folded into the instruction that computed the value, or dropped. */
-export function forwardCopies(func: Func): Insn[] {
+export function forwardCopies(func: Func, around?: Surroundings): Insn[] {
   const body = func.body;
   let live: ReturnType<typeof liveness> | null = null;
   const out: Insn[] = [];
@@ -16,7 +16,7 @@ export function forwardCopies(func: Func): Insn[] {
     const computes =
       insn.op === "mov" || insn.op === "bin" || insn.op === "un" || insn.op === "load" || insn.op === "addr";
     if (computes && copy?.op === "mov" && copy.src === insn.dst && copy.dst !== insn.dst) {
-      live ??= liveness(func);
+      live ??= liveness(func, around);
       if (!live(i + 1, insn.dst)) {
         out.push({ ...insn, dst: copy.dst });
         i++;

@@ -1,6 +1,7 @@
 // Which IR registers a function may still read after each of its instructions: backward dataflow
 // over the function's control flow, so a lowering can drop a result nobody reads.
 
+import { analyzeBody } from "../../ir/liveness.ts";
 import {
   ARG_REGS,
   type Func,
@@ -58,9 +59,27 @@ export function useDef(insn: Insn): { use: number; def: number } {
   }
 }
 
-/** For each instruction of `func`, whether `reg` may be read after it; call as `liveAfter(i, reg)`. */
-export function liveness(func: Func): (index: number, reg: Reg) => boolean {
+/**
+ * What the whole program says about a function's surroundings (from analyzeLiveness): what each
+ * callee reads, what callers read after calling this one, the saved registers a handler reads.
+ */
+export interface Surroundings {
+  callee: (name: string) => number;
+  returned: number;
+  alwaysLive: number;
+}
+
+/**
+ * For each instruction of `func`, whether `reg` may be read after it; call as `liveAfter(i, reg)`.
+ * With `around`, calls, syscalls and returns read and write what the program says they do;
+ * without, every call and return reads every register and a call writes none.
+ */
+export function liveness(func: Func, around?: Surroundings): (index: number, reg: Reg) => boolean {
   const body = func.body;
+  if (around) {
+    const { liveOut } = analyzeBody(body, around.callee, around.returned, around.alwaysLive);
+    return (index, reg) => (liveOut[index]! & bit(reg)) !== 0;
+  }
   const labels = new Map<string, number>();
   body.forEach((insn, i) => {
     if (insn.op === "label") labels.set(insn.name, i);

@@ -53,6 +53,8 @@ function renamed(
       after: (name, i) => permuteSet(liveness.after(name, i), to),
       before: (name, i) => permuteSet(liveness.before(name, i), to),
       entry: (name) => (name === func.name ? permuteSet(liveness.entry(name), to) : liveness.entry(name)),
+      returned: (name) => liveness.returned(name),
+      alwaysLive: liveness.alwaysLive,
     },
     widths: widths.map((w) => ({ get: (r: Reg) => w.get(from.get(r) ?? r) })),
   };
