@@ -82,9 +82,8 @@ function emitMapPack(p: ProgramBuilder, features: number): void {
       f.load(4, "a2", { base: "a0", offset: H.accessFeatures }).and("a2", "a2", ~features & 0xffffffff);
       f.br("ne", "a2", 0, "lacking");
     }
-    f.load(8, "a2", { base: "a0", offset: PACK_FILE_SIZE_AT })
-      .load(8, "a1", { base: "s5", offset: G.packSize })
-      .br("ne", "a1", "a2", "bad");
+    // a1 is still the size: syscalls keep a1..a5
+    f.load(8, "a2", { base: "a0", offset: PACK_FILE_SIZE_AT }).br("ne", "a1", "a2", "bad");
     f.mov("a0", "s0").syscall("close").mov("a0", 0).ret();
     f.label("bad").mov("a0", 1).ret();
     if (features !== 0) f.label("lacking").mov("a0", 2).ret();
