@@ -271,10 +271,11 @@ function emitEnvironment(p: ProgramBuilder): void {
     f.label("log")
       .load(8, "s1", { base: "s5", offset: G.env + 16 })
       .br("eq", "s1", 0, "address");
-    f.load(8, "a1", { base: "s1", offset: ENV_NAMES[2].length }).mov("a0", 1).and("a2", "a1", 0xffffffff);
+    // the value's first four bytes (with its NUL for "clf" and "off"), then the fifth for "json"
+    f.add("a1", "s1", ENV_NAMES[2].length).load(4, "a2", "a1").mov("a0", 1);
     f.br("eq", "a2", word("clf\0"), "start_log").br("eq", "a2", word("off\0"), "address");
-    f.and("a2", "a1", 0xff).br("eq", "a2", 0, "address").mov("a0", 2).and("a2", "a1", 0xffffffffff);
-    f.br("ne", "a2", word("json\0"), "bad");
+    f.load(1, "a3", "a1").br("eq", "a3", 0, "address").mov("a0", 2);
+    f.br("ne", "a2", word("json"), "bad").load(1, "a3", { base: "a1", offset: 4 }).br("ne", "a3", 0, "bad");
     f.label("start_log").call("log_start");
     f.label("address")
       .load(8, "s1", { base: "s5", offset: G.env + 24 })
