@@ -5,7 +5,7 @@ import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
-import { DATE_LINE, emitGlobals, G } from "./globals.ts";
+import { DATE_LINE, emitGlobals, G, GLOBALS_BIAS } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
 import { AF_INET, AF_INET6, emitListener } from "./net.ts";
@@ -324,7 +324,7 @@ export function emitServerShell(
   // the Date line, in place from the start: fmt_date rewrites its names and digits
   p.data(DATE_LINE, new TextEncoder().encode("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
   p.func("_start", {}, (f) => {
-    f.addr("s5", "globals");
+    f.addr("s5", "globals", GLOBALS_BIAS);
     // argv[1]: "--health", a pack path, or nothing (/site.pack)
     f.addr("s2", "default_pack").mov("s3", 0).load(8, "a1", "a0").br("ltu", "a1", 2, "args_done");
     f.load(8, "a1", { base: "a0", offset: 16 })
