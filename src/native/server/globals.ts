@@ -18,6 +18,7 @@ const FIELDS = {
   /** Seconds since the epoch, refreshed once per loop turn from CLOCK_REALTIME_COARSE. */
   now: 8,
   /** The access log template (log.ts), or 0 when not logging; bytes waiting in the log buffer. */
+  log: 8,
   logLength: 8,
   /** Set by the SIGTERM/SIGINT handler. */
   stop: 8,
@@ -30,19 +31,18 @@ const FIELDS = {
   bindAddress: 16,
   /** The connection tables (see loop.ts), mapped at start-up. */
   conns: 8,
+  inbufs: 8,
+  outbufs: 8,
   epollFd: 8,
-  log: 8,
   /** While out of descriptors: the second at which accepting resumes (0: accepting). */
   acceptPaused: 8,
-  port: 8,
-  inbufs: 8,
   /** The end of the input http_input is working on: the access log reads request lines up to it. */
   inputEnd: 8,
   // from here on, four more bytes an access on x86-64
+  port: 8,
   /** Start of the mapped pack and its size. */
   pack: 8,
   packSize: 8,
-  outbufs: 8,
   /** SPECK_WORKERS, or 0 for one per usable CPU. */
   workers: 8,
   /** epoll_event for epoll_ctl. */
