@@ -77,37 +77,27 @@ export function emitFormatDate(p: ProgramBuilder): void {
 }
 
 /**
- * What parse_date expects at each of the 29 positions: NAME for the letters and punctuation of the
- * day and month names (checked as whole words: "Sun," and "Nov "), DIGIT for a digit, LAST + k for
- * the last digit of field k (the digits since the previous field: its value goes to date_fields[k]),
- * any other byte for itself.
+ * The two-digit fields of an IMF-fixdate, in the order parse_date stores them in date_fields: where
+ * the digits are, and where the separator before them is and what it is ("Sun, 06 Nov 1994
+ * 08:49:37 GMT": day, the year's two halves, hour, minute, second). The names are words of their
+ * own and " GMT" one compare.
  */
-const NAME = 0;
-const DIGIT = 1;
-const LAST = 2;
-const FIELD = { day: 0, year: 1, hour: 2, minute: 3, second: 4 } as const;
-const DATE_PATTERN = Uint8Array.from([
-  ...[NAME, NAME, NAME, NAME],
-  32,
-  ...[DIGIT, LAST + FIELD.day],
-  32,
-  ...[NAME, NAME, NAME, NAME],
-  ...[DIGIT, DIGIT, DIGIT, LAST + FIELD.year],
-  32,
-  ...[DIGIT, LAST + FIELD.hour],
-  58,
-  ...[DIGIT, LAST + FIELD.minute],
-  58,
-  ...[DIGIT, LAST + FIELD.second],
-  ...new TextEncoder().encode(" GMT"),
-]);
+const DATE_FIELDS = [
+  [5, 4, 32],
+  [12, 7, 32],
+  [14, 11, 32],
+  [17, 16, 32],
+  [20, 19, 58],
+  [23, 22, 58],
+] as const;
+const FIELD = { day: 0, century: 1, year: 2, hour: 3, minute: 4, second: 5 } as const;
 
 /** Emits `parse_date(ptr, len)`: seconds since the epoch, or NOT_A_DATE. */
 export function emitParseDate(p: ProgramBuilder): void {
   if (p.has("parse_date")) return;
   emitNames(p);
-  p.rodata("date_pattern", DATE_PATTERN);
-  p.bss("date_fields", 8 * Object.keys(FIELD).length, 8);
+  p.rodata("date_parts", Uint8Array.from(DATE_FIELDS.flat()));
+  p.bss("date_fields", 8 * DATE_FIELDS.length, 8);
   const field = (k: keyof typeof FIELD) => ({ base: "a3" as const, offset: 8 * FIELD[k] });
   p.func("parse_date", { saves: ["s0", "s1"] }, (f) => {
     const bad = "bad";
@@ -125,20 +115,24 @@ export function emitParseDate(p: ProgramBuilder): void {
       .add("s1", "s1", 1)
       .br("eq", "a0", "a2", "monthok");
     f.br("ltu", "s1", 12, "monthname").jmp(bad);
-    f.label("monthok");
-    // every other position by the pattern: a4 position, a0 the digits of the current field
-    f.addr("a5", "date_pattern").addr("a3", "date_fields").mov("a4", 0).mov("a0", 0);
-    f.label("scan").load(1, "a1", { base: "a5", index: "a4" }).load(1, "a2", { base: "s0", index: "a4" });
-    f.br("gtu", "a1", LAST + 4, "literal").br("eq", "a1", NAME, "next");
-    f.sub("a2", "a2", 48).br("gtu", "a2", 9, bad).mul("a0", "a0", 10).add("a0", "a0", "a2");
-    f.br("eq", "a1", DIGIT, "next");
-    f.store(8, "a0", { base: "a3", index: "a1", scale: 8, offset: -8 * LAST })
-      .mov("a0", 0)
-      .jmp("next");
-    f.label("literal").br("ne", "a2", "a1", bad);
-    f.label("next").add("a4", "a4", 1).br("ltu", "a4", DATE_LENGTH, "scan");
+    f.label("monthok").load(4, "a2", { base: "s0", offset: 25 }).br("ne", "a2", 0x544d4720, bad); // " GMT"
+    // the two-digit fields, each after its separator: a5 walks date_parts, a4 date_fields
+    f.addr("a5", "date_parts").addr("a3", "date_fields").mov("a4", "a3");
+    f.label("part").load(1, "a1", { base: "a5", offset: 1 }).load(1, "a1", { base: "s0", index: "a1" });
+    f.load(1, "a2", { base: "a5", offset: 2 }).br("ne", "a1", "a2", bad);
+    f.load(1, "a0", "a5")
+      .add("a0", "a0", "s0")
+      .load(1, "a1", "a0")
+      .sub("a1", "a1", 48)
+      .br("gtu", "a1", 9, bad);
+    f.load(1, "a2", { base: "a0", offset: 1 }).sub("a2", "a2", 48).br("gtu", "a2", 9, bad);
+    f.mul("a1", "a1", 10).add("a1", "a1", "a2").store(8, "a1", "a4");
+    f.add("a5", "a5", 3)
+      .add("a4", "a4", 8)
+      .add("a0", "a3", 8 * DATE_FIELDS.length)
+      .br("ne", "a4", "a0", "part");
     // days from civil: y -= m <= 2; era = y / 400 (y may be -1 for year 0000 Jan/Feb)
-    f.load(8, "a0", field("year"));
+    f.load(8, "a0", field("century")).mul("a0", "a0", 100).load(8, "a1", field("year")).add("a0", "a0", "a1");
     f.br("gtu", "s1", 2, "march");
     f.sub("a0", "a0", 1);
     f.add("s1", "s1", 12);
