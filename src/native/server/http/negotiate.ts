@@ -34,6 +34,8 @@ export function emitNegotiate(p: ProgramBuilder): void {
     f.add("s0", "s0", 1).jmp("word");
     f.label("wordend").br("ne", "a5", 0, "pend");
     f.mov("s3", "s0").store(8, 1001, { base: "sp", offset: 0 });
+    // (the usual coding without parameters: straight to the next one)
+    f.br("geu", "s0", "s1", "pdone").br("eq", "a0", 44, "pdone");
     // parameters up to the next comma: OWS, then ";" (a3 = 1: OWS and a parameter follow) or the end
     f.label("par").mov("a3", 0);
     f.label("ws").br("geu", "s0", "s1", "wsend").load(1, "a0", "s0");
