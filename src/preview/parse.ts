@@ -79,14 +79,15 @@ export function parseRequest(buf: Uint8Array): ParseResult {
     return { kind: "skip", consumed: n };
   }
   const headEnd = findHeadEnd(buf);
+  // Judged on the bytes alone, however they were split into reads: a bare LF or a CR not followed
+  // by LF before the end of the head is 400 at once, complete head or not; 8 KiB without the end of
+  // the head is 414 or 431.
+  const limit = headEnd >= 0 ? headEnd : Math.min(buf.length, HEAD_LIMIT);
+  for (let i = 0; i < limit; i++) {
+    if (buf[i] === LF && (i === 0 || buf[i - 1] !== CR)) return { kind: "error", status: 400 };
+    if (buf[i] === CR && i + 1 < limit && buf[i + 1] !== LF) return { kind: "error", status: 400 };
+  }
   if (headEnd < 0) {
-    // Judged on the bytes alone, however they were split into reads: a bare LF or a CR not followed
-    // by LF is 400 at once; 8 KiB without the end of the head is 414 or 431.
-    const limit = Math.min(buf.length, HEAD_LIMIT);
-    for (let i = 0; i < limit; i++) {
-      if (buf[i] === LF && (i === 0 || buf[i - 1] !== CR)) return { kind: "error", status: 400 };
-      if (buf[i] === CR && i + 1 < limit && buf[i + 1] !== LF) return { kind: "error", status: 400 };
-    }
     if (buf.length < HEAD_LIMIT) return { kind: "incomplete" };
     for (let i = 1; i < HEAD_LIMIT; i++)
       if (buf[i] === LF && buf[i - 1] === CR) return { kind: "error", status: 431 };

@@ -126,6 +126,12 @@ export const CORPUS: CorpusCase[] = [
   },
   { name: "leading empty lines", request: `\r\n\r\n${get("/")}`, statuses: [200] },
   { name: "bare lf", request: "GET / HTTP/1.1\nHost: x\n\n", statuses: [400] },
+  // framing is judged before the request line, however the bytes arrive: not 505
+  {
+    name: "bare lf in a field, version 2",
+    request: "GET / HTTP/2.1\r\nHost: x\nX: y\r\n\r\n",
+    statuses: [400],
+  },
   { name: "obs-fold", request: "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  2\r\n\r\n", statuses: [400] },
   { name: "space before colon", request: "GET / HTTP/1.1\r\nHost : x\r\n\r\n", statuses: [400] },
   {
