@@ -2,23 +2,38 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
-/** Version 1: no access section. Version 2: version 1 plus the access section and its error
- * responses; a version-1 reader refuses it, so an older server never serves its rules' paths
- * unprotected. The writer writes version 1 whenever it can. */
-export const VERSION = 1;
-export const ACCESS_VERSION = 2;
+/** Version 3: no access section. Version 4: version 3 plus the access section and its error
+ * responses; a version-3 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 3 whenever it can. (Versions 1 and 2 had a slot for every
+ * variant in every route record; readers of these refuse them.) */
+export const VERSION = 3;
+export const ACCESS_VERSION = 4;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
-export const ROUTE_SIZE = 232;
 export const VARIANT_SIZE = 64;
 export const VARIANTS_AT = 40;
 export const PREFIX_SIZE = 32;
 export const ERROR_SLOTS = 16;
 export const STRING_SIZE = 16;
 
-/** Variant slots in a route record, in this order. */
+/** The encodings of a route's variants, by bit of its variant mask; a record holds the variants it
+ * has, in this order. */
 export const ENCODINGS = ["identity", "gzip", "br"] as const;
+
+const bitsBelow = (mask: number, bit: number): number => {
+  let count = 0;
+  for (let b = 0; b < bit; b++) count += (mask >> b) & 1;
+  return count;
+};
+
+/** Bytes of a route record with these variants. */
+export const routeSize = (mask: number): number =>
+  VARIANTS_AT + bitsBelow(mask, ENCODINGS.length) * VARIANT_SIZE;
+
+/** Where in its record the variant of bit `bit` of `mask` is. */
+export const variantAt = (mask: number, bit: number): number =>
+  VARIANTS_AT + bitsBelow(mask, bit) * VARIANT_SIZE;
 
 /** Header field offsets. */
 export const H = {
@@ -34,13 +49,13 @@ export const H = {
   errors: 64,
   strings: 72,
   stringCount: 80,
-  /** Version 2: the access feature bits (src/access/features.ts), the section's offset and length. */
+  /** Version 4: the access feature bits (src/access/features.ts), the section's offset and length. */
   accessFeatures: 84,
   access: 88,
   accessLength: 96,
 } as const;
 
-/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 1. */
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 3. */
 export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */

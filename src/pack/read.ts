@@ -13,13 +13,13 @@ import {
   HEADER_SIZE,
   MAGIC,
   PREFIX_SIZE,
-  ROUTE_SIZE,
+  routeSize,
   SERVER_STRINGS,
   SLOT_SIZE,
   STRING_SIZE,
-  VARIANT_SIZE,
   VARIANTS_AT,
   VERSION,
+  variantAt,
 } from "./layout.ts";
 import { ACCESS_ERROR_STATUSES, type AccessErrorStatus, ERROR_STATUSES, type ErrorStatus } from "./model.ts";
 
@@ -73,7 +73,7 @@ export interface Pack {
   spa: PackRoute | undefined;
   /** The error responses; 401, 403, 502 and 504 only in packs with an access section. */
   errors: Record<ErrorStatus, PackRoute> & Partial<Record<AccessErrorStatus, PackRoute>>;
-  /** The access section (docs/access.md) and the feature bits it needs, in version-2 packs. */
+  /** The access section (docs/access.md) and the feature bits it needs, in version-4 packs. */
   access: { section: Uint8Array; features: number } | undefined;
   /** The server strings table (docs/pack-format.md, "Strings"). */
   strings: Uint8Array[];
@@ -127,14 +127,15 @@ export function readPack(bytes: Uint8Array): Pack {
   const route = (at: number): PackRoute => {
     const cached = routeCache.get(at);
     if (cached) return cached;
-    record(at, ROUTE_SIZE, "route");
+    record(at, VARIANTS_AT, "route");
     const kindByte = view.getUint8(at + 14);
     if (kindByte !== 1 && kindByte !== 2) fail(`the route at byte ${at} has kind ${kindByte}`);
     const mask = view.getUint8(at + 15);
     if (mask > 7 || (kindByte === 2 && mask !== 1)) fail(`the route at byte ${at} has variant mask ${mask}`);
-    const variants = ENCODINGS.map((encoding, slot): PackVariant | undefined => {
-      if (!(mask & (1 << slot))) return undefined;
-      const v = at + VARIANTS_AT + slot * VARIANT_SIZE;
+    record(at, routeSize(mask), "route");
+    const variants = ENCODINGS.map((encoding, bit): PackVariant | undefined => {
+      if (!(mask & (1 << bit))) return undefined;
+      const v = at + variantAt(mask, bit);
       return {
         encoding,
         full: slice(u64(v), view.getUint32(v + 8, true), "head"),
@@ -204,7 +205,7 @@ export function readPack(bytes: Uint8Array): Pack {
     }
     access = { section, features };
   } else if (view.getUint32(H.accessFeatures, true) !== 0 || view.getBigUint64(H.access, true) !== 0n)
-    fail("a version 1 pack with access fields set");
+    fail(`a version ${VERSION} pack with access fields set`);
 
   // Every route is checked now, so serving never meets a bad record.
   let filled = 0;

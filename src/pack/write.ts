@@ -17,13 +17,13 @@ import {
   HEADER_SIZE,
   MAGIC,
   PREFIX_SIZE,
-  ROUTE_SIZE,
+  routeSize,
   SERVER_STRINGS,
   SLOT_SIZE,
   STRING_SIZE,
-  VARIANT_SIZE,
   VARIANTS_AT,
   VERSION,
+  variantAt,
 } from "./layout.ts";
 import {
   ACCESS_ERROR_STATUSES,
@@ -189,7 +189,7 @@ function writeVariant(
   view.setBigUint64(v + 56, BigInt(body.length), true);
 }
 
-/** Writes one route record at `at` (its heads and bodies go into the heap). */
+/** Writes one route record at `at` (its heads and bodies go into the heap); returns its size. */
 function writeRoute(
   view: DataView,
   at: number,
@@ -198,7 +198,7 @@ function writeRoute(
   response: Resource | Redirect,
   status: number,
   where: string,
-): void {
+): number {
   const pathBytes = encoder.encode(path);
   view.setBigUint64(at, BigInt(heap.add(pathBytes)), true);
   view.setUint32(at + 8, pathBytes.length, true);
@@ -212,7 +212,7 @@ function writeRoute(
     const head = encoder.encode(redirectHead(status, response.headers, response.location));
     view.setBigUint64(at + VARIANTS_AT, BigInt(heap.add(head)), true);
     view.setUint32(at + VARIANTS_AT + 8, head.length, true);
-    return;
+    return routeSize(1);
   }
   if (response.lastModified !== undefined) {
     const seconds = response.lastModified;
@@ -223,19 +223,28 @@ function writeRoute(
     view.setBigUint64(at + 24, BigInt(heap.add(lmText)), true);
     view.setUint32(at + 32, lmText.length, true);
   }
-  let mask = 0;
+  const mask = variantMask(response, where);
+  view.setUint8(at + 15, mask);
   response.variants.forEach((variant, index) => {
-    const slot = ENCODINGS.indexOf(variant.encoding);
-    if (slot < 0 || mask & (1 << slot))
-      fail(`${where} has a duplicate or unknown ${variant.encoding} variant`);
     if (variant.etag !== undefined && !/^"[\x21\x23-\x7e\x80-\xff]*"$/.test(variant.etag))
       fail(`${where}: ETag ${variant.etag} is not a quoted strong entity tag`);
-    mask |= 1 << slot;
-    const v = at + VARIANTS_AT + slot * VARIANT_SIZE;
+    const v = at + variantAt(mask, ENCODINGS.indexOf(variant.encoding));
     writeVariant(view, v, heap, resourceHeads(response, status, index), variant.etag ?? "", variant.body);
   });
+  return routeSize(mask);
+}
+
+/** The variant mask of a response (a redirect has only its head, in the identity slot). */
+function variantMask(response: Resource | Redirect, where: string): number {
+  if (response.kind === "redirect") return 1;
+  let mask = 0;
+  for (const variant of response.variants) {
+    const bit = ENCODINGS.indexOf(variant.encoding);
+    if (bit < 0 || mask & (1 << bit)) fail(`${where} has a duplicate or unknown ${variant.encoding} variant`);
+    mask |= 1 << bit;
+  }
   if (!(mask & 1)) fail(`${where} has no identity variant`);
-  view.setUint8(at + 15, mask);
+  return mask;
 }
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -268,8 +277,20 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
     }
   }
   const errorStatuses = [...ERROR_STATUSES, ...(access ? ACCESS_ERROR_STATUSES : [])];
-  const recordCount = routes.length + (input.spa ? 1 : 0) + errorStatuses.length;
-  const prefixAt = routesAt + recordCount * ROUTE_SIZE;
+  const errorPages = errorStatuses.map((status, ordinal) => {
+    const page =
+      ordinal < ACCESS_ERROR_ORDINAL
+        ? input.errors[status as ErrorStatus]
+        : access?.errors[status as AccessErrorStatus];
+    if (!page) fail(`the ${status} error response is missing`);
+    return { status, page, where: `the ${status} error response` };
+  });
+  const recordsSize = [
+    ...routes.map((route) => routeSize(variantMask(route.response, `route ${route.path}`))),
+    ...(input.spa ? [routeSize(variantMask(input.spa, "the SPA fallback"))] : []),
+    ...errorPages.map(({ page, where }) => routeSize(variantMask(page, where))),
+  ].reduce((sum, size) => sum + size, 0);
+  const prefixAt = routesAt + recordsSize;
   const errorsAt = prefixAt + input.prefixRedirects.length * PREFIX_SIZE;
   const stringsAt = errorsAt + ERROR_SLOTS * 8;
   const accessAt = align8(stringsAt + SERVER_STRINGS.length * STRING_SIZE);
@@ -300,31 +321,24 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
     view.setBigUint64(stringsAt + i * STRING_SIZE, BigInt(heap.add(bytes)), true);
     view.setBigUint64(stringsAt + i * STRING_SIZE + 8, BigInt(bytes.length), true);
   });
-  routes.forEach((route, i) => {
-    const at = routesAt + i * ROUTE_SIZE;
+  let next = routesAt;
+  for (const route of routes) {
+    const at = next;
     const status = route.response.kind === "redirect" ? route.response.status : 200;
-    writeRoute(view, at, heap, route.path, route.response, status, `route ${route.path}`);
+    next += writeRoute(view, at, heap, route.path, route.response, status, `route ${route.path}`);
     const hash = fnv1a64(encoder.encode(route.path));
     let slot = Number(hash & BigInt(slots - 1));
     while (view.getBigUint64(tableAt + slot * SLOT_SIZE + 8, true) !== 0n) slot = (slot + 1) & (slots - 1);
     view.setBigUint64(tableAt + slot * SLOT_SIZE, hash, true);
     view.setBigUint64(tableAt + slot * SLOT_SIZE + 8, BigInt(at), true);
-  });
-  let next = routesAt + routes.length * ROUTE_SIZE;
-  if (input.spa) {
-    writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback");
-    view.setBigUint64(H.spa, BigInt(next), true);
-    next += ROUTE_SIZE;
   }
-  errorStatuses.forEach((status, ordinal) => {
-    const page =
-      ordinal < ACCESS_ERROR_ORDINAL
-        ? input.errors[status as ErrorStatus]
-        : access?.errors[status as AccessErrorStatus];
-    if (!page) fail(`the ${status} error response is missing`);
-    writeRoute(view, next, heap, "", page, status, `the ${status} error response`);
+  if (input.spa) {
+    view.setBigUint64(H.spa, BigInt(next), true);
+    next += writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback");
+  }
+  errorPages.forEach(({ status, page, where }, ordinal) => {
     view.setBigUint64(errorsAt + ordinal * 8, BigInt(next), true);
-    next += ROUTE_SIZE;
+    next += writeRoute(view, next, heap, "", page, status, where);
   });
   input.prefixRedirects.forEach((rule, i) => {
     const at = prefixAt + i * PREFIX_SIZE;

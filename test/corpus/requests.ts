@@ -314,6 +314,18 @@ export const CORPUS: CorpusCase[] = [
     includes: ["Content-Encoding: gzip"],
   },
   {
+    name: "br only route",
+    request: get("/br-only.css", "Accept-Encoding: gzip, br\r\nRange: bytes=1-2\r\n"),
+    statuses: [206],
+    includes: ["Content-Encoding: br", "Content-Range: bytes 1-2/6", "\r\n\r\nR-"],
+  },
+  {
+    name: "br only route, gzip asked",
+    request: get("/br-only.css", 'Accept-Encoding: gzip\r\nIf-None-Match: "css"\r\n'),
+    statuses: [304],
+    includes: ['ETag: "css"', "Vary: Accept-Encoding"],
+  },
+  {
     name: "malformed q ignored",
     request: get("/long.txt", "Accept-Encoding: br;q=2, gzip\r\n"),
     statuses: [200],

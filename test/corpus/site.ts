@@ -57,6 +57,17 @@ export const CORPUS_SITE: PackInput = {
       },
     },
     {
+      path: "/br-only.css",
+      response: {
+        kind: "resource",
+        headers: [["Content-Type", "text/css; charset=utf-8"]],
+        variants: [
+          { encoding: "identity", body: text.encode("p { color: black }\n".repeat(20)), etag: '"css"' },
+          { encoding: "br", body: text.encode("BR-CSS"), etag: '"css-br"' },
+        ],
+      },
+    },
+    {
       path: "/search",
       response: { kind: "redirect", status: 302, location: "/find?src=old", headers: [] },
     },

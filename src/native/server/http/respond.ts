@@ -296,12 +296,10 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.label("eb").call("err").ret();
 
     // a resource: variant, conditionals, range
-    f.label("resource")
-      .mov("a0", "s1")
-      .call("choose")
-      .shl("a0", "a0", 6)
-      .add("s2", "s1", "a0")
-      .add("s2", "s2", 40);
+    // the record holds the variants it has: br comes right after identity when there is no gzip
+    f.label("resource").mov("a0", "s1").call("choose").br("ne", "a0", 2, "ranked");
+    f.load(1, "a1", { base: "s1", offset: 15 }).shr("a1", "a1", 1).and("a1", "a1", 1).add("a0", "a1", 1);
+    f.label("ranked").shl("a0", "a0", 6).add("s2", "s1", "a0").add("s2", "s2", 40);
     f.load(8, "a0", { base: "s4", offset: S.inmCount }).br("eq", "a0", 0, "ims");
     f.load(8, "a0", { base: "s2", offset: 40 })
       .load(8, "a1", { base: "s4", offset: S.pack })
