@@ -56,6 +56,8 @@ export interface RegistryRequest {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)(?::\d+)?$/i;
 const TLS_CODES = /CERT|SSL|TLS|EPROTO/;
+/** Tries of the first request when the connection is refused (about 0.75 s of backoff at most). */
+const FIRST_CONTACT_REFUSALS = 3;
 
 /** Docker Hub's API host differs from its name in references. */
 function apiHost(registry: string): string {
@@ -163,7 +165,9 @@ export class RegistryClient {
     const tries = error instanceof GaveUp ? ` after ${error.tries} tries` : "";
     const hint = TLS_CODES.test(reason)
       ? ": pass --insecure to accept its certificate, or trust its CA with NODE_EXTRA_CA_CERTS"
-      : "";
+      : reason === "ECONNREFUSED"
+        ? ": nothing listens there; check the registry's host and port, and that it is running"
+        : "";
     return new RegistryError(`${this.where}: ${what} failed${tries}: ${reason}${hint}`);
   }
 
@@ -236,7 +240,16 @@ export class RegistryClient {
   private async greet(base: URL, answer?: HttpResponse): Promise<URL> {
     const url = new URL("v2/", base);
     const what = `GET ${url.href}`;
-    const response = answer ?? (await this.retried(what, () => this.transport.send({ method: "GET", url })));
+    let refusals = 0;
+    const firstContact = () =>
+      this.transport.send({ method: "GET", url }).catch((error: unknown) => {
+        // a refusal before the registry ever answered is most likely a wrong address: give up
+        // within a second instead of the push's whole backoff (a refusal later is still retried)
+        if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED" && ++refusals >= FIRST_CONTACT_REFUSALS)
+          throw new GaveUp(error, refusals);
+        throw error;
+      });
+    const response = answer ?? (await this.retried(what, firstContact));
     if (response.status === 401) {
       this.auth.challenged(pickChallenge(parseChallenges(header(response, "www-authenticate"))));
       // log in now, as docker login does: wrong credentials fail before any blob is read, with

@@ -202,3 +202,18 @@ test("speck build --push without --tag, and a push to an invalid reference, fail
   );
   assert.equal(badRef.stderr.split("\n").length, 2);
 });
+
+test("a push to a port where nothing listens fails after three tries with what to check", async () => {
+  const layout = join(work, "refused-oci");
+  ok(process.execPath, [SPECK, "build", HELLO, "-o", layout, "--platform", "linux/amd64"]);
+  const port = await freePort();
+  const refused = run(process.execPath, [SPECK, "push", layout, `127.0.0.1:${port}/acme/site:1`]);
+  assert.equal(refused.status, 1);
+  const lines = refused.stderr.trim().split("\n");
+  assert.equal(lines.filter((line) => line.includes("retrying")).length, 2, refused.stderr);
+  assert.equal(
+    lines.at(-1),
+    `speck: failed: 127.0.0.1:${port}/acme/site: GET http://127.0.0.1:${port}/v2/ failed after 3 tries: ` +
+      "ECONNREFUSED: nothing listens there; check the registry's host and port, and that it is running",
+  );
+});
