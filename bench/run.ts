@@ -251,6 +251,8 @@ async function main(): Promise<void> {
     }
 
     saveProgress(results);
+    // builds (images, build time) use every core, as they would anywhere else
+    execFileSync("taskset", ["-p", "-c", `0-${available - 1}`, String(process.pid)], { stdio: "ignore" });
     if (!skip.has("images")) {
       if (!hasCommand("docker")) results.failures.push("images: docker is missing (bash .ci/services.sh)");
       else {
