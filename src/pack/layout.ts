@@ -2,19 +2,22 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
-/** Version 3: no access section. Version 4: version 3 plus the access section and its error
- * responses; a version-3 reader refuses it, so an older server never serves its rules' paths
- * unprotected. The writer writes version 3 whenever it can. (Versions 1 and 2 had a slot for every
- * variant in every route record; readers of these refuse them.) */
-export const VERSION = 3;
-export const ACCESS_VERSION = 4;
+/** Version 5: no access section. Version 6: version 5 plus the access section and its error
+ * responses; a version-5 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 5 whenever it can. (Versions 1 to 4 laid route records
+ * and error responses out differently; readers of these refuse them.) */
+export const VERSION = 5;
+export const ACCESS_VERSION = 6;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
 export const VARIANT_SIZE = 64;
 export const VARIANTS_AT = 40;
 export const PREFIX_SIZE = 32;
+/** Error ordinals are below this (the native server tells them from rule addresses by it). */
 export const ERROR_SLOTS = 16;
+/** An error table entry: full head (offset, length), status, body (offset, length). */
+export const ERROR_SIZE = 32;
 export const STRING_SIZE = 16;
 
 /** The encodings of a route's variants, by bit of its variant mask; a record holds the variants it
@@ -49,13 +52,13 @@ export const H = {
   errors: 64,
   strings: 72,
   stringCount: 80,
-  /** Version 4: the access feature bits (src/access/features.ts), the section's offset and length. */
+  /** Version 6: the access feature bits (src/access/features.ts), the section's offset and length. */
   accessFeatures: 84,
   access: 88,
   accessLength: 96,
 } as const;
 
-/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 3. */
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 5. */
 export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */

@@ -302,7 +302,7 @@ test("writePack() refuses input that would put bad bytes on the wire or never ma
   );
 });
 
-test("a pack with access rules is version 4: the section, its feature bits and the 401/403/502/504 responses", () => {
+test("a pack with access rules is version 6: the section, its feature bits and the 401/403/502/504 responses", () => {
   const section = encodeAccessSection(
     compileAccess({
       auth: [
@@ -323,7 +323,7 @@ test("a pack with access rules is version 4: the section, its feature bits and t
   };
   const bytes = writePack(input);
   const view = new DataView(bytes.buffer);
-  assert.equal(view.getUint32(H.version, true), 4);
+  assert.equal(view.getUint32(H.version, true), 6);
   assert.equal(view.getUint32(H.accessFeatures, true), FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
   assert.equal(Number(view.getBigUint64(H.access, true)) % 8, 0);
   const pack = readPack(bytes);
@@ -336,7 +336,7 @@ test("a pack with access rules is version 4: the section, its feature bits and t
   assert.equal(decode(pack.errors[404].variants[0]!.body), "error 404");
 
   const plain = writePack(small([{ path: "/", response: resource("home") }]));
-  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 3, "no rules: version 3");
+  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 5, "no rules: version 5");
   assert.equal(readPack(plain).access, undefined);
   assert.equal(readPack(plain).errors[401], undefined);
 
@@ -347,7 +347,7 @@ test("a pack with access rules is version 4: the section, its feature bits and t
   damaged[Number(view.getBigUint64(H.access, true))] = 0;
   assert.throws(() => readPack(damaged), /access section: no "SPKACC01" magic/);
   const downgraded = bytes.slice();
-  new DataView(downgraded.buffer).setUint32(H.version, 3, true);
+  new DataView(downgraded.buffer).setUint32(H.version, 5, true);
   assert.throws(() => readPack(downgraded), PackError);
   assert.throws(
     () => writePack({ ...input, access: { section: section.subarray(0, 8), errors: accessErrors } }),
@@ -366,7 +366,7 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
   fixedRecords[8] = 1;
   assert.throws(
     () => readPack(fixedRecords),
-    /version 1, this speck reads versions 3 and 4 \(rebuild the pack\)/,
+    /version 1, this speck reads versions 5 and 6 \(rebuild the pack\)/,
   );
   fc.assert(
     fc.property(
@@ -553,9 +553,35 @@ test("a route record holds only the variants it has: identity and br take 168 by
   const at = Number(view.getBigUint64(H.routes, true));
   assert.equal(view.getUint8(at + 15), 0b101);
   const brHead = Number(view.getBigUint64(at + 104, true));
-  assert.match(decode(bytes.subarray(brHead, brHead + view.getUint32(at + 112, true))), /Content-Encoding: br/);
-  const firstError = Number(view.getBigUint64(Number(view.getBigUint64(H.errors, true)), true));
-  assert.equal(firstError, at + routeSize(0b101));
+  assert.match(
+    decode(bytes.subarray(brHead, brHead + view.getUint32(at + 112, true))),
+    /Content-Encoding: br/,
+  );
+  assert.equal(Number(view.getBigUint64(H.prefixes, true)), at + routeSize(0b101), "then the error table");
   assert.equal(routeSize(0b101), 168);
   assert.equal(decode(readPack(bytes).lookup(text.encode("/a"))!.variants[2]!.body), "br body");
+});
+
+test("the error table holds each error response's head and body in 32 bytes, in ordinal order", () => {
+  const bytes = writePack(small([{ path: "/a", response: resource("a") }]));
+  const view = new DataView(bytes.buffer);
+  const table = Number(view.getBigUint64(H.errors, true));
+  assert.equal(Number(view.getBigUint64(H.strings, true)), table + ERROR_STATUSES.length * 32);
+  ERROR_STATUSES.forEach((status, ordinal) => {
+    const at = table + ordinal * 32;
+    assert.equal(view.getUint16(at + 12, true), status);
+    const head = Number(view.getBigUint64(at, true));
+    assert.match(
+      decode(bytes.subarray(head, head + view.getUint32(at + 8, true))),
+      new RegExp(`^HTTP/1.1 ${status} `),
+    );
+    const body = Number(view.getBigUint64(at + 16, true));
+    assert.equal(
+      decode(bytes.subarray(body, body + Number(view.getBigUint64(at + 24, true)))),
+      `error ${status}`,
+    );
+  });
+  const broken = bytes.slice();
+  new DataView(broken.buffer).setUint16(table + 12, 401, true);
+  assert.throws(() => readPack(broken), /error entry 0 has status 401, expected 400/);
 });

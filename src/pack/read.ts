@@ -7,7 +7,7 @@ import { fnv1a64 } from "./hash.ts";
 import {
   ACCESS_VERSION,
   ENCODINGS,
-  ERROR_SLOTS,
+  ERROR_SIZE,
   FLAG_APPEND_QUERY,
   H,
   HEADER_SIZE,
@@ -73,7 +73,7 @@ export interface Pack {
   spa: PackRoute | undefined;
   /** The error responses; 401, 403, 502 and 504 only in packs with an access section. */
   errors: Record<ErrorStatus, PackRoute> & Partial<Record<AccessErrorStatus, PackRoute>>;
-  /** The access section (docs/access.md) and the feature bits it needs, in version-4 packs. */
+  /** The access section (docs/access.md) and the feature bits it needs, in version-6 packs. */
   access: { section: Uint8Array; features: number } | undefined;
   /** The server strings table (docs/pack-format.md, "Strings"). */
   strings: Uint8Array[];
@@ -178,19 +178,35 @@ export function readPack(bytes: Uint8Array): Pack {
     slice(u64(stringsAt + i * STRING_SIZE), u64(stringsAt + i * STRING_SIZE + 8), "server string"),
   );
   const spaAt = u64(H.spa);
-  const errorsAt = record(u64(H.errors), ERROR_SLOTS * 8, "error table");
   const hasAccess = version === ACCESS_VERSION;
   const errorStatuses = [...ERROR_STATUSES, ...(hasAccess ? ACCESS_ERROR_STATUSES : [])];
+  const errorsAt = record(u64(H.errors), errorStatuses.length * ERROR_SIZE, "error table");
+  const none = bytes.subarray(0, 0);
   const errors = Object.fromEntries(
     errorStatuses.map((status, ordinal) => {
-      const r = route(u64(errorsAt + ordinal * 8));
-      if (r.status !== status || r.kind !== "resource")
-        fail(`error slot ${ordinal} holds a ${r.kind} with status ${r.status}, expected ${status}`);
-      return [status, r];
+      const at = errorsAt + ordinal * ERROR_SIZE;
+      if (view.getUint16(at + 12, true) !== status)
+        fail(`error entry ${ordinal} has status ${view.getUint16(at + 12, true)}, expected ${status}`);
+      const identity: PackVariant = {
+        encoding: "identity",
+        full: slice(u64(at), view.getUint32(at + 8, true), "error head"),
+        partial: none,
+        notModified: none,
+        etag: none,
+        body: slice(u64(at + 16), u64(at + 24), "error body"),
+      };
+      const response: PackRoute = {
+        path: "",
+        status,
+        kind: "resource",
+        lastModified: 0,
+        lastModifiedText: none,
+        appendQuery: false,
+        variants: [identity, undefined, undefined],
+      };
+      return [status, response];
     }),
   ) as Pack["errors"];
-  for (let ordinal = errorStatuses.length; ordinal < ERROR_SLOTS; ordinal++)
-    if (view.getBigUint64(errorsAt + ordinal * 8, true) !== 0n) fail(`error slot ${ordinal} is not empty`);
   let access: Pack["access"];
   if (hasAccess) {
     const section = slice(record(u64(H.access), 0, "access section"), u64(H.accessLength), "access section");

@@ -11,7 +11,7 @@ import {
   ACCESS_ERROR_ORDINAL,
   ACCESS_VERSION,
   ENCODINGS,
-  ERROR_SLOTS,
+  ERROR_SIZE,
   FLAG_APPEND_QUERY,
   H,
   HEADER_SIZE,
@@ -215,9 +215,7 @@ function writeRoute(
     return routeSize(1);
   }
   if (response.lastModified !== undefined) {
-    const seconds = response.lastModified;
-    if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 253402300799)
-      fail(`${where}: Last-Modified ${seconds} is not a time between 1970 and 9999`);
+    const seconds = checkLastModified(response.lastModified, where);
     const lmText = encoder.encode(formatHttpDate(seconds));
     view.setBigUint64(at + 16, BigInt(seconds), true);
     view.setBigUint64(at + 24, BigInt(heap.add(lmText)), true);
@@ -232,6 +230,34 @@ function writeRoute(
     writeVariant(view, v, heap, resourceHeads(response, status, index), variant.etag ?? "", variant.body);
   });
   return routeSize(mask);
+}
+
+function checkLastModified(seconds: number, where: string): number {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 253402300799)
+    fail(`${where}: Last-Modified ${seconds} is not a time between 1970 and 9999`);
+  return seconds;
+}
+
+/** Writes the error table entry at `at`: the identity variant's full head and body. */
+function writeError(
+  view: DataView,
+  at: number,
+  heap: Heap,
+  page: Resource,
+  status: number,
+  where: string,
+): void {
+  checkHeaders(page.headers, where);
+  variantMask(page, where);
+  if (page.lastModified !== undefined) checkLastModified(page.lastModified, where);
+  const identity = page.variants.findIndex((variant) => variant.encoding === "identity");
+  const head = encoder.encode(resourceHeads(page, status, identity).full);
+  const body = page.variants[identity]!.body;
+  view.setBigUint64(at, BigInt(heap.add(head)), true);
+  view.setUint32(at + 8, head.length, true);
+  view.setUint16(at + 12, status, true);
+  view.setBigUint64(at + 16, BigInt(heap.add(body)), true);
+  view.setBigUint64(at + 24, BigInt(body.length), true);
 }
 
 /** The variant mask of a response (a redirect has only its head, in the identity slot). */
@@ -288,11 +314,10 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
   const recordsSize = [
     ...routes.map((route) => routeSize(variantMask(route.response, `route ${route.path}`))),
     ...(input.spa ? [routeSize(variantMask(input.spa, "the SPA fallback"))] : []),
-    ...errorPages.map(({ page, where }) => routeSize(variantMask(page, where))),
   ].reduce((sum, size) => sum + size, 0);
   const prefixAt = routesAt + recordsSize;
   const errorsAt = prefixAt + input.prefixRedirects.length * PREFIX_SIZE;
-  const stringsAt = errorsAt + ERROR_SLOTS * 8;
+  const stringsAt = errorsAt + errorPages.length * ERROR_SIZE;
   const accessAt = align8(stringsAt + SERVER_STRINGS.length * STRING_SIZE);
   const heapAt = align8(accessAt + (access?.section.length ?? 0));
   const records = new Uint8Array(heapAt);
@@ -337,8 +362,7 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
     next += writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback");
   }
   errorPages.forEach(({ status, page, where }, ordinal) => {
-    view.setBigUint64(errorsAt + ordinal * 8, BigInt(next), true);
-    next += writeRoute(view, next, heap, "", page, status, where);
+    writeError(view, errorsAt + ordinal * ERROR_SIZE, heap, page, status, where);
   });
   input.prefixRedirects.forEach((rule, i) => {
     const at = prefixAt + i * PREFIX_SIZE;

@@ -173,14 +173,14 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.load(8, "a5", { base: "s4", offset: S.pack })
       .load(8, "a2", { base: "a5", offset: 64 })
       .add("a2", "a2", "a5");
-    f.load(8, "a2", { base: "a2", index: "a0", scale: 8 }).add("a2", "a2", "a5");
+    f.shl("a3", "a0", 5).add("a2", "a2", "a3");
     f.mov("a4", CLOSING_ORDINALS).shr("a4", "a4", "a0").and("a4", "a4", 1);
     f.load(8, "a0", { base: "s4", offset: S.close })
       .or("a0", "a0", "a4")
       .store(8, "a0", { base: "s4", offset: S.close });
-    f.load(8, "a3", { base: "a2", offset: 96 }).br("eq", "a1", 0, "body").mov("a3", 0);
-    f.label("body").load(4, "a1", { base: "a2", offset: 48 }).load(8, "a0", { base: "a2", offset: 40 });
-    f.add("a0", "a0", "a5").load(8, "a2", { base: "a2", offset: 88 }).add("a2", "a2", "a5");
+    f.load(8, "a3", { base: "a2", offset: 24 }).br("eq", "a1", 0, "body").mov("a3", 0);
+    f.label("body").load(4, "a1", { base: "a2", offset: 8 }).load(8, "a0", "a2");
+    f.add("a0", "a0", "a5").load(8, "a2", { base: "a2", offset: 16 }).add("a2", "a2", "a5");
     f.call("finish").ret();
   });
 
