@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../test/support/net.ts";
 import { treeCpuSeconds } from "./cpu.ts";
@@ -274,7 +274,11 @@ async function main(): Promise<void> {
             built: images,
             times,
             sites: Object.fromEntries(
-              Object.entries(sites).map(([name, folder]) => [name, { folder, ...folderStats(folder) }]),
+              Object.entries(sites).map(([name, folder]) => [
+                name,
+                // the repository's own examples by their path in it, not this checkout's
+                { folder: folder.startsWith(repo) ? relative(repo, folder) : folder, ...folderStats(folder) },
+              ]),
             ),
             timedSite: "real site",
           };
