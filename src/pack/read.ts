@@ -185,8 +185,8 @@ export function readPack(bytes: Uint8Array): Pack {
   const errors = Object.fromEntries(
     errorStatuses.map((status, ordinal) => {
       const at = errorsAt + ordinal * ERROR_SIZE;
-      if (view.getUint16(at + 12, true) !== status)
-        fail(`error entry ${ordinal} has status ${view.getUint16(at + 12, true)}, expected ${status}`);
+      const stored = view.getUint16(at + 12, true);
+      if (stored !== status) fail(`error entry ${ordinal} has status ${stored}, expected ${status}`);
       const identity: PackVariant = {
         encoding: "identity",
         full: slice(u64(at), view.getUint32(at + 8, true), "error head"),

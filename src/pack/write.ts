@@ -248,7 +248,7 @@ function writeError(
   where: string,
 ): void {
   checkHeaders(page.headers, where);
-  variantMask(page, where);
+  variantMask(page, where); // refuses duplicate variants and a page without identity
   if (page.lastModified !== undefined) checkLastModified(page.lastModified, where);
   const identity = page.variants.findIndex((variant) => variant.encoding === "identity");
   const head = encoder.encode(resourceHeads(page, status, identity).full);
