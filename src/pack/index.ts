@@ -1,6 +1,6 @@
 // The pack part's public surface: the model, the writer, the reader and size statistics.
 
-export { formatHttpDate, parseHttpDate } from "./http-date.ts";
+export { formatHttpDate } from "./http-date.ts";
 export * from "./model.ts";
 export {
   type Pack,

@@ -9,7 +9,7 @@ import { FEATURE } from "../access/features.ts";
 import { hashPassword } from "../access/password.ts";
 import { encodeAccessSection } from "../access/section.ts";
 import { fnv1a64 } from "./hash.ts";
-import { formatHttpDate, parseHttpDate } from "./http-date.ts";
+import { formatHttpDate } from "./http-date.ts";
 import {
   ACCESS_ERROR_STATUSES,
   ERROR_STATUSES,
@@ -442,22 +442,15 @@ test("fnv1a64() and HTTP dates match their definitions", () => {
   assert.equal(fnv1a64(new Uint8Array()), 0xcbf29ce484222325n);
   assert.equal(fnv1a64(text.encode("a")), 0xaf63dc4c8601ec8cn);
   assert.equal(formatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
-  assert.equal(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
-  assert.equal(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), null);
-  assert.equal(parseHttpDate("Sun Nov  6 08:49:37 1994"), null);
-  assert.equal(parseHttpDate("Xyz, 06 Nov 1994 08:49:37 GMT"), null);
-  assert.equal(parseHttpDate("Sun, 06 Nov 1994 24:00:00 GMT"), null);
-  assert.equal(
-    parseHttpDate("Mon, 31 Feb 2025 00:00:00 GMT"),
-    parseHttpDate("Mon, 03 Mar 2025 00:00:00 GMT"),
-  );
-  const year23 = new Date(0);
-  year23.setUTCFullYear(23, 0, 1);
-  assert.equal(parseHttpDate("Sat, 01 Jan 0023 00:00:00 GMT"), year23.getTime() / 1000);
+  assert.equal(formatHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  assert.equal(formatHttpDate(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");
+  assert.equal(formatHttpDate(253402300799), "Fri, 31 Dec 9999 23:59:59 GMT");
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 253402300799 }), (t) =>
-      assert.equal(parseHttpDate(formatHttpDate(t)), t),
-    ),
+    fc.property(fc.integer({ min: 0, max: 253402300799 }), (t) => {
+      const date = formatHttpDate(t);
+      assert.match(date, /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/);
+      assert.equal(Date.parse(date) / 1000, t);
+    }),
   );
 });
 

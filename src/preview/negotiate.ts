@@ -1,7 +1,6 @@
 // Request header evaluation against a route: Accept-Encoding with q-values, If-None-Match,
 // If-Modified-Since, Range and If-Range, following docs/http-semantics.md byte for byte.
 
-import { parseHttpDate } from "../pack/http-date.ts";
 import type { PackVariant } from "../pack/read.ts";
 
 const SP = 32;
@@ -125,10 +124,12 @@ export function noneMatchHits(values: readonly Uint8Array[], etag: Uint8Array): 
   return false;
 }
 
-/** True when If-Modified-Since is a valid IMF-fixdate at or after the Last-Modified time. */
-export function notModifiedSince(value: Uint8Array, lastModified: number): boolean {
-  const since = parseHttpDate(String.fromCharCode(...value));
-  return since !== null && lastModified <= since;
+/**
+ * True when If-Modified-Since is exactly the Last-Modified text (nginx's default, `if_modified_since
+ * exact`): clients and caches send back the value they were given.
+ */
+export function notModifiedSince(value: Uint8Array, lastModifiedText: Uint8Array): boolean {
+  return lastModifiedText.length > 0 && bytesEqual(value, lastModifiedText);
 }
 
 /** True when If-Range allows the range: an exact strong ETag or the exact Last-Modified text. */

@@ -152,8 +152,7 @@ export function respond(pack: Pack, request: Request, date: Uint8Array): Respons
     request.ifNoneMatch.length > 0
       ? noneMatchHits(request.ifNoneMatch, v.etag)
       : request.ifModifiedSince !== undefined &&
-        route.lastModifiedText.length > 0 &&
-        notModifiedSince(request.ifModifiedSince, route.lastModified);
+        notModifiedSince(request.ifModifiedSince, route.lastModifiedText);
   if (notModified)
     return { chunks: [v.notModified, date, tail(close, keepAlive10)], close, status: 304, bodyBytes: 0 };
 

@@ -8,7 +8,6 @@ import { KIND } from "../../../access/section.ts";
 import { ERROR_SLOTS } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
-import { emitParseDate } from "../date.ts";
 import { emitDecimal } from "../decimal.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
@@ -132,7 +131,6 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   emitNegotiate(p);
   emitTarget(p);
   emitOutput(p);
-  emitParseDate(p);
   p.rodata("fmt_unsatisfiable", UNSATISFIABLE).rodata("fmt_partial", PARTIAL);
 
   // setup(fd): the state's pack, byte classes and fd (s4 already points at the state)
@@ -308,9 +306,14 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.label("ims")
       .load(8, "a0", { base: "s4", offset: slot("if-modified-since") })
       .br("eq", "a0", 0, "range");
-    f.load(4, "a1", { base: "s1", offset: 32 }).br("eq", "a1", 0, "range");
-    f.load(8, "a1", { base: "s4", offset: slot("if-modified-since") + 8 }).call("parse_date");
-    f.load(8, "a1", { base: "s1", offset: 16 }).br("gt", "a1", "a0", "range");
+    // 304 only for the exact Last-Modified text (nginx's default, if_modified_since exact)
+    f.load(4, "a3", { base: "s1", offset: 32 }).br("eq", "a3", 0, "range");
+    f.load(8, "a1", { base: "s4", offset: slot("if-modified-since") + 8 })
+      .load(8, "a2", { base: "s1", offset: 24 })
+      .load(8, "a5", { base: "s4", offset: S.pack })
+      .add("a2", "a2", "a5")
+      .call("same")
+      .br("eq", "a0", 0, "range");
     f.label("notmod").load(8, "a5", { base: "s4", offset: S.pack }).load(8, "a0", { base: "s2", offset: 24 });
     f.add("a0", "a0", "a5")
       .load(4, "a1", { base: "s2", offset: 32 })
