@@ -2,17 +2,28 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
-/** Version 5: no access section. Version 6: version 5 plus the access section and its error
- * responses; a version-5 reader refuses it, so an older server never serves its rules' paths
- * unprotected. The writer writes version 5 whenever it can. (Versions 1 to 4 laid route records
- * and error responses out differently; readers of these refuse them.) */
-export const VERSION = 5;
-export const ACCESS_VERSION = 6;
+/** Version 7: no access section. Version 8: version 7 plus the access section and its error
+ * responses; a version-7 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 7 whenever it can. (Versions 1 to 6 laid route records,
+ * error responses or the strings table out differently; readers of these refuse them.) */
+export const VERSION = 7;
+export const ACCESS_VERSION = 8;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
 export const VARIANT_SIZE = 64;
-export const VARIANTS_AT = 40;
+/** Route record fields (docs/pack-format.md, "Route record"); the variants start at VARIANTS_AT. */
+export const ROUTE = {
+  path: 0,
+  pathLength: 8,
+  status: 12,
+  kind: 14,
+  mask: 15,
+  lastModified: 16,
+  lastModifiedLength: 24,
+  flags: 28,
+} as const;
+export const VARIANTS_AT = 32;
 export const PREFIX_SIZE = 32;
 /** Error ordinals are below this (the native server tells them from rule addresses by it). */
 export const ERROR_SLOTS = 16;
@@ -58,13 +69,13 @@ export const H = {
   accessLength: 96,
 } as const;
 
-/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 5. */
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 7. */
 export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */
 export const FLAG_APPEND_QUERY = 1;
 
-/** Byte classes (string 9): one byte per octet, these bits. */
+/** Byte classes (string 0): one byte per octet, these bits. */
 export const CLASS = {
   /** tchar of RFC 9110: methods and header names. */
   token: 1,
@@ -106,29 +117,21 @@ const text = new TextEncoder();
  * does not carry them. Indexes are part of the format.
  */
 export const SERVER_STRINGS: readonly Uint8Array[] = [
-  text.encode("Date: "),
+  byteClasses(),
   text.encode("Connection: close\r\n"),
   text.encode("Connection: keep-alive\r\n"),
   text.encode("Content-Range: bytes "),
   text.encode("Content-Length: "),
   text.encode("\r\n"),
-  text.encode("SunMonTueWedThuFriSat"),
-  text.encode("JanFebMarAprMayJunJulAugSepOctNovDec"),
-  text.encode("0123456789ABCDEF"),
-  byteClasses(),
-  text.encode("POST PUT DELETE CONNECT OPTIONS TRACE PATCH"),
 ];
 
+/** Indexes into SERVER_STRINGS; the native server's response templates end at a 0 byte, so the
+ * strings they name are 1 and up. */
 export const STRING = {
-  date: 0,
+  byteClasses: 0,
   connectionClose: 1,
   connectionKeepAlive: 2,
   contentRange: 3,
   contentLength: 4,
   crlf: 5,
-  days: 6,
-  months: 7,
-  hexDigits: 8,
-  byteClasses: 9,
-  methods405: 10,
 } as const;

@@ -23,7 +23,7 @@ import {
   writePack,
   writePackFile,
 } from "./index.ts";
-import { H, routeSize, STRING } from "./layout.ts";
+import { H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -230,7 +230,7 @@ test("heads are precomputed: 200, 206 and 304 forms, Vary on negotiable routes",
   assert.equal(decode(pack.prefixRedirects[0]!.prefix), "/blog/");
   assert.equal(pack.prefixRedirects[0]!.status, 308);
   assert.equal(pack.errors[404].status, 404);
-  assert.equal(decode(pack.strings[STRING.date]!), "Date: ");
+  assert.equal(decode(pack.strings[STRING.connectionClose]!), "Connection: close\r\n");
   assert.equal(pack.strings[STRING.byteClasses]!.length, 256);
 });
 
@@ -302,7 +302,7 @@ test("writePack() refuses input that would put bad bytes on the wire or never ma
   );
 });
 
-test("a pack with access rules is version 6: the section, its feature bits and the 401/403/502/504 responses", () => {
+test("a pack with access rules is version 8: the section, its feature bits and the 401/403/502/504 responses", () => {
   const section = encodeAccessSection(
     compileAccess({
       auth: [
@@ -323,7 +323,7 @@ test("a pack with access rules is version 6: the section, its feature bits and t
   };
   const bytes = writePack(input);
   const view = new DataView(bytes.buffer);
-  assert.equal(view.getUint32(H.version, true), 6);
+  assert.equal(view.getUint32(H.version, true), 8);
   assert.equal(view.getUint32(H.accessFeatures, true), FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
   assert.equal(Number(view.getBigUint64(H.access, true)) % 8, 0);
   const pack = readPack(bytes);
@@ -336,7 +336,7 @@ test("a pack with access rules is version 6: the section, its feature bits and t
   assert.equal(decode(pack.errors[404].variants[0]!.body), "error 404");
 
   const plain = writePack(small([{ path: "/", response: resource("home") }]));
-  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 5, "no rules: version 5");
+  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 7, "no rules: version 7");
   assert.equal(readPack(plain).access, undefined);
   assert.equal(readPack(plain).errors[401], undefined);
 
@@ -347,7 +347,7 @@ test("a pack with access rules is version 6: the section, its feature bits and t
   damaged[Number(view.getBigUint64(H.access, true))] = 0;
   assert.throws(() => readPack(damaged), /access section: no "SPKACC01" magic/);
   const downgraded = bytes.slice();
-  new DataView(downgraded.buffer).setUint32(H.version, 5, true);
+  new DataView(downgraded.buffer).setUint32(H.version, 7, true);
   assert.throws(() => readPack(downgraded), PackError);
   assert.throws(
     () => writePack({ ...input, access: { section: section.subarray(0, 8), errors: accessErrors } }),
@@ -366,7 +366,7 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
   fixedRecords[8] = 1;
   assert.throws(
     () => readPack(fixedRecords),
-    /version 1, this speck reads versions 5 and 6 \(rebuild the pack\)/,
+    /version 1, this speck reads versions 7 and 8 \(rebuild the pack\)/,
   );
   fc.assert(
     fc.property(
@@ -528,13 +528,13 @@ test("offsets past 4 GiB are written as 64-bit values", () => {
   );
   const records = new DataView(chunks[0]!.buffer);
   const last = Number(records.getBigUint64(32, true)) + 69 * routeSize(1);
-  const bodyAt = Number(records.getBigUint64(last + 40 + 48, true));
+  const bodyAt = Number(records.getBigUint64(last + VARIANTS_AT + 48, true));
   assert.ok(bodyAt > 2 ** 32, `last body at ${bodyAt}`);
-  assert.equal(records.getBigUint64(last + 40 + 56, true), BigInt(body.length));
+  assert.equal(records.getBigUint64(last + VARIANTS_AT + 56, true), BigInt(body.length));
   assert.equal(records.getBigUint64(16, true), BigInt(size));
 });
 
-test("a route record holds only the variants it has: identity and br take 168 bytes, br at 104", () => {
+test("a route record holds only the variants it has: identity and br take 160 bytes, br at 96", () => {
   const both = resource("identity body", {
     variants: [
       { encoding: "identity", body: text.encode("identity body") },
@@ -545,13 +545,13 @@ test("a route record holds only the variants it has: identity and br take 168 by
   const view = new DataView(bytes.buffer);
   const at = Number(view.getBigUint64(H.routes, true));
   assert.equal(view.getUint8(at + 15), 0b101);
-  const brHead = Number(view.getBigUint64(at + 104, true));
+  const brHead = Number(view.getBigUint64(at + 96, true));
   assert.match(
-    decode(bytes.subarray(brHead, brHead + view.getUint32(at + 112, true))),
+    decode(bytes.subarray(brHead, brHead + view.getUint32(at + 104, true))),
     /Content-Encoding: br/,
   );
   assert.equal(Number(view.getBigUint64(H.prefixes, true)), at + routeSize(0b101), "then the error table");
-  assert.equal(routeSize(0b101), 168);
+  assert.equal(routeSize(0b101), 160);
   assert.equal(decode(readPack(bytes).lookup(text.encode("/a"))!.variants[2]!.body), "br body");
 });
 

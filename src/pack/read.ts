@@ -13,6 +13,7 @@ import {
   HEADER_SIZE,
   MAGIC,
   PREFIX_SIZE,
+  ROUTE,
   routeSize,
   SERVER_STRINGS,
   SLOT_SIZE,
@@ -44,8 +45,6 @@ export interface PackRoute {
   path: string;
   status: number;
   kind: "resource" | "redirect";
-  /** Seconds since the epoch; meaningful only when lastModifiedText is not empty. */
-  lastModified: number;
   /** The Last-Modified value as sent (IMF-fixdate), or empty when the route has none. */
   lastModifiedText: Uint8Array;
   /** Redirects: the request's `?query` is appended to the Location. */
@@ -73,7 +72,7 @@ export interface Pack {
   spa: PackRoute | undefined;
   /** The error responses; 401, 403, 502 and 504 only in packs with an access section. */
   errors: Record<ErrorStatus, PackRoute> & Partial<Record<AccessErrorStatus, PackRoute>>;
-  /** The access section (docs/access.md) and the feature bits it needs, in version-6 packs. */
+  /** The access section (docs/access.md) and the feature bits it needs, in version-8 packs. */
   access: { section: Uint8Array; features: number } | undefined;
   /** The server strings table (docs/pack-format.md, "Strings"). */
   strings: Uint8Array[];
@@ -128,9 +127,9 @@ export function readPack(bytes: Uint8Array): Pack {
     const cached = routeCache.get(at);
     if (cached) return cached;
     record(at, VARIANTS_AT, "route");
-    const kindByte = view.getUint8(at + 14);
+    const kindByte = view.getUint8(at + ROUTE.kind);
     if (kindByte !== 1 && kindByte !== 2) fail(`the route at byte ${at} has kind ${kindByte}`);
-    const mask = view.getUint8(at + 15);
+    const mask = view.getUint8(at + ROUTE.mask);
     if (mask > 7 || (kindByte === 2 && mask !== 1)) fail(`the route at byte ${at} has variant mask ${mask}`);
     record(at, routeSize(mask), "route");
     const variants = ENCODINGS.map((encoding, bit): PackVariant | undefined => {
@@ -147,12 +146,15 @@ export function readPack(bytes: Uint8Array): Pack {
     });
     if (!variants[0]) fail(`the route at byte ${at} has no identity variant`);
     const result: PackRoute = {
-      path: decoder.decode(slice(u64(at), view.getUint32(at + 8, true), "path")),
-      status: view.getUint16(at + 12, true),
+      path: decoder.decode(slice(u64(at + ROUTE.path), view.getUint32(at + ROUTE.pathLength, true), "path")),
+      status: view.getUint16(at + ROUTE.status, true),
       kind: kindByte === 1 ? "resource" : "redirect",
-      lastModified: Number(view.getBigUint64(at + 16, true)),
-      lastModifiedText: slice(u64(at + 24), view.getUint32(at + 32, true), "Last-Modified text"),
-      appendQuery: (view.getUint32(at + 36, true) & FLAG_APPEND_QUERY) !== 0,
+      lastModifiedText: slice(
+        u64(at + ROUTE.lastModified),
+        view.getUint32(at + ROUTE.lastModifiedLength, true),
+        "Last-Modified text",
+      ),
+      appendQuery: (view.getUint32(at + ROUTE.flags, true) & FLAG_APPEND_QUERY) !== 0,
       variants,
     };
     routeCache.set(at, result);
@@ -199,7 +201,6 @@ export function readPack(bytes: Uint8Array): Pack {
         path: "",
         status,
         kind: "resource",
-        lastModified: 0,
         lastModifiedText: none,
         appendQuery: false,
         variants: [identity, undefined, undefined],

@@ -17,6 +17,7 @@ import {
   HEADER_SIZE,
   MAGIC,
   PREFIX_SIZE,
+  ROUTE,
   routeSize,
   SERVER_STRINGS,
   SLOT_SIZE,
@@ -200,29 +201,27 @@ function writeRoute(
   where: string,
 ): number {
   const pathBytes = encoder.encode(path);
-  view.setBigUint64(at, BigInt(heap.add(pathBytes)), true);
-  view.setUint32(at + 8, pathBytes.length, true);
-  view.setUint16(at + 12, status, true);
-  view.setUint8(at + 14, response.kind === "resource" ? 1 : 2);
+  view.setBigUint64(at + ROUTE.path, BigInt(heap.add(pathBytes)), true);
+  view.setUint32(at + ROUTE.pathLength, pathBytes.length, true);
+  view.setUint16(at + ROUTE.status, status, true);
+  view.setUint8(at + ROUTE.kind, response.kind === "resource" ? 1 : 2);
   checkHeaders(response.headers, where);
   if (response.kind === "redirect") {
     checkLocation(response.location, where);
-    view.setUint8(at + 15, 1);
-    view.setUint32(at + 36, appendsQuery(response.location) ? FLAG_APPEND_QUERY : 0, true);
+    view.setUint8(at + ROUTE.mask, 1);
+    view.setUint32(at + ROUTE.flags, appendsQuery(response.location) ? FLAG_APPEND_QUERY : 0, true);
     const head = encoder.encode(redirectHead(status, response.headers, response.location));
     view.setBigUint64(at + VARIANTS_AT, BigInt(heap.add(head)), true);
     view.setUint32(at + VARIANTS_AT + 8, head.length, true);
     return routeSize(1);
   }
   if (response.lastModified !== undefined) {
-    const seconds = checkLastModified(response.lastModified, where);
-    const lmText = encoder.encode(formatHttpDate(seconds));
-    view.setBigUint64(at + 16, BigInt(seconds), true);
-    view.setBigUint64(at + 24, BigInt(heap.add(lmText)), true);
-    view.setUint32(at + 32, lmText.length, true);
+    const lmText = encoder.encode(formatHttpDate(checkLastModified(response.lastModified, where)));
+    view.setBigUint64(at + ROUTE.lastModified, BigInt(heap.add(lmText)), true);
+    view.setUint32(at + ROUTE.lastModifiedLength, lmText.length, true);
   }
   const mask = variantMask(response, where);
-  view.setUint8(at + 15, mask);
+  view.setUint8(at + ROUTE.mask, mask);
   response.variants.forEach((variant, index) => {
     if (variant.etag !== undefined && !/^"[\x21\x23-\x7e\x80-\xff]*"$/.test(variant.etag))
       fail(`${where}: ETag ${variant.etag} is not a quoted strong entity tag`);

@@ -116,7 +116,7 @@ test("speck pack writes proxy rules into the pack; speck inspect names the proxy
   assert.match(inspected.stdout, /\n {2}access rules: trustedProxies, proxy \(section \d+ bytes\)\n/);
 });
 
-test("speck pack writes a version-6 pack for IP and auth rules; speck inspect names its access features", () => {
+test("speck pack writes a version-8 pack for IP and auth rules; speck inspect names its access features", () => {
   const dir = config({
     ipRules: [{ path: "/admin", rules: ["allow 10.0.0.0/8", "deny all"] }],
     auth: [{ path: "/admin", realm: "Admin", usersFrom: { env: "ADMIN_USERS" } }],

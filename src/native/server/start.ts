@@ -77,7 +77,7 @@ function emitMapPack(p: ProgramBuilder, features: number): void {
     f.load(8, "a2", "a0").br("ne", "a2", PACK_MAGIC, "bad");
     if (features === 0) f.load(4, "a2", { base: "a0", offset: 8 }).br("ne", "a2", PACK_VERSION, "bad");
     else {
-      // version 5, or 6 with an access section whose features this build enforces
+      // VERSION, or ACCESS_VERSION with an access section whose features this build enforces
       f.load(4, "a2", { base: "a0", offset: 8 }).sub("a2", "a2", PACK_VERSION).br("gtu", "a2", 1, "bad");
       f.load(4, "a2", { base: "a0", offset: H.accessFeatures }).and("a2", "a2", ~features & 0xffffffff);
       f.br("ne", "a2", 0, "lacking");

@@ -1,6 +1,7 @@
 // Accept-Encoding, If-None-Match and Range in the IR (docs/http-semantics.md, section 5), the same
 // rules as src/preview/negotiate.ts.
 
+import { ROUTE } from "../../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
 import { emitLex } from "./lex.ts";
@@ -79,7 +80,7 @@ export function emitNegotiate(p: ProgramBuilder): void {
 
   // choose(route) → the variant slot (0 identity, 1 gzip, 2 br) with the highest effective weight
   p.func("choose", {}, (f) => {
-    f.load(1, "a1", { base: "a0", offset: 15 }).mov("a2", 2).mov("a3", 0).mov("a4", 0);
+    f.load(1, "a1", { base: "a0", offset: ROUTE.mask }).mov("a2", 2).mov("a3", 0).mov("a4", 0);
     f.label("loop").shr("a5", "a1", "a2").and("a5", "a5", 1).br("eq", "a5", 0, "next");
     f.shl("a5", "a2", 3)
       .add("a5", "a5", "s4")

@@ -5,7 +5,7 @@
 
 import { FEATURE } from "../../../access/features.ts";
 import { KIND } from "../../../access/section.ts";
-import { ERROR_SLOTS } from "../../../pack/layout.ts";
+import { ERROR_SLOTS, ROUTE, STRING, STRING_SIZE, VARIANTS_AT } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitDecimal } from "../decimal.ts";
@@ -41,7 +41,6 @@ export interface ShellInterface {
 }
 
 /** Pack string indexes (docs/pack-format.md, "Strings table"). */
-const STR = { connectionClose: 1, connectionKeepAlive: 2, contentRange: 3, contentLength: 4, crlf: 5 };
 
 /**
  * A put_fmt template: bytes below 8 are pack strings, 0x80 + i the decimal number at s4 + 8i (a
@@ -57,18 +56,18 @@ function format(...parts: (string | number | { field: number })[]): Uint8Array {
   return Uint8Array.from([...out, 0]);
 }
 /** Content-Range of a 416, and Content-Range and Content-Length of a 206. */
-const UNSATISFIABLE = format(STR.contentRange, "*/", { field: S.size }, STR.crlf);
+const UNSATISFIABLE = format(STRING.contentRange, "*/", { field: S.size }, STRING.crlf);
 const PARTIAL = format(
-  STR.contentRange,
+  STRING.contentRange,
   { field: S.first },
   "-",
   { field: S.last },
   "/",
   { field: S.size },
-  STR.crlf,
-  STR.contentLength,
+  STRING.crlf,
+  STRING.contentLength,
   { field: S.length },
-  STR.crlf,
+  STRING.crlf,
 );
 
 export function emitOutput(p: ProgramBuilder): void {
@@ -139,7 +138,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.store(8, "a1", { base: "s4", offset: S.pack })
       .load(8, "a2", { base: "a1", offset: 72 })
       .add("a2", "a2", "a1");
-    f.load(8, "a2", { base: "a2", offset: 9 * 16 })
+    f.load(8, "a2", { base: "a2", offset: STRING.byteClasses * STRING_SIZE })
       .add("a2", "a2", "a1")
       .store(8, "a2", { base: "s4", offset: S.cls });
     f.ret();
@@ -152,12 +151,14 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.store(8, "a1", { base: "a4", offset: R.headLen }).store(8, "a2", { base: "a4", offset: R.body });
     f.store(8, "a3", { base: "a4", offset: R.bodyLen });
     f.addr("a0", shell.dateLine).mov("a1", shell.dateLineLength).call("put");
-    f.load(8, "a1", { base: "s4", offset: S.close }).mov("a0", STR.connectionClose).br("ne", "a1", 0, "conn");
+    f.load(8, "a1", { base: "s4", offset: S.close })
+      .mov("a0", STRING.connectionClose)
+      .br("ne", "a1", 0, "conn");
     f.load(8, "a1", { base: "s4", offset: S.minor })
-      .mov("a0", STR.connectionKeepAlive)
+      .mov("a0", STRING.connectionKeepAlive)
       .br("ne", "a1", 0, "crlf");
     f.label("conn").call("put_str");
-    f.label("crlf").mov("a0", STR.crlf).call("put_str");
+    f.label("crlf").mov("a0", STRING.crlf).call("put_str");
     f.add("a1", "s5", shell.response).add("a0", "s4", DYN).store(8, "a0", { base: "a1", offset: R.dyn });
     f.load(8, "a2", { base: "s4", offset: S.out })
       .sub("a2", "a2", "a0")
@@ -205,7 +206,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.load(8, "a0", { base: "s4", offset: S.query })
       .load(8, "a1", { base: "s4", offset: S.queryLen })
       .call("put");
-    f.label("crlf").mov("a0", STR.crlf).call("put_str");
+    f.label("crlf").mov("a0", STRING.crlf).call("put_str");
     f.mov("a0", "s0").mov("a1", "s1").mov("a2", 0).mov("a3", 0).call("finish").ret();
   });
 
@@ -250,14 +251,14 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
         .call("normalise")
         .br("lt", "a0", 0, "e400");
     f.call("lookup").mov("s1", "a0").br("eq", "a0", 0, "prefixes");
-    f.load(1, "a0", { base: "s1", offset: 14 }).br("ne", "a0", 2, "resource");
+    f.load(1, "a0", { base: "s1", offset: ROUTE.kind }).br("ne", "a0", 2, "resource");
     f.load(8, "a5", { base: "s4", offset: S.pack })
-      .load(8, "a0", { base: "s1", offset: 40 })
+      .load(8, "a0", { base: "s1", offset: VARIANTS_AT })
       .add("a0", "a0", "a5");
-    f.load(4, "a1", { base: "s1", offset: 48 }).load(8, "a2", { base: "s4", offset: S.pathLen });
+    f.load(4, "a1", { base: "s1", offset: VARIANTS_AT + 8 }).load(8, "a2", { base: "s4", offset: S.pathLen });
     f.add("a2", "a2", "s4")
       .add("a2", "a2", PATH)
-      .load(4, "a3", { base: "s1", offset: 36 })
+      .load(4, "a3", { base: "s1", offset: ROUTE.flags })
       .call("redirect")
       .ret();
     // prefix redirects, in table order
@@ -296,8 +297,11 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     // a resource: variant, conditionals, range
     // the record holds the variants it has: br comes right after identity when there is no gzip
     f.label("resource").mov("a0", "s1").call("choose").br("ne", "a0", 2, "ranked");
-    f.load(1, "a1", { base: "s1", offset: 15 }).shr("a1", "a1", 1).and("a1", "a1", 1).add("a0", "a1", 1);
-    f.label("ranked").shl("a0", "a0", 6).add("s2", "s1", "a0").add("s2", "s2", 40);
+    f.load(1, "a1", { base: "s1", offset: ROUTE.mask })
+      .shr("a1", "a1", 1)
+      .and("a1", "a1", 1)
+      .add("a0", "a1", 1);
+    f.label("ranked").shl("a0", "a0", 6).add("s2", "s1", "a0").add("s2", "s2", VARIANTS_AT);
     f.load(8, "a0", { base: "s4", offset: S.inmCount }).br("eq", "a0", 0, "ims");
     f.load(8, "a0", { base: "s2", offset: 40 })
       .load(8, "a1", { base: "s4", offset: S.pack })
@@ -307,9 +311,9 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .load(8, "a0", { base: "s4", offset: slot("if-modified-since") })
       .br("eq", "a0", 0, "range");
     // 304 only for the exact Last-Modified text (nginx's default, if_modified_since exact)
-    f.load(4, "a3", { base: "s1", offset: 32 }).br("eq", "a3", 0, "range");
+    f.load(4, "a3", { base: "s1", offset: ROUTE.lastModifiedLength }).br("eq", "a3", 0, "range");
     f.load(8, "a1", { base: "s4", offset: slot("if-modified-since") + 8 })
-      .load(8, "a2", { base: "s1", offset: 24 })
+      .load(8, "a2", { base: "s1", offset: ROUTE.lastModified })
       .load(8, "a5", { base: "s4", offset: S.pack })
       .add("a2", "a2", "a5")
       .call("same")
@@ -332,9 +336,9 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .load(4, "a3", { base: "s2", offset: 36 })
       .jmp("ifr");
     f.label("lm")
-      .load(8, "a2", { base: "s1", offset: 24 })
+      .load(8, "a2", { base: "s1", offset: ROUTE.lastModified })
       .add("a2", "a2", "a5")
-      .load(4, "a3", { base: "s1", offset: 32 });
+      .load(4, "a3", { base: "s1", offset: ROUTE.lastModifiedLength });
     f.label("ifr").call("same").br("eq", "a0", 0, "full");
     f.label("evaluate").load(8, "a0", { base: "s4", offset: slot("range") });
     f.load(8, "a1", { base: "s4", offset: slot("range") + 8 })
