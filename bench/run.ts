@@ -9,9 +9,19 @@
 //   (with --write an unfinished run leaves bench/results.partial.json, which --from renders too)
 //
 // Options: --rounds N, --duration S, --servers speck,nginx,..., --skip throughput,memory,images,build
+// (--skip throughput,memory,build --write re-measures the images and keeps the saved server results)
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +104,17 @@ function folderStats(folder: string): { files: number; bytes: number } {
     bytes += statSync(join(entry.parentPath, entry.name)).size;
   }
   return { files, bytes };
+}
+
+/**
+ * A run that skipped both server phases (`--skip throughput,memory`) re-measures only images: with
+ * --write it keeps the saved server results (bench/results.json) beside its new image figures.
+ */
+function withSavedServerResults(results: Results, skip: Set<string>): Results {
+  const saved = join(repo, "bench/results.json");
+  if (!write || !skip.has("throughput") || !skip.has("memory") || !existsSync(saved)) return results;
+  const previous = JSON.parse(readFileSync(saved, "utf8")) as Results;
+  return { ...previous, images: results.images ?? previous.images, failures: results.failures };
 }
 
 async function main(): Promise<void> {
@@ -292,7 +313,7 @@ async function main(): Promise<void> {
   }
   results.machine.loadAfter = loadavg()[0]!;
 
-  publish(results, { write, repo });
+  publish(withSavedServerResults(results, skip), { write, repo });
   rmSync(join(repo, "bench/results.partial.json"), { force: true });
 
   if (!quick && !skip.has("build") && write) {
