@@ -256,8 +256,11 @@ for (const target of Object.values(TARGETS)) {
 
 test("x64: a server built without the pack's access features refuses it with one line and exit code 2", async () => {
   for (const [features, message] of [
-    [[], /not a speck pack of this version/],
-    [["ip", "trustedProxies"], /the pack has access rules this server was built without/],
+    [[], /^speck: cannot serve \S+\.pack: missing, or not a speck pack of this version\n$/],
+    [
+      ["ip", "trustedProxies"],
+      /^speck: cannot serve \S+\.pack: the pack has access rules this server was built without\n$/,
+    ],
   ] as const) {
     const port = await freePort();
     const server = startNative(TARGETS.x64, pack, { PORT: String(port) }, { server: { features } });

@@ -92,7 +92,7 @@ for (const target of Object.values(TARGETS)) {
       const r = spawnSync(cmd!, [...args, bad], { encoding: "utf8" });
       assert.equal(r.status, 2);
       assert.equal(r.stderr.trim().split("\n").length, 1);
-      assert.match(r.stderr, /not a speck pack/);
+      assert.equal(r.stderr, `speck: cannot serve ${bad}: missing, or not a speck pack of this version\n`);
     }
   });
 }

@@ -16,8 +16,10 @@ const SIGTERM = 15;
 const SIG_IGN = 1;
 const SA_RESTORER = 0x04000000;
 const DEFAULT_PORT = 8080;
-const BAD_PACK = "speck: cannot serve: the pack is missing or not a speck pack of this version\n";
-const LACKING_FEATURES = "speck: cannot serve: the pack has access rules this server was built without\n";
+/** "speck: cannot serve PATH: why": the refusals of a pack at start name the file. */
+const CANNOT_SERVE = "speck: cannot serve ";
+const BAD_PACK = ": missing, or not a speck pack of this version\n";
+const LACKING_FEATURES = ": the pack has access rules this server was built without\n";
 
 /** Emits `on_stop`, the SIGTERM/SIGINT handler, plus the x86-64 restorer it needs. */
 function emitSignals(p: ProgramBuilder, target: Target): void {
@@ -221,9 +223,10 @@ const RLIMIT_NOFILE = 7;
  */
 function emitEnvironment(p: ProgramBuilder): void {
   p.rodata("env_names", `${ENV_NAMES.join("\0")}\0\0`).rodata("bad_setting", BAD_SETTING);
-  // env_bad(string): prints the offending NAME=value and exits 2
-  p.func("env_bad", { saves: ["s0"] }, (f) => {
-    f.mov("s0", "a0").mov("a0", 2).addr("a1", "bad_setting").mov("a2", BAD_SETTING.length).syscall("write");
+  // fatal(string, prefix, prefixLength, suffix, suffixLength): prints prefix, the NUL-terminated
+  // string and suffix as one line to stderr, and exits 2
+  p.func("fatal", { saves: ["s0", "s1", "s2"] }, (f) => {
+    f.mov("s0", "a0").mov("s1", "a3").mov("s2", "a4").mov("a0", 2).syscall("write");
     f.mov("a2", 0);
     f.label("length")
       .load(1, "a1", { base: "s0", index: "a2" })
@@ -231,12 +234,16 @@ function emitEnvironment(p: ProgramBuilder): void {
       .add("a2", "a2", 1);
     f.jmp("length");
     f.label("print").mov("a0", 2).mov("a1", "s0").syscall("write");
-    // the newline that ends the bad-pack message
-    f.mov("a0", 2)
-      .addr("a1", "bad_pack", BAD_PACK.length - 1)
-      .mov("a2", 1)
-      .syscall("write");
+    f.mov("a0", 2).mov("a1", "s1").mov("a2", "s2").syscall("write");
     f.mov("a0", 2).syscall("exit_group");
+  });
+  // env_bad(string): names the offending NAME=value (the newline is the bad-pack message's last byte)
+  p.func("env_bad", {}, (f) => {
+    f.addr("a1", "bad_setting").mov("a2", BAD_SETTING.length);
+    f.addr("a3", "bad_pack", BAD_PACK.length - 1)
+      .mov("a4", 1)
+      .call("fatal")
+      .ret();
   });
   // env_number(string, nameLength, max) → the number after the name, when it is 1 to max
   p.func("env_number", { saves: ["s0", "s1"] }, (f) => {
@@ -318,7 +325,7 @@ export function emitServerShell(
     f.label("done").ret();
   });
   emitEnvironment(p);
-  p.rodata("default_pack", "/site.pack\0").rodata("bad_pack", BAD_PACK);
+  p.rodata("default_pack", "/site.pack\0").rodata("cannot_serve", CANNOT_SERVE).rodata("bad_pack", BAD_PACK);
   // the access checks and access_start come with the HTTP layer (access/enforce.ts)
   if (features !== 0) p.rodata("lacking_features", LACKING_FEATURES);
   // the Date line, in place from the start: fmt_date rewrites its names and digits
@@ -340,18 +347,13 @@ export function emitServerShell(
     f.call("read_environment");
     f.br("eq", "s3", 0, "serve_pack").call("health");
     f.label("serve_pack").mov("a0", "s2").call("map_pack").br("eq", "a0", 0, "pack_ok");
+    f.addr("a3", "bad_pack").mov("a4", BAD_PACK.length);
     if (features !== 0) {
-      f.br("eq", "a0", 1, "bad");
-      f.mov("a0", 2).addr("a1", "lacking_features").mov("a2", LACKING_FEATURES.length).syscall("write");
-      f.mov("a0", 2).syscall("exit_group");
-      f.label("bad");
+      f.br("eq", "a0", 1, "refuse");
+      f.addr("a3", "lacking_features").mov("a4", LACKING_FEATURES.length);
+      f.label("refuse");
     }
-    f.mov("a0", 2)
-      .addr("a1", "bad_pack")
-      .mov("a2", BAD_PACK.length)
-      .syscall("write")
-      .mov("a0", 2)
-      .syscall("exit_group");
+    f.mov("a0", "s2").addr("a1", "cannot_serve").mov("a2", CANNOT_SERVE.length).call("fatal");
     f.label("pack_ok");
     // the access section, and its users, before the workers start (each inherits them)
     if (features !== 0) f.mov("a0", "s0").call("access_start");
