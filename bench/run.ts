@@ -9,7 +9,7 @@
 //   (with --write an unfinished run leaves bench/results.partial.json, which --from renders too)
 //
 // Options: --rounds N, --duration S, --servers speck,nginx,..., --skip throughput,memory,images,build
-// (--skip throughput,memory,build --write re-measures the images and keeps the saved server results)
+// (with --write, skipped phases keep their saved results: --skip throughput,memory,build re-measures the images)
 
 import { execFileSync, spawnSync } from "node:child_process";
 import {
@@ -107,14 +107,17 @@ function folderStats(folder: string): { files: number; bytes: number } {
 }
 
 /**
- * A run that skipped both server phases (`--skip throughput,memory`) re-measures only images: with
- * --write it keeps the saved server results (bench/results.json) beside its new image figures.
+ * With --write, what this run skipped comes from the saved results (bench/results.json): a run
+ * with `--skip throughput,memory` re-measures only the images and keeps the server results, one
+ * with `--skip images` keeps the image results.
  */
-function withSavedServerResults(results: Results, skip: Set<string>): Results {
+function withSavedResults(results: Results, skip: Set<string>): Results {
   const saved = join(repo, "bench/results.json");
-  if (!write || !skip.has("throughput") || !skip.has("memory") || !existsSync(saved)) return results;
+  if (!write || !existsSync(saved)) return results;
   const previous = JSON.parse(readFileSync(saved, "utf8")) as Results;
-  return { ...previous, images: results.images ?? previous.images, failures: results.failures };
+  const merged =
+    skip.has("throughput") && skip.has("memory") ? { ...previous, failures: results.failures } : results;
+  return { ...merged, images: results.images ?? (skip.has("images") ? previous.images : undefined) };
 }
 
 async function main(): Promise<void> {
@@ -313,7 +316,7 @@ async function main(): Promise<void> {
   }
   results.machine.loadAfter = loadavg()[0]!;
 
-  publish(withSavedServerResults(results, skip), { write, repo });
+  publish(withSavedResults(results, skip), { write, repo });
   rmSync(join(repo, "bench/results.partial.json"), { force: true });
 
   if (!quick && !skip.has("build") && write) {
