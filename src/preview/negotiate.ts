@@ -136,7 +136,7 @@ export function notModifiedSince(value: Uint8Array, lastModifiedText: Uint8Array
 export function ifRangeHolds(value: Uint8Array, etag: Uint8Array, lastModifiedText: Uint8Array): boolean {
   if (value[0] === QUOTE) return etag.length > 0 && bytesEqual(value, etag);
   if (value[0] === 87 && value[1] === 47) return false;
-  return lastModifiedText.length > 0 && bytesEqual(value, lastModifiedText);
+  return notModifiedSince(value, lastModifiedText); // the same exact-text match
 }
 
 export type RangeResult =

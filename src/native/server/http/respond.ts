@@ -40,8 +40,6 @@ export interface ShellInterface {
   };
 }
 
-/** Pack string indexes (docs/pack-format.md, "Strings table"). */
-
 /**
  * A put_fmt template: bytes below 8 are pack strings, 0x80 + i the decimal number at s4 + 8i (a
  * state field), other bytes themselves; 0 ends it.
