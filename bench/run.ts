@@ -29,7 +29,7 @@ import { freePort } from "../test/support/net.ts";
 import { treeCpuSeconds } from "./cpu.ts";
 import { dockerVersion, measureImages } from "./images.ts";
 import type { LoadResult } from "./load.ts";
-import { holdIdleConnections, type IdleConnections, treeMemory } from "./memory.ts";
+import { holdIdleConnections, type IdleConnections, processTree, treeMemory } from "./memory.ts";
 import {
   PEERS,
   type Peer,
@@ -39,6 +39,7 @@ import {
   stopServer,
 } from "./peers.ts";
 import { publish } from "./publish.ts";
+import { type CpuQuota, cpuQuota } from "./quota.ts";
 import type { MemoryResult, Results } from "./results.ts";
 import { BENCH_FILES, writeBenchSite } from "./site.ts";
 import { SPECK } from "./speck.ts";
@@ -194,6 +195,19 @@ async function main(): Promise<void> {
         tool: c.tool,
         connections: c.connections,
       }));
+      // one CPU-limited group per server for the server-bound loads, or why this machine has none
+      const quotas = new Map<string, CpuQuota>();
+      const share = cells.find((cell) => cell.cpuShare)?.cpuShare;
+      let noQuota: string | undefined;
+      for (const peer of share ? servers : []) {
+        const quota = cpuQuota(peer.name, share!);
+        if (typeof quota === "string") noQuota = quota;
+        else quotas.set(peer.name, quota);
+      }
+      if (noQuota) {
+        results.failures.push(`server-bound loads: ${noQuota}`);
+        log(`skipping the server-bound loads: ${noQuota}`);
+      }
       for (let round = 0; round < rounds; round++) {
         // every server runs (idle but for the one under load) for the whole round, so each load is
         // run against all of them back to back, a different server first each time: a noisy
@@ -210,11 +224,15 @@ async function main(): Promise<void> {
             const order = running.map((_, i) => running[(i + shift) % running.length]!);
             for (const { peer, port, child } of order) {
               if (cell.tool === "h2load" && peer.keepAlive === false) continue;
+              const quota = cell.cpuShare ? quotas.get(peer.name) : undefined;
+              if (cell.cpuShare && !quota) continue;
               if (round === 0) {
                 const probes = slot<Record<string, Probe>>(results.probes, cell.id, () => ({}));
                 probes[peer.name] = await probeCell(cell, port);
               }
+              const limited = quota ? processTree(child.pid!) : [];
               try {
+                quota?.hold(limited);
                 const cpuBefore = treeCpuSeconds(child.pid!);
                 const result = await loadCell(cell, port, duration, pinning.client);
                 const cpu = treeCpuSeconds(child.pid!) - cpuBefore;
@@ -225,6 +243,8 @@ async function main(): Promise<void> {
               } catch (error) {
                 results.failures.push(`${peer.name} ${cell.id}: ${(error as Error).message.split("\n")[0]}`);
                 log(`${peer.name} ${cell.id} failed: ${(error as Error).message.split("\n")[0]}`);
+              } finally {
+                quota?.release(limited);
               }
             }
             log(`round ${round + 1}/${rounds}: ${cell.id} done`);
@@ -235,6 +255,7 @@ async function main(): Promise<void> {
         log(`round ${round + 1}/${rounds} done`);
         saveProgress(results);
       }
+      for (const quota of quotas.values()) quota.remove();
     }
 
     saveProgress(results);

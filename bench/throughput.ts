@@ -18,6 +18,8 @@ export interface Cell {
   headers: string[];
   /** Requests in flight per connection (h2load only). */
   pipeline?: number;
+  /** The share of its core the server may use during the load (bench/quota.ts); all of it when absent. */
+  cpuShare?: number;
 }
 
 const [tiny, page, script, large] = BENCH_FILES as [BenchFile, BenchFile, BenchFile, BenchFile];
@@ -30,6 +32,21 @@ function keepAlive(file: BenchFile, connections: number): Cell {
     tool: "wrk",
     connections,
     headers: [],
+  };
+}
+
+/** The share of a core each server is held to in the server-bound loads. */
+export const SERVER_BOUND_SHARE = 0.4;
+
+/** A keep-alive load with the server held to part of its core, so that it, not wrk, is the limit. */
+function serverBound(file: BenchFile): Cell {
+  const cell = keepAlive(file, 64);
+  const percent = SERVER_BOUND_SHARE * 100;
+  return {
+    ...cell,
+    id: `${cell.id}-cpu${percent}`,
+    title: `${cell.title}, server held to ${percent}% of its core`,
+    cpuShare: SERVER_BOUND_SHARE,
   };
 }
 
@@ -82,6 +99,7 @@ function compressed(file: BenchFile, coding: "gzip" | "br"): Cell {
 export function throughputCells(quick: boolean): Cell[] {
   const cells = [
     ...BENCH_FILES.map((file) => keepAlive(file, 64)),
+    ...[tiny, page, script].map(serverBound),
     ...BENCH_FILES.map((file) => keepAlive(file, 1)),
     // 1,000 connections sharing a 300 KB or 5 MB stream mostly wait: only the small files say anything
     keepAlive(tiny, 1000),
@@ -101,6 +119,7 @@ export function throughputCells(quick: boolean): Cell[] {
   if (!quick) return cells;
   const keep = new Set([
     ...BENCH_FILES.map((file) => keepAlive(file, 64).id),
+    ...[tiny, page, script].map((file) => serverBound(file).id),
     keepAlive(tiny, 1).id,
     keepAlive(tiny, 1000).id,
     keepAlive(large, 1).id,
