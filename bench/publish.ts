@@ -8,6 +8,7 @@ import { PUBLISHED } from "./images.ts";
 import { replaceSection } from "./report.ts";
 import { type MemoryResult, median, type Results, spread } from "./results.ts";
 import { barChart, compact } from "./svg.ts";
+import { SERVER_BOUND_SHARE, serverBoundId } from "./throughput.ts";
 
 export const SERVER_SECTION = "Throughput, latency, memory";
 export const IMAGE_SECTION = "Image size";
@@ -100,11 +101,7 @@ function headline(r: Results): string {
   const header = ["file", "speck", ...peers, ...peers.map((p) => `speck / ${p}`), "goal", "met"];
   const align = ["---", ...Array(1 + peers.length * 2).fill("---:"), "---", "---"];
   const fromH2load = rows(HEADLINE_CELLS.map((cell) => cell.replace("ka64", "h2load64")));
-  const boundCell = r.cells.find((c) => c.id.startsWith(`${HEADLINE_CELLS[0]}-cpu`));
-  const bound = boundCell
-    ? rows(HEADLINE_CELLS.map((cell) => `${cell}${boundCell.id.slice(HEADLINE_CELLS[0]!.length)}`))
-    : [];
-  const boundShare = boundCell ? /-cpu(\d+)$/.exec(boundCell.id)![1] : "";
+  const bound = rows(HEADLINE_CELLS.map(serverBoundId));
   const cpu = (cell: string, server: string) => median(r.cpu?.[cell]?.[server] ?? []);
   const cpuRows = HEADLINE_CELLS.filter((cell) => r.cpu?.[cell]?.speck).map((cell) => [
     r.cells.find((c) => c.id === cell)!.file,
@@ -157,7 +154,7 @@ ${table(header, fromH2load, align)}
     : ""
 }${
   bound.length
-    ? `The same wrk loads with every server held to ${boundShare}% of its core (a CPU cgroup quota, \`bench/quota.ts\`),
+    ? `The same wrk loads with every server held to ${SERVER_BOUND_SHARE * 100}% of its core (a CPU cgroup quota, \`bench/quota.ts\`),
 so that the server, not wrk's one core, is the limit: requests per second then rank the servers' own
 work, as they would on a machine with cores to spare for the load generator:
 

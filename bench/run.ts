@@ -43,7 +43,7 @@ import { type CpuQuota, cpuQuota } from "./quota.ts";
 import type { MemoryResult, Results } from "./results.ts";
 import { BENCH_FILES, writeBenchSite } from "./site.ts";
 import { SPECK } from "./speck.ts";
-import { loadCell, type Probe, probeCell, throughputCells } from "./throughput.ts";
+import { loadCell, type Probe, probeCell, SERVER_BOUND_SHARE, throughputCells } from "./throughput.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -197,10 +197,9 @@ async function main(): Promise<void> {
       }));
       // one CPU-limited group per server for the server-bound loads, or why this machine has none
       const quotas = new Map<string, CpuQuota>();
-      const share = cells.find((cell) => cell.cpuShare)?.cpuShare;
       let noQuota: string | undefined;
-      for (const peer of share ? servers : []) {
-        const quota = cpuQuota(peer.name, share!);
+      for (const peer of cells.some((cell) => cell.serverBound) ? servers : []) {
+        const quota = cpuQuota(peer.name, SERVER_BOUND_SHARE);
         if (typeof quota === "string") noQuota = quota;
         else quotas.set(peer.name, quota);
       }
@@ -224,8 +223,8 @@ async function main(): Promise<void> {
             const order = running.map((_, i) => running[(i + shift) % running.length]!);
             for (const { peer, port, child } of order) {
               if (cell.tool === "h2load" && peer.keepAlive === false) continue;
-              const quota = cell.cpuShare ? quotas.get(peer.name) : undefined;
-              if (cell.cpuShare && !quota) continue;
+              const quota = cell.serverBound ? quotas.get(peer.name) : undefined;
+              if (cell.serverBound && !quota) continue;
               if (round === 0) {
                 const probes = slot<Record<string, Probe>>(results.probes, cell.id, () => ({}));
                 probes[peer.name] = await probeCell(cell, port);

@@ -18,8 +18,8 @@ export interface Cell {
   headers: string[];
   /** Requests in flight per connection (h2load only). */
   pipeline?: number;
-  /** The share of its core the server may use during the load (bench/quota.ts); all of it when absent. */
-  cpuShare?: number;
+  /** The server is held to SERVER_BOUND_SHARE of its core during the load (bench/quota.ts). */
+  serverBound?: true;
 }
 
 const [tiny, page, script, large] = BENCH_FILES as [BenchFile, BenchFile, BenchFile, BenchFile];
@@ -38,15 +38,17 @@ function keepAlive(file: BenchFile, connections: number): Cell {
 /** The share of a core each server is held to in the server-bound loads. */
 export const SERVER_BOUND_SHARE = 0.4;
 
+/** The id of the server-bound twin of the load `id`. */
+export const serverBoundId = (id: string) => `${id}-cpu${SERVER_BOUND_SHARE * 100}`;
+
 /** A keep-alive load with the server held to part of its core, so that it, not wrk, is the limit. */
 function serverBound(file: BenchFile): Cell {
   const cell = keepAlive(file, 64);
-  const percent = SERVER_BOUND_SHARE * 100;
   return {
     ...cell,
-    id: `${cell.id}-cpu${percent}`,
-    title: `${cell.title}, server held to ${percent}% of its core`,
-    cpuShare: SERVER_BOUND_SHARE,
+    id: serverBoundId(cell.id),
+    title: `${cell.title}, server held to ${SERVER_BOUND_SHARE * 100}% of its core`,
+    serverBound: true,
   };
 }
 
