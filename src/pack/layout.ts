@@ -2,12 +2,12 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
-/** Version 7: no access section. Version 8: version 7 plus the access section and its error
- * responses; a version-7 reader refuses it, so an older server never serves its rules' paths
- * unprotected. The writer writes version 7 whenever it can. (Versions 1 to 6 laid route records,
+/** Version 9: no access section. Version 10: version 9 plus the access section and its error
+ * responses; a version-9 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 9 whenever it can. (Versions 1 to 8 laid route records,
  * error responses or the strings table out differently; readers of these refuse them.) */
-export const VERSION = 7;
-export const ACCESS_VERSION = 8;
+export const VERSION = 9;
+export const ACCESS_VERSION = 10;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
@@ -27,8 +27,18 @@ export const VARIANTS_AT = 32;
 export const PREFIX_SIZE = 32;
 /** Error ordinals are below this (the native server tells them from rule addresses by it). */
 export const ERROR_SLOTS = 16;
-/** An error table entry: full head (offset, length), status, body (offset, length). */
-export const ERROR_SIZE = 32;
+/** An error table entry (docs/pack-format.md, "Error table"): the status line and the header fields
+ * are stored apart, so every error page with the same fields shares one copy of them. */
+export const ERROR_SIZE = 40;
+export const ERROR = {
+  statusLine: 0,
+  statusLineLength: 8,
+  status: 12,
+  body: 16,
+  bodyLength: 24,
+  fieldsLength: 28,
+  fields: 32,
+} as const;
 export const STRING_SIZE = 16;
 
 /** The encodings of a route's variants, by bit of its variant mask; a record holds the variants it
@@ -63,13 +73,13 @@ export const H = {
   errors: 64,
   strings: 72,
   stringCount: 80,
-  /** Version 6: the access feature bits (src/access/features.ts), the section's offset and length. */
+  /** Version 10: the access feature bits (src/access/features.ts), the section's offset and length. */
   accessFeatures: 84,
   access: 88,
   accessLength: 96,
 } as const;
 
-/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 7. */
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 9. */
 export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */

@@ -23,7 +23,7 @@ import {
   writePack,
   writePackFile,
 } from "./index.ts";
-import { H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
+import { ERROR, ERROR_SIZE, H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -302,7 +302,7 @@ test("writePack() refuses input that would put bad bytes on the wire or never ma
   );
 });
 
-test("a pack with access rules is version 8: the section, its feature bits and the 401/403/502/504 responses", () => {
+test("a pack with access rules is version 10: the section, its feature bits and the 401/403/502/504 responses", () => {
   const section = encodeAccessSection(
     compileAccess({
       auth: [
@@ -323,7 +323,7 @@ test("a pack with access rules is version 8: the section, its feature bits and t
   };
   const bytes = writePack(input);
   const view = new DataView(bytes.buffer);
-  assert.equal(view.getUint32(H.version, true), 8);
+  assert.equal(view.getUint32(H.version, true), 10);
   assert.equal(view.getUint32(H.accessFeatures, true), FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
   assert.equal(Number(view.getBigUint64(H.access, true)) % 8, 0);
   const pack = readPack(bytes);
@@ -336,7 +336,7 @@ test("a pack with access rules is version 8: the section, its feature bits and t
   assert.equal(decode(pack.errors[404].variants[0]!.body), "error 404");
 
   const plain = writePack(small([{ path: "/", response: resource("home") }]));
-  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 7, "no rules: version 7");
+  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 9, "no rules: version 9");
   assert.equal(readPack(plain).access, undefined);
   assert.equal(readPack(plain).errors[401], undefined);
 
@@ -347,7 +347,7 @@ test("a pack with access rules is version 8: the section, its feature bits and t
   damaged[Number(view.getBigUint64(H.access, true))] = 0;
   assert.throws(() => readPack(damaged), /access section: no "SPKACC01" magic/);
   const downgraded = bytes.slice();
-  new DataView(downgraded.buffer).setUint32(H.version, 7, true);
+  new DataView(downgraded.buffer).setUint32(H.version, 9, true);
   assert.throws(() => readPack(downgraded), PackError);
   assert.throws(
     () => writePack({ ...input, access: { section: section.subarray(0, 8), errors: accessErrors } }),
@@ -360,13 +360,13 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
   assert.throws(() => readPack(good.subarray(0, good.length - 1)), /truncated/);
   assert.throws(() => readPack(new Uint8Array(100)), /bad magic/);
   const wrongVersion = good.slice();
-  wrongVersion[8] = 9;
-  assert.throws(() => readPack(wrongVersion), /version 9/);
+  wrongVersion[8] = 11;
+  assert.throws(() => readPack(wrongVersion), /version 11/);
   const fixedRecords = good.slice();
   fixedRecords[8] = 1;
   assert.throws(
     () => readPack(fixedRecords),
-    /version 1, this speck reads versions 7 and 8 \(rebuild the pack\)/,
+    /version 1, this speck reads versions 9 and 10 \(rebuild the pack\)/,
   );
   fc.assert(
     fc.property(
@@ -555,26 +555,32 @@ test("a route record holds only the variants it has: identity and br take 160 by
   assert.equal(decode(readPack(bytes).lookup(text.encode("/a"))!.variants[2]!.body), "br body");
 });
 
-test("the error table holds each error response's head and body in 32 bytes, in ordinal order", () => {
+test("the error table holds each error response's status line, shared fields and body in 40 bytes, in ordinal order", () => {
   const bytes = writePack(small([{ path: "/a", response: resource("a") }]));
   const view = new DataView(bytes.buffer);
   const table = Number(view.getBigUint64(H.errors, true));
-  assert.equal(Number(view.getBigUint64(H.strings, true)), table + ERROR_STATUSES.length * 32);
+  assert.equal(Number(view.getBigUint64(H.strings, true)), table + ERROR_STATUSES.length * ERROR_SIZE);
+  const piece = (at: number, lengthAt: number) => {
+    const offset = Number(view.getBigUint64(at, true));
+    return { offset, text: decode(bytes.subarray(offset, offset + view.getUint32(lengthAt, true))) };
+  };
+  const fieldOffsets = new Set<number>();
   ERROR_STATUSES.forEach((status, ordinal) => {
-    const at = table + ordinal * 32;
-    assert.equal(view.getUint16(at + 12, true), status);
-    const head = Number(view.getBigUint64(at, true));
+    const at = table + ordinal * ERROR_SIZE;
+    assert.equal(view.getUint16(at + ERROR.status, true), status);
     assert.match(
-      decode(bytes.subarray(head, head + view.getUint32(at + 8, true))),
-      new RegExp(`^HTTP/1.1 ${status} `),
+      piece(at + ERROR.statusLine, at + ERROR.statusLineLength).text,
+      new RegExp(`^HTTP/1.1 ${status} [^\r]+\r\n$`),
     );
-    const body = Number(view.getBigUint64(at + 16, true));
-    assert.equal(
-      decode(bytes.subarray(body, body + Number(view.getBigUint64(at + 24, true)))),
-      `error ${status}`,
-    );
+    assert.equal(piece(at + ERROR.body, at + ERROR.bodyLength).text, `error ${status}`);
+    const fields = piece(at + ERROR.fields, at + ERROR.fieldsLength);
+    assert.doesNotMatch(fields.text, /HTTP\/1\.1|Content-Length/);
+    fieldOffsets.add(fields.offset);
   });
+  assert.equal(fieldOffsets.size, 1, "error pages with the same headers share one copy of them");
+  const read = readPack(bytes).errors[404].variants[0]!;
+  assert.match(decode(read.full), /^HTTP\/1\.1 404 Not Found\r\n[\s\S]*\r\nContent-Length: 9\r\n$/);
   const broken = bytes.slice();
-  new DataView(broken.buffer).setUint16(table + 12, 401, true);
+  new DataView(broken.buffer).setUint16(table + ERROR.status, 401, true);
   assert.throws(() => readPack(broken), /error entry 0 has status 401, expected 400/);
 });

@@ -7,6 +7,7 @@ import { fnv1a64 } from "./hash.ts";
 import {
   ACCESS_VERSION,
   ENCODINGS,
+  ERROR,
   ERROR_SIZE,
   FLAG_APPEND_QUERY,
   H,
@@ -29,7 +30,8 @@ export class PackError extends Error {}
 
 export interface PackVariant {
   encoding: (typeof ENCODINGS)[number];
-  /** The complete head without Date, Connection and the final CRLF (a redirect's ends in its Location). */
+  /** The complete head without Date, Connection and the final CRLF (a redirect's ends in its Location;
+   * an error response's is built from its stored status line and fields plus its Content-Length). */
   full: Uint8Array;
   /** The 206 head without Content-Range and Content-Length; empty except on 200 routes. */
   partial: Uint8Array;
@@ -72,6 +74,8 @@ export interface Pack {
   spa: PackRoute | undefined;
   /** The error responses; 401, 403, 502 and 504 only in packs with an access section. */
   errors: Record<ErrorStatus, PackRoute> & Partial<Record<AccessErrorStatus, PackRoute>>;
+  /** The stored pieces the error heads are made of (status lines and shared fields), for stats. */
+  errorHeadPieces: Uint8Array[];
   /** The access section (docs/access.md) and the feature bits it needs, in version-8 packs. */
   access: { section: Uint8Array; features: number } | undefined;
   /** The server strings table (docs/pack-format.md, "Strings"). */
@@ -79,6 +83,7 @@ export interface Pack {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -184,18 +189,31 @@ export function readPack(bytes: Uint8Array): Pack {
   const errorStatuses = [...ERROR_STATUSES, ...(hasAccess ? ACCESS_ERROR_STATUSES : [])];
   const errorsAt = record(u64(H.errors), errorStatuses.length * ERROR_SIZE, "error table");
   const none = bytes.subarray(0, 0);
+  const errorHeadPieces: Uint8Array[] = [];
   const errors = Object.fromEntries(
     errorStatuses.map((status, ordinal) => {
       const at = errorsAt + ordinal * ERROR_SIZE;
-      const stored = view.getUint16(at + 12, true);
+      const stored = view.getUint16(at + ERROR.status, true);
       if (stored !== status) fail(`error entry ${ordinal} has status ${stored}, expected ${status}`);
+      const line = slice(
+        u64(at + ERROR.statusLine),
+        view.getUint32(at + ERROR.statusLineLength, true),
+        "status line",
+      );
+      const fields = slice(
+        u64(at + ERROR.fields),
+        view.getUint32(at + ERROR.fieldsLength, true),
+        "error fields",
+      );
+      const body = slice(u64(at + ERROR.body), view.getUint32(at + ERROR.bodyLength, true), "error body");
+      errorHeadPieces.push(line, fields);
       const identity: PackVariant = {
         encoding: "identity",
-        full: slice(u64(at), view.getUint32(at + 8, true), "error head"),
+        full: Buffer.concat([line, fields, encoder.encode(`Content-Length: ${body.length}\r\n`)]),
         partial: none,
         notModified: none,
         etag: none,
-        body: slice(u64(at + 16), u64(at + 24), "error body"),
+        body,
       };
       const response: PackRoute = {
         path: "",
@@ -243,6 +261,7 @@ export function readPack(bytes: Uint8Array): Pack {
     prefixRedirects,
     spa: spaAt === 0 ? undefined : route(spaAt),
     errors,
+    errorHeadPieces,
     access,
     strings,
     lookup(path) {

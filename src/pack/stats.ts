@@ -36,8 +36,10 @@ export function packStats(pack: Pack, top = 5): PackStats {
     seen.add(key);
     return piece.length;
   };
-  const all = [...pack.routes(), ...(pack.spa ? [pack.spa] : []), ...Object.values(pack.errors)];
-  for (const route of all) {
+  // an error response's head is built by the reader from stored pieces: count those instead
+  for (const piece of pack.errorHeadPieces) stats.headers += once(piece);
+  for (const error of Object.values(pack.errors)) stats.identity += once(error.variants[0]!.body);
+  for (const route of [...pack.routes(), ...(pack.spa ? [pack.spa] : [])]) {
     let bytes = route.lastModifiedText.length;
     stats.headers += once(route.lastModifiedText);
     for (const v of route.variants) {

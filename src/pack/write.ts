@@ -11,6 +11,7 @@ import {
   ACCESS_ERROR_ORDINAL,
   ACCESS_VERSION,
   ENCODINGS,
+  ERROR,
   ERROR_SIZE,
   FLAG_APPEND_QUERY,
   H,
@@ -140,6 +141,8 @@ function redirectHead(status: number, headers: readonly Header[], location: stri
 }
 
 interface VariantHeads {
+  /** The header fields between the status line and Content-Length. */
+  fields: string;
   full: string;
   partial: string;
   notModified: string;
@@ -157,6 +160,7 @@ function resourceHeads(resource: Resource, status: number, index: number): Varia
   const all = [...resource.headers, ...extra];
   const lines = headerLines(all);
   return {
+    fields: lines,
     full: `${statusLine(status)}${lines}Content-Length: ${variant.body.length}\r\n`,
     partial: status === 200 ? `${statusLine(206)}${lines}` : "",
     notModified:
@@ -237,7 +241,10 @@ function checkLastModified(seconds: number, where: string): number {
   return seconds;
 }
 
-/** Writes the error table entry at `at`: the identity variant's full head and body. */
+/** Largest error page body (its length is a u32 in the error table). */
+const ERROR_BODY_LIMIT = 0xffffffff;
+
+/** Writes the error table entry at `at`: the identity variant's status line, fields and body. */
 function writeError(
   view: DataView,
   at: number,
@@ -250,13 +257,17 @@ function writeError(
   variantMask(page, where); // refuses duplicate variants and a page without identity
   if (page.lastModified !== undefined) checkLastModified(page.lastModified, where);
   const identity = page.variants.findIndex((variant) => variant.encoding === "identity");
-  const head = encoder.encode(resourceHeads(page, status, identity).full);
+  const line = encoder.encode(statusLine(status));
+  const fields = encoder.encode(resourceHeads(page, status, identity).fields);
   const body = page.variants[identity]!.body;
-  view.setBigUint64(at, BigInt(heap.add(head)), true);
-  view.setUint32(at + 8, head.length, true);
-  view.setUint16(at + 12, status, true);
-  view.setBigUint64(at + 16, BigInt(heap.add(body)), true);
-  view.setBigUint64(at + 24, BigInt(body.length), true);
+  if (body.length > ERROR_BODY_LIMIT) fail(`${where}: the page is over 4 GiB`);
+  view.setBigUint64(at + ERROR.statusLine, BigInt(heap.add(line)), true);
+  view.setUint32(at + ERROR.statusLineLength, line.length, true);
+  view.setUint16(at + ERROR.status, status, true);
+  view.setBigUint64(at + ERROR.body, BigInt(heap.add(body)), true);
+  view.setUint32(at + ERROR.bodyLength, body.length, true);
+  view.setUint32(at + ERROR.fieldsLength, fields.length, true);
+  view.setBigUint64(at + ERROR.fields, BigInt(heap.add(fields)), true);
 }
 
 /** The variant mask of a response (a redirect has only its head, in the identity slot). */

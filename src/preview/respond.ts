@@ -55,9 +55,12 @@ export function errorResponse(
   if (!route) throw new Error(`the pack has no ${status} response (it has no access section)`);
   const v = route.variants[0]!;
   const closing = close || CLOSING.has(status);
+  // the native server sends an extra header line (Content-Range, WWW-Authenticate) right after the status line
+  const statusLineEnd = v.full.indexOf(10) + 1;
   const chunks = [
-    v.full,
-    ...(extra ? [encoder.encode(extra)] : []),
+    ...(extra
+      ? [v.full.subarray(0, statusLineEnd), encoder.encode(extra), v.full.subarray(statusLineEnd)]
+      : [v.full]),
     date,
     tail(closing, keepAlive10 && !closing),
   ];

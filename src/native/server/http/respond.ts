@@ -5,7 +5,7 @@
 
 import { FEATURE } from "../../../access/features.ts";
 import { KIND } from "../../../access/section.ts";
-import { ERROR_SLOTS, ROUTE, STRING, STRING_SIZE, VARIANTS_AT } from "../../../pack/layout.ts";
+import { ERROR, ERROR_SLOTS, H, ROUTE, STRING, STRING_SIZE, VARIANTS_AT } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitDecimal } from "../decimal.ts";
@@ -67,6 +67,8 @@ const PARTIAL = format(
   { field: S.length },
   STRING.crlf,
 );
+/** PARTIAL ends in Content-Length: <S.length> CRLF (and its 0), which err sends on its own. */
+const CONTENT_LENGTH_TAIL = 4;
 
 export function emitOutput(p: ProgramBuilder): void {
   if (p.has("put")) return;
@@ -165,19 +167,26 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
     f.load(8, "a0", { base: "s4", offset: S.fd }).call("send").ret();
   });
 
-  // err(ordinal, noBody) → send's answer: the error response of that ordinal
-  p.func("err", {}, (f) => {
+  // err(ordinal, noBody) → send's answer: the error response of that ordinal, its status line then
+  // the shared fields and Content-Length of its body (after whatever the caller put in DYN)
+  p.func("err", { saves: ["s0", "s1"] }, (f) => {
     f.load(8, "a5", { base: "s4", offset: S.pack })
-      .load(8, "a2", { base: "a5", offset: 64 })
+      .load(8, "a2", { base: "a5", offset: H.errors })
       .add("a2", "a2", "a5");
-    f.shl("a3", "a0", 5).add("a2", "a2", "a3");
+    f.shl("a3", "a0", 3).add("a2", "a2", "a3").shl("a3", "a3", 2).add("s0", "a2", "a3");
     f.mov("a4", CLOSING_ORDINALS).shr("a4", "a4", "a0").and("a4", "a4", 1);
     f.load(8, "a0", { base: "s4", offset: S.close })
       .or("a0", "a0", "a4")
       .store(8, "a0", { base: "s4", offset: S.close });
-    f.load(8, "a3", { base: "a2", offset: 24 }).br("eq", "a1", 0, "body").mov("a3", 0);
-    f.label("body").load(4, "a1", { base: "a2", offset: 8 }).load(8, "a0", "a2");
-    f.add("a0", "a0", "a5").load(8, "a2", { base: "a2", offset: 16 }).add("a2", "a2", "a5");
+    f.mov("s1", "a1").load(4, "a0", { base: "s0", offset: ERROR.bodyLength });
+    f.store(8, "a0", { base: "s4", offset: S.length });
+    f.load(8, "a0", { base: "s0", offset: ERROR.fields }).add("a0", "a0", "a5");
+    f.load(4, "a1", { base: "s0", offset: ERROR.fieldsLength }).call("put");
+    f.addr("a0", "fmt_partial", PARTIAL.length - CONTENT_LENGTH_TAIL).call("put_fmt");
+    f.load(8, "a3", { base: "s4", offset: S.length }).br("eq", "s1", 0, "body").mov("a3", 0);
+    f.label("body").load(8, "a5", { base: "s4", offset: S.pack });
+    f.load(4, "a1", { base: "s0", offset: ERROR.statusLineLength }).load(8, "a0", "s0").add("a0", "a0", "a5");
+    f.load(8, "a2", { base: "s0", offset: ERROR.body }).add("a2", "a2", "a5");
     f.call("finish").ret();
   });
 
