@@ -30,6 +30,9 @@ export const ERROR_SLOTS = 16;
 /** An error table entry (docs/pack-format.md, "Error table"): the status line and the header fields
  * are stored apart, so every error page with the same fields shares one copy of them. */
 export const ERROR_SIZE = 40;
+/** Most bytes of an error page's header fields: the native server copies them into a response's
+ * dynamic bytes (src/native/server/http/state.ts, DYN_SIZE), which must hold them. */
+export const ERROR_FIELDS_LIMIT = 16384;
 export const ERROR = {
   statusLine: 0,
   statusLineLength: 8,

@@ -23,7 +23,7 @@ import {
   writePack,
   writePackFile,
 } from "./index.ts";
-import { ERROR, ERROR_SIZE, H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
+import { ERROR, ERROR_FIELDS_LIMIT, ERROR_SIZE, H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -583,4 +583,9 @@ test("the error table holds each error response's status line, shared fields and
   const broken = bytes.slice();
   new DataView(broken.buffer).setUint16(table + ERROR.status, 401, true);
   assert.throws(() => readPack(broken), /error entry 0 has status 401, expected 400/);
+  const huge = resource("big", { headers: [["X-Big", "a".repeat(ERROR_FIELDS_LIMIT)]] });
+  assert.throws(
+    () => writePack({ ...small([]), errors: { ...errors(), 404: huge } }),
+    /the 404 error response: its headers take 16\d{3} bytes, more than the 16384/,
+  );
 });

@@ -12,6 +12,7 @@ import {
   ACCESS_VERSION,
   ENCODINGS,
   ERROR,
+  ERROR_FIELDS_LIMIT,
   ERROR_SIZE,
   FLAG_APPEND_QUERY,
   H,
@@ -261,6 +262,10 @@ function writeError(
   const fields = encoder.encode(resourceHeads(page, status, identity).fields);
   const body = page.variants[identity]!.body;
   if (body.length > ERROR_BODY_LIMIT) fail(`${where}: the page is over 4 GiB`);
+  if (fields.length > ERROR_FIELDS_LIMIT)
+    fail(
+      `${where}: its headers take ${fields.length} bytes, more than the ${ERROR_FIELDS_LIMIT} an error response may have (shorten the header rules that match it)`,
+    );
   view.setBigUint64(at + ERROR.statusLine, BigInt(heap.add(line)), true);
   view.setUint32(at + ERROR.statusLineLength, line.length, true);
   view.setUint16(at + ERROR.status, status, true);
