@@ -2,12 +2,12 @@
 // the reader so the two cannot drift apart.
 
 export const MAGIC = new TextEncoder().encode("speck\0pk");
-/** Version 9: no access section. Version 10: version 9 plus the access section and its error
- * responses; a version-9 reader refuses it, so an older server never serves its rules' paths
- * unprotected. The writer writes version 9 whenever it can. (Versions 1 to 8 laid route records,
+/** Version 11: no access section. Version 12: version 11 plus the access section and its error
+ * responses; a version-11 reader refuses it, so an older server never serves its rules' paths
+ * unprotected. The writer writes version 11 whenever it can. (Versions 1 to 10 laid route records,
  * error responses or the strings table out differently; readers of these refuse them.) */
-export const VERSION = 9;
-export const ACCESS_VERSION = 10;
+export const VERSION = 11;
+export const ACCESS_VERSION = 12;
 
 export const HEADER_SIZE = 128;
 export const SLOT_SIZE = 16;
@@ -30,9 +30,11 @@ export const ERROR_SLOTS = 16;
 /** An error table entry (docs/pack-format.md, "Error table"): the status line and the header fields
  * are stored apart, so every error page with the same fields shares one copy of them. */
 export const ERROR_SIZE = 40;
-/** Most bytes of an error page's header fields: the native server copies them into a response's
- * dynamic bytes (src/native/server/http/state.ts, DYN_SIZE), which must hold them. */
-export const ERROR_FIELDS_LIMIT = 16384;
+/** Most bytes of a response's header fields (between its status line and Content-Length): the native
+ * server copies those of a 206 or an error response into the response's dynamic bytes
+ * (src/native/server/http/state.ts, DYN_SIZE), which must hold them. Node's HTTP client refuses
+ * heads over 16 KiB anyway. */
+export const FIELDS_LIMIT = 16384;
 export const ERROR = {
   statusLine: 0,
   statusLineLength: 8,
@@ -76,13 +78,13 @@ export const H = {
   errors: 64,
   strings: 72,
   stringCount: 80,
-  /** Version 10: the access feature bits (src/access/features.ts), the section's offset and length. */
+  /** Version 12: the access feature bits (src/access/features.ts), the section's offset and length. */
   accessFeatures: 84,
   access: 88,
   accessLength: 96,
 } as const;
 
-/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 9. */
+/** Error table ordinals of the access errors (401, 403, 502, 504), after the 11 of version 11. */
 export const ACCESS_ERROR_ORDINAL = 11;
 
 /** Route flag: a redirect appends the request's `?query` to its Location. */

@@ -70,6 +70,6 @@ export interface PackInput {
   spa?: Resource;
   /** Error responses; `404` is the site's notFound page when it has one. */
   errors: Readonly<Record<ErrorStatus, Resource>>;
-  /** Absent for a site without access rules (its pack stays version 9). */
+  /** Absent for a site without access rules (its pack stays version 11). */
   access?: AccessInput;
 }

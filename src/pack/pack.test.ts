@@ -23,7 +23,7 @@ import {
   writePack,
   writePackFile,
 } from "./index.ts";
-import { ERROR, ERROR_FIELDS_LIMIT, ERROR_SIZE, H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
+import { ERROR, ERROR_SIZE, FIELDS_LIMIT, H, routeSize, STRING, VARIANTS_AT } from "./layout.ts";
 
 const text = new TextEncoder();
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -302,7 +302,7 @@ test("writePack() refuses input that would put bad bytes on the wire or never ma
   );
 });
 
-test("a pack with access rules is version 10: the section, its feature bits and the 401/403/502/504 responses", () => {
+test("a pack with access rules is version 12: the section, its feature bits and the 401/403/502/504 responses", () => {
   const section = encodeAccessSection(
     compileAccess({
       auth: [
@@ -323,7 +323,7 @@ test("a pack with access rules is version 10: the section, its feature bits and 
   };
   const bytes = writePack(input);
   const view = new DataView(bytes.buffer);
-  assert.equal(view.getUint32(H.version, true), 10);
+  assert.equal(view.getUint32(H.version, true), 12);
   assert.equal(view.getUint32(H.accessFeatures, true), FEATURE.ip | FEATURE.auth | FEATURE.runtimeUsers);
   assert.equal(Number(view.getBigUint64(H.access, true)) % 8, 0);
   const pack = readPack(bytes);
@@ -336,7 +336,7 @@ test("a pack with access rules is version 10: the section, its feature bits and 
   assert.equal(decode(pack.errors[404].variants[0]!.body), "error 404");
 
   const plain = writePack(small([{ path: "/", response: resource("home") }]));
-  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 9, "no rules: version 9");
+  assert.equal(new DataView(plain.buffer).getUint32(H.version, true), 11, "no rules: version 11");
   assert.equal(readPack(plain).access, undefined);
   assert.equal(readPack(plain).errors[401], undefined);
 
@@ -347,7 +347,7 @@ test("a pack with access rules is version 10: the section, its feature bits and 
   damaged[Number(view.getBigUint64(H.access, true))] = 0;
   assert.throws(() => readPack(damaged), /access section: no "SPKACC01" magic/);
   const downgraded = bytes.slice();
-  new DataView(downgraded.buffer).setUint32(H.version, 9, true);
+  new DataView(downgraded.buffer).setUint32(H.version, 11, true);
   assert.throws(() => readPack(downgraded), PackError);
   assert.throws(
     () => writePack({ ...input, access: { section: section.subarray(0, 8), errors: accessErrors } }),
@@ -360,13 +360,13 @@ test("readPack() refuses corrupt and truncated packs with a clear error", () => 
   assert.throws(() => readPack(good.subarray(0, good.length - 1)), /truncated/);
   assert.throws(() => readPack(new Uint8Array(100)), /bad magic/);
   const wrongVersion = good.slice();
-  wrongVersion[8] = 11;
-  assert.throws(() => readPack(wrongVersion), /version 11/);
+  wrongVersion[8] = 13;
+  assert.throws(() => readPack(wrongVersion), /version 13/);
   const fixedRecords = good.slice();
   fixedRecords[8] = 1;
   assert.throws(
     () => readPack(fixedRecords),
-    /version 1, this speck reads versions 9 and 10 \(rebuild the pack\)/,
+    /version 1, this speck reads versions 11 and 12 \(rebuild the pack\)/,
   );
   fc.assert(
     fc.property(
@@ -555,6 +555,30 @@ test("a route record holds only the variants it has: identity and br take 160 by
   assert.equal(decode(readPack(bytes).lookup(text.encode("/a"))!.variants[2]!.body), "br body");
 });
 
+test("a 206 head is not stored: the record points at the 200 head's fields, under the 206 status line", () => {
+  const bytes = writePack(small([{ path: "/a", response: resource("0123456789", { lastModified: 1 }) }]));
+  const view = new DataView(bytes.buffer);
+  const v = Number(view.getBigUint64(H.routes, true)) + VARIANTS_AT;
+  const full = decode(
+    bytes.subarray(
+      Number(view.getBigUint64(v, true)),
+      Number(view.getBigUint64(v, true)) + view.getUint32(v + 8, true),
+    ),
+  );
+  const fieldsAt = Number(view.getBigUint64(v + 16, true));
+  assert.equal(fieldsAt, Number(view.getBigUint64(v, true)) + "HTTP/1.1 200 OK\r\n".length);
+  const fields = decode(bytes.subarray(fieldsAt, fieldsAt + view.getUint32(v + 12, true)));
+  assert.equal(full, `HTTP/1.1 200 OK\r\n${fields}Content-Length: 10\r\n`);
+  assert.match(fields, /Accept-Ranges: bytes\r\n$/);
+  const partial = decode(readPack(bytes).lookup(text.encode("/a"))!.variants[0]!.partial);
+  assert.equal(partial, `HTTP/1.1 206 Partial Content\r\n${fields}`);
+  const huge = resource("big", { headers: [["X-Big", "a".repeat(FIELDS_LIMIT)]] });
+  assert.throws(
+    () => writePack(small([{ path: "/big", response: huge }])),
+    /route \/big: its headers take 16\d{3} bytes, more than the 16384/,
+  );
+});
+
 test("the error table holds each error response's status line, shared fields and body in 40 bytes, in ordinal order", () => {
   const bytes = writePack(small([{ path: "/a", response: resource("a") }]));
   const view = new DataView(bytes.buffer);
@@ -583,7 +607,7 @@ test("the error table holds each error response's status line, shared fields and
   const broken = bytes.slice();
   new DataView(broken.buffer).setUint16(table + ERROR.status, 401, true);
   assert.throws(() => readPack(broken), /error entry 0 has status 401, expected 400/);
-  const huge = resource("big", { headers: [["X-Big", "a".repeat(ERROR_FIELDS_LIMIT)]] });
+  const huge = resource("big", { headers: [["X-Big", "a".repeat(FIELDS_LIMIT)]] });
   assert.throws(
     () => writePack({ ...small([]), errors: { ...errors(), 404: huge } }),
     /the 404 error response: its headers take 16\d{3} bytes, more than the 16384/,

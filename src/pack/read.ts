@@ -24,6 +24,7 @@ import {
   variantAt,
 } from "./layout.ts";
 import { ACCESS_ERROR_STATUSES, type AccessErrorStatus, ERROR_STATUSES, type ErrorStatus } from "./model.ts";
+import { statusLine } from "./status.ts";
 
 /** A pack that fails validation; the message says what is wrong and where. */
 export class PackError extends Error {}
@@ -33,7 +34,8 @@ export interface PackVariant {
   /** The complete head without Date, Connection and the final CRLF (a redirect's ends in its Location;
    * an error response's is built from its stored status line and fields plus its Content-Length). */
   full: Uint8Array;
-  /** The 206 head without Content-Range and Content-Length; empty except on 200 routes. */
+  /** The 206 head without Content-Range and Content-Length; empty except on 200 routes (the pack
+   * stores only where its fields are inside the 200 head). */
   partial: Uint8Array;
   /** The 304 head; empty except on 200 routes. */
   notModified: Uint8Array;
@@ -84,6 +86,11 @@ export interface Pack {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+const PARTIAL_STATUS_LINE = encoder.encode(statusLine(206));
+
+/** A 206 head: its status line and the fields the record points at (inside the 200 head). */
+const partialHead = (fields: Uint8Array): Uint8Array =>
+  fields.length === 0 ? fields : Buffer.concat([PARTIAL_STATUS_LINE, fields]);
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -143,7 +150,7 @@ export function readPack(bytes: Uint8Array): Pack {
       return {
         encoding,
         full: slice(u64(v), view.getUint32(v + 8, true), "head"),
-        partial: slice(u64(v + 16), view.getUint32(v + 12, true), "206 head"),
+        partial: partialHead(slice(u64(v + 16), view.getUint32(v + 12, true), "206 fields")),
         notModified: slice(u64(v + 24), view.getUint32(v + 32, true), "304 head"),
         etag: slice(u64(v + 40), view.getUint32(v + 36, true), "ETag"),
         body: slice(u64(v + 48), u64(v + 56), "body"),

@@ -12,8 +12,8 @@ import {
   ACCESS_VERSION,
   ENCODINGS,
   ERROR,
-  ERROR_FIELDS_LIMIT,
   ERROR_SIZE,
+  FIELDS_LIMIT,
   FLAG_APPEND_QUERY,
   H,
   HEADER_SIZE,
@@ -66,6 +66,8 @@ const RESERVED_HEADERS = new Set([
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 const encoder = new TextEncoder();
+/** Where a 200 head's fields start: after `HTTP/1.1 200 OK` CRLF. */
+const FIELDS_AFTER_200 = statusLine(200).length;
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Pieces up to this size are found again by their bytes as a string key; larger ones by length. */
@@ -145,7 +147,8 @@ interface VariantHeads {
   /** The header fields between the status line and Content-Length. */
   fields: string;
   full: string;
-  partial: string;
+  /** A 200 answers ranges with a 206: its status line and these fields. */
+  ranged: boolean;
   notModified: string;
 }
 
@@ -163,7 +166,7 @@ function resourceHeads(resource: Resource, status: number, index: number): Varia
   return {
     fields: lines,
     full: `${statusLine(status)}${lines}Content-Length: ${variant.body.length}\r\n`,
-    partial: status === 200 ? `${statusLine(206)}${lines}` : "",
+    ranged: status === 200,
     notModified:
       status === 200
         ? `${statusLine(304)}${headerLines(all.filter(([name]) => NOT_MODIFIED_HEADERS.has(name.toLowerCase())))}`
@@ -178,15 +181,19 @@ function writeVariant(
   heads: VariantHeads,
   etag: string,
   body: Uint8Array,
+  where: string,
 ) {
   const full = encoder.encode(heads.full);
-  const partial = encoder.encode(heads.partial);
   const notModified = encoder.encode(heads.notModified);
   const etagBytes = encoder.encode(etag);
-  view.setBigUint64(v, BigInt(heap.add(full)), true);
+  const fullAt = heap.add(full);
+  view.setBigUint64(v, BigInt(fullAt), true);
   view.setUint32(v + 8, full.length, true);
-  view.setUint32(v + 12, partial.length, true);
-  view.setBigUint64(v + 16, BigInt(heap.add(partial)), true);
+  // the 206 head is the 200 head's fields under another status line: point into the full head
+  const partialFields = heads.ranged ? encoder.encode(heads.fields).length : 0;
+  checkFieldsLength(partialFields, where);
+  view.setUint32(v + 12, partialFields, true);
+  view.setBigUint64(v + 16, BigInt(partialFields ? fullAt + FIELDS_AFTER_200 : 0), true);
   view.setBigUint64(v + 24, BigInt(heap.add(notModified)), true);
   view.setUint32(v + 32, notModified.length, true);
   view.setUint32(v + 36, etagBytes.length, true);
@@ -231,7 +238,8 @@ function writeRoute(
     if (variant.etag !== undefined && !/^"[\x21\x23-\x7e\x80-\xff]*"$/.test(variant.etag))
       fail(`${where}: ETag ${variant.etag} is not a quoted strong entity tag`);
     const v = at + variantAt(mask, ENCODINGS.indexOf(variant.encoding));
-    writeVariant(view, v, heap, resourceHeads(response, status, index), variant.etag ?? "", variant.body);
+    const heads = resourceHeads(response, status, index);
+    writeVariant(view, v, heap, heads, variant.etag ?? "", variant.body, where);
   });
   return routeSize(mask);
 }
@@ -240,6 +248,13 @@ function checkLastModified(seconds: number, where: string): number {
   if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > 253402300799)
     fail(`${where}: Last-Modified ${seconds} is not a time between 1970 and 9999`);
   return seconds;
+}
+
+function checkFieldsLength(length: number, where: string): void {
+  if (length > FIELDS_LIMIT)
+    fail(
+      `${where}: its headers take ${length} bytes, more than the ${FIELDS_LIMIT} a response may have (shorten the header rules that match it)`,
+    );
 }
 
 /** Largest error page body (its length is a u32 in the error table). */
@@ -262,10 +277,7 @@ function writeError(
   const fields = encoder.encode(resourceHeads(page, status, identity).fields);
   const body = page.variants[identity]!.body;
   if (body.length > ERROR_BODY_LIMIT) fail(`${where}: the page is over 4 GiB`);
-  if (fields.length > ERROR_FIELDS_LIMIT)
-    fail(
-      `${where}: its headers take ${fields.length} bytes, more than the ${ERROR_FIELDS_LIMIT} an error response may have (shorten the header rules that match it)`,
-    );
+  checkFieldsLength(fields.length, where);
   view.setBigUint64(at + ERROR.statusLine, BigInt(heap.add(line)), true);
   view.setUint32(at + ERROR.statusLineLength, line.length, true);
   view.setUint16(at + ERROR.status, status, true);

@@ -6,6 +6,7 @@
 import { FEATURE } from "../../../access/features.ts";
 import { KIND } from "../../../access/section.ts";
 import { ERROR, ERROR_SLOTS, H, ROUTE, STRING, STRING_SIZE, VARIANTS_AT } from "../../../pack/layout.ts";
+import { statusLine } from "../../../pack/status.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitDecimal } from "../decimal.ts";
@@ -67,6 +68,7 @@ const PARTIAL = format(
   { field: S.length },
   STRING.crlf,
 );
+const PARTIAL_STATUS_LINE = new TextEncoder().encode(statusLine(206));
 /** PARTIAL ends in Content-Length: <S.length> CRLF (and its 0), which err sends on its own. */
 const CONTENT_LENGTH_TAIL = 4;
 
@@ -131,6 +133,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   emitTarget(p);
   emitOutput(p);
   p.rodata("fmt_unsatisfiable", UNSATISFIABLE).rodata("fmt_partial", PARTIAL);
+  p.rodata("status_206", PARTIAL_STATUS_LINE);
 
   // setup(fd): the state's pack, byte classes and fd (s4 already points at the state)
   p.func("setup", {}, (f) => {
@@ -353,14 +356,18 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .call("range");
     f.br("eq", "a0", 0, "full").br("eq", "a0", 2, "partial");
     f.addr("a0", "fmt_unsatisfiable").call("put_fmt").mov("a0", ERR[416]).mov("a1", 0).call("err").ret();
-    f.label("partial").addr("a0", "fmt_partial").call("put_fmt");
-    f.load(8, "a5", { base: "s4", offset: S.pack })
+    // 206: its status line, then the 200 head's fields (stored inside it), Content-Range, Content-Length
+    f.label("partial")
+      .load(8, "a5", { base: "s4", offset: S.pack })
       .load(8, "a0", { base: "s2", offset: 16 })
       .add("a0", "a0", "a5");
-    f.load(4, "a1", { base: "s2", offset: 12 })
-      .load(8, "a2", { base: "s2", offset: 48 })
+    f.load(4, "a1", { base: "s2", offset: 12 }).call("put");
+    f.addr("a0", "fmt_partial").call("put_fmt");
+    f.load(8, "a2", { base: "s2", offset: 48 })
+      .load(8, "a5", { base: "s4", offset: S.pack })
       .add("a2", "a2", "a5");
     f.load(8, "a3", { base: "s4", offset: S.first }).add("a2", "a2", "a3");
+    f.addr("a0", "status_206").mov("a1", PARTIAL_STATUS_LINE.length);
     f.load(8, "a3", { base: "s4", offset: S.length }).call("finish").ret();
     f.label("full")
       .load(8, "a5", { base: "s4", offset: S.pack })

@@ -68,8 +68,8 @@ export const PATH = 512;
 export const INM = PATH + 8192;
 export const INM_MAX = 512;
 /** The dynamic bytes of one response: a prefix redirect's encoded suffix (3 × 8 KiB at most), the
- * query (8 KiB), Content-Range/Length, Date, Connection and CRLF; or an error response's header fields
- * (ERROR_FIELDS_LIMIT, 16 KiB at most) after a Content-Range or WWW-Authenticate line. */
+ * query (8 KiB), Content-Range/Length, Date, Connection and CRLF; or the header fields of a 206 or an
+ * error response (FIELDS_LIMIT, 16 KiB at most) with those lines. */
 export const DYN = INM + INM_MAX * 16;
 export const DYN_SIZE = 4 * 8192 + 256;
 export const STATE_SIZE = DYN + DYN_SIZE;
