@@ -179,7 +179,7 @@ test("writePack() is deterministic whatever the route order", () => {
   );
 });
 
-test("heads are precomputed: 200, 206 and 304 forms, Vary on negotiable routes", () => {
+test("heads: 200, 206 and 304 forms, the lines a 304 repeats last, Vary on negotiable routes", () => {
   const pack = readPack(
     writePack({
       routes: [
@@ -207,7 +207,7 @@ test("heads are precomputed: 200, 206 and 304 forms, Vary on negotiable routes",
   const a = pack.lookup(text.encode("/a.txt"))!;
   assert.equal(
     decode(a.variants[0]!.full),
-    'HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\nETag: "x"\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nAccept-Ranges: bytes\r\nContent-Length: 5\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nAccept-Ranges: bytes\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\nETag: "x"\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n',
   );
   assert.match(decode(a.variants[2]!.full), /Content-Encoding: br\r\n/);
   assert.equal(a.variants[1], undefined);
@@ -555,7 +555,7 @@ test("a route record holds only the variants it has: identity and br take 160 by
   assert.equal(decode(readPack(bytes).lookup(text.encode("/a"))!.variants[2]!.body), "br body");
 });
 
-test("a 206 head is not stored: the record points at the 200 head's fields, under the 206 status line", () => {
+test("206 and 304 heads are not stored: the record points at the 200 head's fields, the 304's last", () => {
   const bytes = writePack(small([{ path: "/a", response: resource("0123456789", { lastModified: 1 }) }]));
   const view = new DataView(bytes.buffer);
   const v = Number(view.getBigUint64(H.routes, true)) + VARIANTS_AT;
@@ -569,9 +569,14 @@ test("a 206 head is not stored: the record points at the 200 head's fields, unde
   assert.equal(fieldsAt, Number(view.getBigUint64(v, true)) + "HTTP/1.1 200 OK\r\n".length);
   const fields = decode(bytes.subarray(fieldsAt, fieldsAt + view.getUint32(v + 12, true)));
   assert.equal(full, `HTTP/1.1 200 OK\r\n${fields}Content-Length: 10\r\n`);
-  assert.match(fields, /Accept-Ranges: bytes\r\n$/);
-  const partial = decode(readPack(bytes).lookup(text.encode("/a"))!.variants[0]!.partial);
-  assert.equal(partial, `HTTP/1.1 206 Partial Content\r\n${fields}`);
+  const kept = 'ETag: "e"\r\nLast-Modified: Thu, 01 Jan 1970 00:00:01 GMT\r\n';
+  assert.ok(fields.endsWith(`Accept-Ranges: bytes\r\n${kept}`), fields);
+  const notModifiedAt = Number(view.getBigUint64(v + 24, true));
+  assert.equal(notModifiedAt, fieldsAt + fields.length - kept.length);
+  assert.equal(view.getUint32(v + 32, true), kept.length);
+  const read = readPack(bytes).lookup(text.encode("/a"))!.variants[0]!;
+  assert.equal(decode(read.partial), `HTTP/1.1 206 Partial Content\r\n${fields}`);
+  assert.equal(decode(read.notModified), `HTTP/1.1 304 Not Modified\r\n${kept}`);
   const huge = resource("big", { headers: [["X-Big", "a".repeat(FIELDS_LIMIT)]] });
   assert.throws(
     () => writePack(small([{ path: "/big", response: huge }])),

@@ -35,9 +35,9 @@ export interface PackVariant {
    * an error response's is built from its stored status line and fields plus its Content-Length). */
   full: Uint8Array;
   /** The 206 head without Content-Range and Content-Length; empty except on 200 routes (the pack
-   * stores only where its fields are inside the 200 head). */
+   * stores only where its fields are in the 200 head). */
   partial: Uint8Array;
-  /** The 304 head; empty except on 200 routes. */
+  /** The 304 head; empty except on 200 routes (its fields are the last of the 200 head's). */
   notModified: Uint8Array;
   /** The entity tag with its quotes, or empty. */
   etag: Uint8Array;
@@ -87,10 +87,7 @@ export interface Pack {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 const PARTIAL_STATUS_LINE = encoder.encode(statusLine(206));
-
-/** A 206 head: its status line and the fields the record points at (inside the 200 head). */
-const partialHead = (fields: Uint8Array): Uint8Array =>
-  fields.length === 0 ? fields : Buffer.concat([PARTIAL_STATUS_LINE, fields]);
+const NOT_MODIFIED_STATUS_LINE = encoder.encode(statusLine(304));
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -121,6 +118,10 @@ export function readPack(bytes: Uint8Array): Pack {
     if (offset + length > bytes.length) fail(`the ${what} at byte ${offset} runs past the end`);
     return bytes.subarray(offset, offset + length);
   };
+  const none = bytes.subarray(0, 0);
+  /** A 206 or 304 head: its status line and the fields the record points at (in the 200 head). */
+  const headOf = (line: Uint8Array, offset: number, length: number, what: string): Uint8Array =>
+    Buffer.concat([line, slice(offset, length, `${what} fields`)]);
   const record = (at: number, size: number, what: string): number => {
     if (at % 8 !== 0 || at < HEADER_SIZE || at + size > bytes.length)
       fail(`the ${what} at byte ${at} is misaligned or out of bounds`);
@@ -144,14 +145,19 @@ export function readPack(bytes: Uint8Array): Pack {
     const mask = view.getUint8(at + ROUTE.mask);
     if (mask > 7 || (kindByte === 2 && mask !== 1)) fail(`the route at byte ${at} has variant mask ${mask}`);
     record(at, routeSize(mask), "route");
+    const ranged = kindByte === 1 && view.getUint16(at + ROUTE.status, true) === 200;
     const variants = ENCODINGS.map((encoding, bit): PackVariant | undefined => {
       if (!(mask & (1 << bit))) return undefined;
       const v = at + variantAt(mask, bit);
       return {
         encoding,
         full: slice(u64(v), view.getUint32(v + 8, true), "head"),
-        partial: partialHead(slice(u64(v + 16), view.getUint32(v + 12, true), "206 fields")),
-        notModified: slice(u64(v + 24), view.getUint32(v + 32, true), "304 head"),
+        partial: ranged
+          ? headOf(PARTIAL_STATUS_LINE, u64(v + 16), view.getUint32(v + 12, true), "206")
+          : none,
+        notModified: ranged
+          ? headOf(NOT_MODIFIED_STATUS_LINE, u64(v + 24), view.getUint32(v + 32, true), "304")
+          : none,
         etag: slice(u64(v + 40), view.getUint32(v + 36, true), "ETag"),
         body: slice(u64(v + 48), u64(v + 56), "body"),
       };
@@ -195,7 +201,6 @@ export function readPack(bytes: Uint8Array): Pack {
   const hasAccess = version === ACCESS_VERSION;
   const errorStatuses = [...ERROR_STATUSES, ...(hasAccess ? ACCESS_ERROR_STATUSES : [])];
   const errorsAt = record(u64(H.errors), errorStatuses.length * ERROR_SIZE, "error table");
-  const none = bytes.subarray(0, 0);
   const errorHeadPieces: Uint8Array[] = [];
   const errors = Object.fromEntries(
     errorStatuses.map((status, ordinal) => {

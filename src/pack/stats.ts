@@ -44,8 +44,8 @@ export function packStats(pack: Pack, top = 5): PackStats {
     stats.headers += once(route.lastModifiedText);
     for (const v of route.variants) {
       if (!v) continue;
-      // (a 206 head's fields are inside the 200 head)
-      const pieces = [v.full, v.notModified, v.etag];
+      // (the 206 and 304 heads' fields are in the 200 head)
+      const pieces = [v.full, v.etag];
       stats.headers += pieces.reduce((sum, piece) => sum + once(piece), 0);
       stats[v.encoding] += once(v.body);
       bytes += pieces.reduce((sum, piece) => sum + piece.length, 0) + v.body.length;

@@ -144,13 +144,15 @@ function redirectHead(status: number, headers: readonly Header[], location: stri
 }
 
 interface VariantHeads {
-  /** The header fields between the status line and Content-Length. */
-  fields: string;
   full: string;
-  /** A 200 answers ranges with a 206: its status line and these fields. */
+  /** A 200 answers ranges with a 206 and conditionals with a 304, whose heads are its fields under
+   * another status line: all of them (206), or the last `notModifiedFields` (304). */
   ranged: boolean;
-  notModified: string;
+  fields: string;
+  notModifiedFields: string;
 }
+
+const keptBy304 = ([name]: Header): boolean => NOT_MODIFIED_HEADERS.has(name.toLowerCase());
 
 function resourceHeads(resource: Resource, status: number, index: number): VariantHeads {
   const variant = resource.variants[index]!;
@@ -162,15 +164,14 @@ function resourceHeads(resource: Resource, status: number, index: number): Varia
     extra.push(["Last-Modified", formatHttpDate(resource.lastModified)]);
   if (status === 200) extra.push(["Accept-Ranges", "bytes"]);
   const all = [...resource.headers, ...extra];
-  const lines = headerLines(all);
+  // the lines a 304 repeats go last, so its head is a run of the 200 head's bytes
+  const notModifiedFields = headerLines(all.filter(keptBy304));
+  const fields = headerLines(all.filter((header) => !keptBy304(header))) + notModifiedFields;
   return {
-    fields: lines,
-    full: `${statusLine(status)}${lines}Content-Length: ${variant.body.length}\r\n`,
+    full: `${statusLine(status)}${fields}Content-Length: ${variant.body.length}\r\n`,
     ranged: status === 200,
-    notModified:
-      status === 200
-        ? `${statusLine(304)}${headerLines(all.filter(([name]) => NOT_MODIFIED_HEADERS.has(name.toLowerCase())))}`
-        : "",
+    fields,
+    notModifiedFields,
   };
 }
 
@@ -184,18 +185,20 @@ function writeVariant(
   where: string,
 ) {
   const full = encoder.encode(heads.full);
-  const notModified = encoder.encode(heads.notModified);
   const etagBytes = encoder.encode(etag);
   const fullAt = heap.add(full);
   view.setBigUint64(v, BigInt(fullAt), true);
   view.setUint32(v + 8, full.length, true);
-  // the 206 head is the 200 head's fields under another status line: point into the full head
-  const partialFields = heads.ranged ? encoder.encode(heads.fields).length : 0;
-  checkFieldsLength(partialFields, where);
-  view.setUint32(v + 12, partialFields, true);
-  view.setBigUint64(v + 16, BigInt(partialFields ? fullAt + FIELDS_AFTER_200 : 0), true);
-  view.setBigUint64(v + 24, BigInt(heap.add(notModified)), true);
-  view.setUint32(v + 32, notModified.length, true);
+  if (heads.ranged) {
+    // the 206 and 304 heads are not stored: the record points at their fields in the full head
+    const fields = encoder.encode(heads.fields).length;
+    const notModified = encoder.encode(heads.notModifiedFields).length;
+    checkFieldsLength(fields, where);
+    view.setUint32(v + 12, fields, true);
+    view.setBigUint64(v + 16, BigInt(fullAt + FIELDS_AFTER_200), true);
+    view.setBigUint64(v + 24, BigInt(fullAt + FIELDS_AFTER_200 + fields - notModified), true);
+    view.setUint32(v + 32, notModified, true);
+  }
   view.setUint32(v + 36, etagBytes.length, true);
   view.setBigUint64(v + 40, BigInt(heap.add(etagBytes)), true);
   view.setBigUint64(v + 48, BigInt(heap.add(body)), true);

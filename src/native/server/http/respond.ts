@@ -69,6 +69,7 @@ const PARTIAL = format(
   STRING.crlf,
 );
 const PARTIAL_STATUS_LINE = new TextEncoder().encode(statusLine(206));
+const NOT_MODIFIED_STATUS_LINE = new TextEncoder().encode(statusLine(304));
 /** PARTIAL ends in Content-Length: <S.length> CRLF (and its 0), which err sends on its own. */
 const CONTENT_LENGTH_TAIL = 4;
 
@@ -133,7 +134,7 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
   emitTarget(p);
   emitOutput(p);
   p.rodata("fmt_unsatisfiable", UNSATISFIABLE).rodata("fmt_partial", PARTIAL);
-  p.rodata("status_206", PARTIAL_STATUS_LINE);
+  p.rodata("status_206", PARTIAL_STATUS_LINE).rodata("status_304", NOT_MODIFIED_STATUS_LINE);
 
   // setup(fd): the state's pack, byte classes and fd (s4 already points at the state)
   p.func("setup", {}, (f) => {
@@ -328,13 +329,11 @@ export function emitRespond(p: ProgramBuilder, shell: ShellInterface, features =
       .add("a2", "a2", "a5")
       .call("same")
       .br("eq", "a0", 0, "range");
+    // 304: its status line, then the last of the 200 head's fields
     f.label("notmod").load(8, "a5", { base: "s4", offset: S.pack }).load(8, "a0", { base: "s2", offset: 24 });
-    f.add("a0", "a0", "a5")
-      .load(4, "a1", { base: "s2", offset: 32 })
-      .mov("a2", 0)
-      .mov("a3", 0)
-      .call("finish")
-      .ret();
+    f.add("a0", "a0", "a5").load(4, "a1", { base: "s2", offset: 32 }).call("put");
+    f.addr("a0", "status_304").mov("a1", NOT_MODIFIED_STATUS_LINE.length).mov("a2", 0).mov("a3", 0);
+    f.call("finish").ret();
     f.label("range").br("ne", "s0", 0, "full");
     f.load(8, "a0", { base: "s4", offset: slot("range") }).br("eq", "a0", 0, "full");
     f.load(8, "a0", { base: "s4", offset: slot("if-range") }).br("eq", "a0", 0, "evaluate");
