@@ -313,7 +313,10 @@ function imageSection(r: Results): string {
   );
   const t = images.times;
   const seconds = (xs: number[]) => `${(median(xs) / 1000).toFixed(2)} s`;
-  return `Images built in this run (docker ${images.docker}), sizes as \`docker image inspect\` reports
+  const builtWith = images.speck
+    ? `with speck ${images.speck}, docker ${images.docker}`
+    : `in this run (docker ${images.docker})`;
+  return `Images built ${builtWith}, sizes as \`docker image inspect\` reports
 them (uncompressed layers), and saved and gzipped. Sites: ${sites.join("; ")}. speck: \`speck build SITE -o site.tar
 --platform linux/amd64\` then \`docker load\`. BusyBox httpd and Go: \`docker build\` of \`FROM scratch\`
 with the binary and the site folder (Debian's \`busybox-static\`, the whole multi-call binary; Go's

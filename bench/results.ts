@@ -37,6 +37,8 @@ export interface Results {
   /** Server → memory, or why it was not measured. */
   memory: Record<string, MemoryResult | { skipped: string }>;
   images?: {
+    /** The speck they were built with (the images may be re-measured in a later run than the servers). */
+    speck?: string;
     docker: string;
     built: BuiltImage[];
     times: ImageBuildTimes;

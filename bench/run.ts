@@ -314,6 +314,7 @@ async function main(): Promise<void> {
             log,
           );
           results.images = {
+            speck: SPECK.version(),
             docker: dockerVersion(),
             built: images,
             times,
