@@ -1,6 +1,8 @@
 // Sizes, offsets and fixed contents of the pack format (docs/pack-format.md), shared by the writer and
 // the reader so the two cannot drift apart.
 
+import { statusLine } from "./status.ts";
+
 export const MAGIC = new TextEncoder().encode("speck\0pk");
 /** Version 11: no access section. Version 12: version 11 plus the access section and its error
  * responses; a version-11 reader refuses it, so an older server never serves its rules' paths
@@ -24,6 +26,9 @@ export const ROUTE = {
   flags: 28,
 } as const;
 export const VARIANTS_AT = 32;
+/** The status lines a 206 and a 304 head start with; the pack stores only their fields (in the 200 head). */
+export const PARTIAL_STATUS_LINE = new TextEncoder().encode(statusLine(206));
+export const NOT_MODIFIED_STATUS_LINE = new TextEncoder().encode(statusLine(304));
 export const PREFIX_SIZE = 32;
 /** Error ordinals are below this (the native server tells them from rule addresses by it). */
 export const ERROR_SLOTS = 16;

@@ -13,6 +13,8 @@ import {
   H,
   HEADER_SIZE,
   MAGIC,
+  NOT_MODIFIED_STATUS_LINE,
+  PARTIAL_STATUS_LINE,
   PREFIX_SIZE,
   ROUTE,
   routeSize,
@@ -24,7 +26,6 @@ import {
   variantAt,
 } from "./layout.ts";
 import { ACCESS_ERROR_STATUSES, type AccessErrorStatus, ERROR_STATUSES, type ErrorStatus } from "./model.ts";
-import { statusLine } from "./status.ts";
 
 /** A pack that fails validation; the message says what is wrong and where. */
 export class PackError extends Error {}
@@ -86,8 +87,6 @@ export interface Pack {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const PARTIAL_STATUS_LINE = encoder.encode(statusLine(206));
-const NOT_MODIFIED_STATUS_LINE = encoder.encode(statusLine(304));
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

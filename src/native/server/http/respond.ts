@@ -5,8 +5,17 @@
 
 import { FEATURE } from "../../../access/features.ts";
 import { KIND } from "../../../access/section.ts";
-import { ERROR, ERROR_SLOTS, H, ROUTE, STRING, STRING_SIZE, VARIANTS_AT } from "../../../pack/layout.ts";
-import { statusLine } from "../../../pack/status.ts";
+import {
+  ERROR,
+  ERROR_SLOTS,
+  H,
+  NOT_MODIFIED_STATUS_LINE,
+  PARTIAL_STATUS_LINE,
+  ROUTE,
+  STRING,
+  STRING_SIZE,
+  VARIANTS_AT,
+} from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitAccessCheck } from "../access/enforce.ts";
 import { emitDecimal } from "../decimal.ts";
@@ -68,8 +77,6 @@ const PARTIAL = format(
   { field: S.length },
   STRING.crlf,
 );
-const PARTIAL_STATUS_LINE = new TextEncoder().encode(statusLine(206));
-const NOT_MODIFIED_STATUS_LINE = new TextEncoder().encode(statusLine(304));
 /** PARTIAL ends in Content-Length: <S.length> CRLF (and its 0), which err sends on its own. */
 const CONTENT_LENGTH_TAIL = 4;
 
