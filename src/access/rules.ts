@@ -37,6 +37,17 @@ export interface AuthRule {
   source: UserSource;
 }
 
+/** Header fields that describe one connection, never forwarded by a proxy (RFC 9110, section 7.6.1). */
+export const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+] as const;
+
 /** Requests under `path` go to http://host:port + base + the rest of the path. */
 export interface ProxyRule {
   path: string;

@@ -13,6 +13,7 @@ import { formatHttpDate } from "./http-date.ts";
 import {
   ACCESS_ERROR_STATUSES,
   ERROR_STATUSES,
+  isNormalisedPath,
   PackError,
   type PackInput,
   type PackVariant,
@@ -617,4 +618,10 @@ test("the error table holds each error response's status line, shared fields and
     () => writePack({ ...small([]), errors: { ...errors(), 404: huge } }),
     /the 404 error response: its headers take 16\d{3} bytes, more than the 16384/,
   );
+});
+
+test("isNormalisedPath() accepts clean paths only", () => {
+  for (const good of ["/", "/a", "/a/", "/a/b.html", "/.well-known/x"])
+    assert.ok(isNormalisedPath(good), good);
+  for (const bad of ["", "a", "//", "/a//b", "/./a", "/a/..", "/a\0"]) assert.ok(!isNormalisedPath(bad), bad);
 });

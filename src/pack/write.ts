@@ -116,7 +116,10 @@ function checkHeaders(headers: readonly Header[], where: string): void {
   }
 }
 
-/** True for a normalised request path: "/" then segments, no "//", no "." or ".." segment, no NUL. */
+/**
+ * True for a normalised request path: "/" then segments, no "//", no "." or ".." segment, no NUL
+ * (the last segment may be empty: a trailing "/").
+ */
 export function isNormalisedPath(path: string): boolean {
   if (!path.startsWith("/") || path.includes("\0")) return false;
   return path

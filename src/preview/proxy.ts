@@ -6,20 +6,11 @@
 
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { ProxyRule } from "../access/rules.ts";
+import { HOP_BY_HOP, type ProxyRule } from "../access/rules.ts";
 
 const encoder = new TextEncoder();
 
-/** Header fields that describe one connection, never forwarded (RFC 9110, section 7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+const HOP_BY_HOP_FIELDS: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 /** Methods without a defined meaning for a request body: no Content-Length: 0 is added for them. */
 const BODILESS_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
@@ -48,7 +39,7 @@ function endToEnd(
   const listed = connectionOptions(pairs);
   return pairs.filter(([name]) => {
     const lower = name.toLowerCase();
-    return keep.has(lower) || (!HOP_BY_HOP.has(lower) && !listed.has(lower) && !drop.has(lower));
+    return keep.has(lower) || (!HOP_BY_HOP_FIELDS.has(lower) && !listed.has(lower) && !drop.has(lower));
   });
 }
 

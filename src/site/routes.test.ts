@@ -3,9 +3,9 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { validateConfig } from "../config/load.ts";
 import type { SpeckConfigInput } from "../config/schema.ts";
+import { isNormalisedPath } from "../pack/write.ts";
 import { SiteError } from "./errors.ts";
 import { type PlannedRoute, planRoutes, type RoutePlan } from "./routes.ts";
-import { isNormalisedPath } from "./url.ts";
 
 function plan(files: string[], options: SpeckConfigInput = {}): RoutePlan {
   return planRoutes([...files].sort(), validateConfig(options, "test", "/site"));

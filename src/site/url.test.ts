@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { encodePath, isNormalisedPath, locationFor } from "./url.ts";
+import { encodePath, locationFor } from "./url.ts";
 
 test("encodePath() gives printable ASCII that decodes back to the path", () => {
   assert.equal(encodePath("/café/a b/100%"), "/caf%C3%A9/a%20b/100%25");
@@ -13,12 +13,6 @@ test("encodePath() gives printable ASCII that decodes back to the path", () => {
       assert.equal(decodeURIComponent(encoded), path);
     }),
   );
-});
-
-test("isNormalisedPath() accepts clean paths only", () => {
-  for (const good of ["/", "/a", "/a/", "/a/b.html", "/.well-known/x"])
-    assert.ok(isNormalisedPath(good), good);
-  for (const bad of ["", "a", "//", "/a//b", "/./a", "/a/..", "/a\0"]) assert.ok(!isNormalisedPath(bad), bad);
 });
 
 test("locationFor() keeps ASCII destinations, encodes the rest, and refuses the unsafe", () => {

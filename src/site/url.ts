@@ -1,6 +1,7 @@
 // URL paths and redirect destinations as they go on the wire: percent-encoding for Location, the
 // shape of a normalised request path, and validation of what users write in redirect rules.
 
+import { isNormalisedPath } from "../pack/write.ts";
 import { SiteError } from "./errors.ts";
 
 const UNRESERVED = /[A-Za-z0-9\-._~/]/;
@@ -18,17 +19,6 @@ export function encodePath(path: string): string {
         out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
-}
-
-/** True for "/" then segments, no "//" except at the end, no "." or ".." segment, no NUL. */
-export function isNormalisedPath(path: string): boolean {
-  if (!path.startsWith("/") || path.includes("\0")) return false;
-  return path
-    .slice(1)
-    .split("/")
-    .every((segment, i, all) =>
-      segment === "" ? i === all.length - 1 : segment !== "." && segment !== "..",
-    );
 }
 
 /** A redirect rule's source path, checked: decoded, normalised, no control characters. */

@@ -1,11 +1,12 @@
 // The request head in the IR (docs/http-semantics.md, section 2), the same rules as
 // src/preview/parse.ts: `head(ptr, len)` frames one request and parses it into the state block.
 
+import { CLASS } from "../../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
-import { CLASS, CLEAR_END, CLEAR_START, DYN, HEADER0, INM, S, slot, W } from "./state.ts";
+import { CLEAR_END, CLEAR_START, DYN, HEADER0, INM, S, slot, W } from "./state.ts";
 
 export const HEAD_LIMIT = 8192;
 export const BODY_LIMIT = 1 << 20;

@@ -6,6 +6,7 @@
 import { FEATURE } from "../../../access/features.ts";
 import { KIND } from "../../../access/section.ts";
 import {
+  CLASS,
   ERROR,
   ERROR_SLOTS,
   H,
@@ -22,7 +23,7 @@ import { emitDecimal } from "../decimal.ts";
 import { emitLex } from "./lex.ts";
 import { emitNegotiate } from "./negotiate.ts";
 import { BODY_LIMIT, emitParse } from "./parse.ts";
-import { CLASS, CLOSING_ORDINALS, DYN, ERR, PATH, S, slot } from "./state.ts";
+import { CLOSING_ORDINALS, DYN, ERR, PATH, S, slot } from "./state.ts";
 import { emitTarget } from "./target.ts";
 
 /** What the HTTP layer needs of the shell: offsets in the globals block (s5) and of the response

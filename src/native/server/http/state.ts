@@ -120,17 +120,6 @@ export const ERR = {
 /** Ordinals whose response closes the connection: 400, 408, 413, 414, 431, 505. */
 export const CLOSING_ORDINALS = [0, 3, 4, 5, 7, 10].reduce((m, o) => m | (1 << o), 0);
 
-/** Byte-class bits (docs/pack-format.md, string 9). */
-export const CLASS = {
-  token: 1,
-  target: 2,
-  fieldValue: 4,
-  locationSafe: 8,
-  hex: 16,
-  digit: 32,
-  whitespace: 64,
-};
-
 /** Declares the state block and the word list. */
 export function emitState(p: ProgramBuilder): void {
   if (p.has("http_state")) return;

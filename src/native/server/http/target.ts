@@ -1,9 +1,10 @@
 // The request-target in the IR (docs/http-semantics.md, section 4.1), the same rules as
 // src/preview/target.ts: `normalise` decodes into PATH, and `lookup` probes the pack's hash table.
 
+import { CLASS } from "../../../pack/layout.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
 import { emitLex } from "./lex.ts";
-import { CLASS, PATH, S, W } from "./state.ts";
+import { PATH, S, W } from "./state.ts";
 
 const FNV_BASIS = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;

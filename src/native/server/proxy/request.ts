@@ -4,6 +4,7 @@
 // (hop-by-hop ones and those its Connection fields name removed), Host, the X-Forwarded-* trio,
 // `Content-Length: 0` for a request without a body whose method defines one, and `Connection: close`. Also the peer's address as text.
 
+import { HOP_BY_HOP } from "../../../access/rules.ts";
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
 import { emitDecimal } from "../decimal.ts";
@@ -24,16 +25,7 @@ export function nameHash(name: string | Uint8Array): bigint {
   return h;
 }
 
-/** Fields a proxy never forwards (RFC 9110, section 7.6.1), and Expect, which it answers itself. */
-export const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-] as const;
+/** Fields a proxy never forwards, and Expect, which it answers itself. */
 const DROPPED = [...HOP_BY_HOP, "expect"];
 const FORWARDED = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"];
 /** Methods whose requests without a body get no Content-Length: 0 (RFC 9110, 8.6), as the preview sends them. */

@@ -4,11 +4,12 @@
 // duplicate Content-Length, Content-Length with Transfer-Encoding are errors (502); it accepts
 // HTTP/0.9 to 2.0 status lines, any three-digit status, and skips 1xx responses but 101.
 
+import { HOP_BY_HOP } from "../../../access/rules.ts";
 import type { FuncBuilder, ProgramBuilder } from "../../ir/builder.ts";
 import type { Reg } from "../../ir/types.ts";
 import { emitDecimal } from "../decimal.ts";
 import { MODE, XF } from "./layout.ts";
-import { emitDropSet, emitField, emitNameHash, emitPutBytes, HOP_BY_HOP, nameHash } from "./request.ts";
+import { emitDropSet, emitField, emitNameHash, emitPutBytes, nameHash } from "./request.ts";
 import { emitAsciiEqual } from "./resolve.ts";
 
 /** What resp_head reports besides the head's length (at its `info` argument). */
