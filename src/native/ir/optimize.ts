@@ -3,7 +3,14 @@
 // result means the same as the input (the interpreter is the judge); `link` applies it on request.
 
 import { formatInsn } from "./format.ts";
-import { analyzeLiveness, type Liveness, type RegSet, regBit } from "./liveness.ts";
+import {
+  analyzeLiveness,
+  type Liveness,
+  labelIndexes,
+  NO_RETURN_SYSCALLS,
+  type RegSet,
+  regBit,
+} from "./liveness.ts";
 import {
   type Base,
   type Cond,
@@ -17,8 +24,6 @@ import {
   type Src,
 } from "./types.ts";
 
-const NO_RETURN_SYSCALLS = new Set(["exit", "exit_group", "rt_sigreturn"]);
-
 function endsFlow(insn: Insn): boolean {
   return (
     insn.op === "ret" || insn.op === "jmp" || (insn.op === "syscall" && NO_RETURN_SYSCALLS.has(insn.name))
@@ -29,14 +34,6 @@ function endsFlow(insn: Insn): boolean {
 function settle(body: Insn[], i: number): number {
   while (i < body.length && body[i]!.op === "label") i++;
   return i;
-}
-
-function labelIndexes(body: Insn[]): Map<string, number> {
-  const at = new Map<string, number>();
-  body.forEach((insn, i) => {
-    if (insn.op === "label") at.set(insn.name, i);
-  });
-  return at;
 }
 
 /** Retargets jumps and branches whose label leads straight to a `jmp`, following chains. */

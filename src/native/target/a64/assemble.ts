@@ -3,7 +3,7 @@
 // program, tail merging (tails.ts) and jump threading (threading.ts); last, PC-relative fields are
 // resolved once every item has its place (tbz/tbnz, which reach 32 KiB, grow to a branch pair when far).
 
-import { analyzeLiveness } from "../../ir/liveness.ts";
+import { analyzeLiveness, NO_RETURN_SYSCALLS } from "../../ir/liveness.ts";
 import type { Func, Insn, Mem, Program, Reg } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
 import { forwardCopies } from "./copies.ts";
@@ -20,7 +20,7 @@ import {
   select,
 } from "./fuse.ts";
 import type { Item } from "./items.ts";
-import { liveness, NO_RETURN, type Surroundings } from "./liveness.ts";
+import { liveness, type Surroundings } from "./liveness.ts";
 import {
   type BranchShape,
   lowerBinary,
@@ -210,7 +210,7 @@ export function lowerFunction(
         if (number === undefined)
           throw new Error(`a64: fn ${func.name}: no syscall named "${insn.name}" on arm64`);
         words(scratch.load(a.X8, BigInt(number)));
-        items.push({ kind: "word", word: a.SVC0, final: NO_RETURN.has(insn.name) });
+        items.push({ kind: "word", word: a.SVC0, final: NO_RETURN_SYSCALLS.has(insn.name) });
         break;
       }
     }

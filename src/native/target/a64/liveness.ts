@@ -1,7 +1,7 @@
 // Which IR registers a function may still read after each of its instructions: backward dataflow
 // over the function's control flow, so a lowering can drop a result nobody reads.
 
-import { analyzeBody } from "../../ir/liveness.ts";
+import { analyzeBody, labelIndexes, successors } from "../../ir/liveness.ts";
 import {
   ARG_REGS,
   type Func,
@@ -17,8 +17,6 @@ import {
 export const bit = (r: Reg): number => 1 << REGS.indexOf(r);
 const ALL_ARGS = ARG_REGS.reduce((m, r) => m | bit(r), 0);
 const ALL_SAVED = SAVED_REGS.reduce((m, r) => m | bit(r), 0);
-/** Syscalls after which the program does not go on to the next instruction. */
-export const NO_RETURN = new Set(["exit", "exit_group", "rt_sigreturn"]);
 
 function srcBits(s: Src): number {
   return typeof s === "bigint" ? 0 : bit(s);
@@ -80,32 +78,15 @@ export function liveness(func: Func, around?: Surroundings): (index: number, reg
     const { liveOut } = analyzeBody(body, around.callee, around.returned, around.alwaysLive);
     return (index, reg) => (liveOut[index]! & bit(reg)) !== 0;
   }
-  const labels = new Map<string, number>();
-  body.forEach((insn, i) => {
-    if (insn.op === "label") labels.set(insn.name, i);
-  });
-  const successors = body.map((insn, i): number[] => {
-    const next = i + 1 < body.length ? [i + 1] : [];
-    switch (insn.op) {
-      case "jmp":
-        return [labels.get(insn.target)!];
-      case "br":
-        return [...next, labels.get(insn.target)!];
-      case "ret":
-        return [];
-      case "syscall":
-        return NO_RETURN.has(insn.name) ? [] : next;
-      default:
-        return next;
-    }
-  });
+  const labels = labelIndexes(body);
+  const next = body.map((_, i) => successors(body, i, labels));
   const effects = body.map(useDef);
   const liveIn = new Array<number>(body.length).fill(0);
   const liveOut = new Array<number>(body.length).fill(0);
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = body.length - 1; i >= 0; i--) {
-      const out = successors[i]!.reduce((m, s) => m | liveIn[s]!, 0);
+      const out = next[i]!.reduce((m, s) => m | liveIn[s]!, 0);
       const inside = effects[i]!.use | (out & ~effects[i]!.def);
       if (out !== liveOut[i] || inside !== liveIn[i]) {
         liveOut[i] = out;

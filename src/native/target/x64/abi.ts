@@ -39,9 +39,6 @@ export const REGISTER_NAMES = Object.fromEntries(
 /** Linux syscall numbers on x86-64 (arch/x86/entry/syscalls/syscall_64.tbl), by name. */
 export const SYSCALLS: Readonly<Record<string, number>> = syscallsFor(0);
 
-/** Syscalls that never return to the instruction after them. */
-export const NO_RETURN_SYSCALLS: ReadonlySet<string> = new Set(["exit", "exit_group", "rt_sigreturn"]);
-
 /** Flag values whose x86-64 value differs from arm64's (O_DIRECTORY, O_NOFOLLOW, ...). */
 export const CONSTANTS: Readonly<Record<string, bigint>> = constantsFor(0);
 

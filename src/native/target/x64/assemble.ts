@@ -6,10 +6,16 @@
 // read from rax, flags an ALU op already set), and which saved registers a function keeps private
 // (saved.ts). docs/native.md lists the rules.
 
-import { analyzeLiveness, type Liveness, labelIndexes, regBit } from "../../ir/liveness.ts";
+import {
+  analyzeLiveness,
+  type Liveness,
+  labelIndexes,
+  NO_RETURN_SYSCALLS,
+  regBit,
+} from "../../ir/liveness.ts";
 import type { Cond, Func, Insn, Mem, Program, Reg, Src } from "../../ir/types.ts";
 import type { AssembledText, Relocation } from "../types.ts";
-import { NO_RETURN_SYSCALLS, PHYSICAL } from "./abi.ts";
+import { PHYSICAL } from "./abi.ts";
 import * as x from "./encode.ts";
 import { chooseSaved } from "./saved.ts";
 import { chooseArgs } from "./webs.ts";
