@@ -3,7 +3,7 @@
 // that resumes under EPOLLOUT after a short write, idle and header time-outs swept once a second,
 // and a drain on SIGTERM. The HTTP layer plugs in as `http_input` (see emitLoop).
 
-import type { ProgramBuilder } from "../ir/builder.ts";
+import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { emitFormatDate } from "./date.ts";
 import { DATE_LINE, emitGlobals, G } from "./globals.ts";
@@ -88,6 +88,19 @@ const PROT_READ_WRITE = 3;
 /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE: pages cost memory only once touched. */
 const MAP_LAZY_ANONYMOUS = 0x4022;
 const TABLES = MAX_FD * (C.size + INBUF + OUTBUF);
+
+/**
+ * Emits the advance of the iovecs from a1 to a5 past the a0 bytes a writev wrote: each shrinks by
+ * what it gave, and a4 (zero before) ends non-zero when any part is left. Uses the labels "part"
+ * and "fits"; clobbers a0 to a3.
+ */
+export function advanceIovecs(f: FuncBuilder): void {
+  f.label("part").load(8, "a2", { base: "a1", offset: 8 }).mov("a3", "a0").br("leu", "a3", "a2", "fits");
+  f.mov("a3", "a2");
+  f.label("fits").sub("a2", "a2", "a3").store(8, "a2", { base: "a1", offset: 8 }).or("a4", "a4", "a2");
+  f.load(8, "a2", "a1").add("a2", "a2", "a3").store(8, "a2", "a1").sub("a0", "a0", "a3").add("a1", "a1", 16);
+  f.br("ne", "a1", "a5", "part");
+}
 
 /**
  * With `proxy`, the loop hands the events of proxying clients and upstream sockets to
@@ -253,17 +266,9 @@ export function emitLoop(
     // the entry's three (pointer, length) pairs are the iovecs of one writev
     f.label("again").mov("a0", "s0").add("a1", "s1", C.headPtr).mov("a2", 3).syscall("writev");
     f.br("lt", "a0", 0, "error");
-    // advance the three parts by the bytes written; a4 collects what is left
     f.add("a1", "s1", C.headPtr).mov("a4", 0).add("a5", "s1", C.size);
-    f.label("part").load(8, "a2", { base: "a1", offset: 8 }).mov("a3", "a0").br("leu", "a3", "a2", "fits");
-    f.mov("a3", "a2");
-    f.label("fits").sub("a2", "a2", "a3").store(8, "a2", { base: "a1", offset: 8 }).or("a4", "a4", "a2");
-    f.load(8, "a2", "a1")
-      .add("a2", "a2", "a3")
-      .store(8, "a2", "a1")
-      .sub("a0", "a0", "a3")
-      .add("a1", "a1", 16);
-    f.br("ne", "a1", "a5", "part").br("ne", "a4", 0, "again");
+    advanceIovecs(f);
+    f.br("ne", "a4", 0, "again");
     // all written
     f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", CLOSE_AFTER).br("ne", "a2", 0, "close");
     f.and("a2", "a1", WRITING).br("eq", "a2", 0, "done");

@@ -14,7 +14,7 @@ import { ACCESS_ERR } from "../access/enforce.ts";
 import { A } from "../access/state.ts";
 import { G } from "../globals.ts";
 import { ERR, PATH, S } from "../http/state.ts";
-import { C, INBUF, MAX_FD, OUTBUF, PEER, PROXYING, R, type Timeouts } from "../loop.ts";
+import { advanceIovecs, C, INBUF, MAX_FD, OUTBUF, PEER, PROXYING, R, type Timeouts } from "../loop.ts";
 import {
   EAGAIN,
   EPOLL_CTL_ADD,
@@ -816,18 +816,8 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
       .br("eq", "a0", -EAGAIN, "next")
       .br("lt", "a0", 0, "gone");
     f.mov("s3", 1).add("a1", "s1", X.out).mov("a4", 0).add("a5", "a1", 48);
-    f.label("part")
-      .load(8, "a2", { base: "a1", offset: 8 })
-      .mov("a3", "a0")
-      .br("leu", "a3", "a2", "fits")
-      .mov("a3", "a2");
-    f.label("fits").sub("a2", "a2", "a3").store(8, "a2", { base: "a1", offset: 8 }).or("a4", "a4", "a2");
-    f.load(8, "a2", "a1")
-      .add("a2", "a2", "a3")
-      .store(8, "a2", "a1")
-      .sub("a0", "a0", "a3")
-      .add("a1", "a1", 16);
-    f.br("ne", "a1", "a5", "part").br("ne", "a4", 0, "next");
+    advanceIovecs(f);
+    f.br("ne", "a4", 0, "next");
     f.label("more")
       .load(8, "a0", { base: "s1", offset: X.flags })
       .and("a1", "a0", XF.complete)
