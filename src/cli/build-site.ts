@@ -9,14 +9,14 @@ import type { SpeckConfig } from "../config/schema.ts";
 import type { Platform } from "../image/index.ts";
 import { buildServer, serverFeatures } from "../native/server/index.ts";
 import { targetForArch } from "../native/target/index.ts";
-import { writePack } from "../pack/write.ts";
+import { type PackBytes, packChunks } from "../pack/write.ts";
 import { compileSite, type SiteReport } from "../site/compile.ts";
 import { overridesFrom, type SiteFlags } from "./site-options.ts";
 
 export interface BuiltSite {
   config: SpeckConfig;
   configFile: string | undefined;
-  pack: Uint8Array;
+  pack: PackBytes;
   report: SiteReport;
 }
 
@@ -28,7 +28,7 @@ export async function loadSiteConfig(folder: string | undefined, flags: SiteFlag
 export async function buildPack(
   config: SpeckConfig,
   quiet = false,
-): Promise<{ pack: Uint8Array; report: SiteReport }> {
+): Promise<{ pack: PackBytes; report: SiteReport }> {
   const bar =
     !quiet && process.stderr.isTTY
       ? new SingleBar({
@@ -51,10 +51,10 @@ export async function buildPack(
   });
   if (started) bar?.stop();
   for (const warning of report.warnings) process.stderr.write(`speck: warning: ${warning}\n`);
-  return { pack: writePack(input), report };
+  return { pack: packChunks(input), report };
 }
 
 /** The native server for `platform`, with the access features `pack` needs and no others. */
-export function serverFor(platform: Platform, pack: Uint8Array): Uint8Array {
-  return buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack) }).elf;
+export function serverFor(platform: Platform, pack: PackBytes): Uint8Array {
+  return buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack.chunks[0]) }).elf;
 }

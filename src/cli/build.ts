@@ -12,10 +12,10 @@ import {
   writeDockerArchive,
   writeLayout,
 } from "../image/index.ts";
-import { readPack } from "../pack/read.ts";
-import { packStats } from "../pack/stats.ts";
+import { packPieces } from "../pack/write.ts";
 import { UsageError } from "./errors.ts";
 import { addPushOptions, type PushFlags, pushFromFlags, pushLines } from "./push.ts";
+import { formatBytes } from "./push-progress.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
 
 interface BuildFlags extends SiteFlags, PushFlags {
@@ -32,7 +32,8 @@ interface BuildFlags extends SiteFlags, PushFlags {
 
 const HOST_PLATFORM = process.arch === "arm64" ? "linux/arm64" : "linux/amd64";
 
-const kib = (n: number) => (n < 10_000 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+/** Bytes under 10,000 exactly, larger sizes in KiB, MiB or GiB. */
+const kib = (n: number) => (n < 10_000 ? `${n} B` : formatBytes(n));
 /** Sizes the way `docker images` prints them: three significant digits, decimal units. */
 const dockerSize = (n: number) => {
   const [value, unit] =
@@ -85,7 +86,12 @@ export function buildCommand(cli: Command): void {
     const git = gitMetadata(config.root);
     const image = await buildImage({
       platforms: servers,
-      pack,
+      pack: {
+        size: pack.size,
+        open: async function* () {
+          yield* packPieces(pack);
+        },
+      },
       created: resolveCreated(config.root),
       tag,
       metadata: {
@@ -102,7 +108,7 @@ export function buildCommand(cli: Command): void {
     const pushed = flags.push
       ? await pushFromFlags(output && !tarball ? readLayout(output) : image, tag, flags, Boolean(flags.json))
       : undefined;
-    const stats = packStats(readPack(pack));
+    const stats = pack.stats;
     const summary = {
       output,
       tag,
@@ -111,11 +117,11 @@ export function buildCommand(cli: Command): void {
         platform: p.platform,
         imageSize: p.imageSize,
         /** What `docker images` shows: the files' bytes, unpacked. */
-        unpackedSize: p.serverBytes + pack.length,
+        unpackedSize: p.serverBytes + pack.size,
         serverBytes: p.serverBytes,
       })),
       pack: {
-        bytes: pack.length,
+        bytes: pack.size,
         routes: report.routes,
         headers: stats.headers,
         identity: stats.identity,
@@ -138,7 +144,7 @@ export function buildCommand(cli: Command): void {
         (p) =>
           `  ${p.platform.padEnd(14)} image ${kib(p.imageSize)} compressed, ${dockerSize(p.unpackedSize)} unpacked (docker images), server ${kib(p.serverBytes)}`,
       ),
-      `  pack     ${kib(pack.length)}: ${report.routes} routes; heads ${kib(stats.headers)}, bodies ${kib(stats.identity)}, gzip ${kib(stats.gzip)}, brotli ${kib(stats.br)}, index ${kib(stats.index)}`,
+      `  pack     ${kib(pack.size)}: ${report.routes} routes; heads ${kib(stats.headers)}, bodies ${kib(stats.identity)}, gzip ${kib(stats.gzip)}, brotli ${kib(stats.br)}, index ${kib(stats.index)}`,
       `  largest  ${stats.largest.map((l) => `${l.path} (${kib(l.bytes)})`).join(", ")}`,
       ...(pushed ? pushLines(pushed) : []),
       "",

@@ -2,7 +2,7 @@
 // `speck pack [folder] -o DIR`: writes the pack, the server for one platform and a Dockerfile FROM
 // scratch into DIR, for pipelines that build images with Dockerfiles.
 
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import {
@@ -16,9 +16,10 @@ import {
   runConfig,
   SERVER_PATH,
 } from "../image/index.ts";
+import { packPieces } from "../pack/write.ts";
 import { UsageError } from "./errors.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
-import { writeFileAtomic } from "./write-file.ts";
+import { writeFileAtomic, writePieces } from "./write-file.ts";
 
 interface PackFlags extends SiteFlags {
   output: string;
@@ -52,9 +53,9 @@ export function packCommand(cli: Command): void {
     const { routes, variants, compression } = report;
     const what = `${report.files} files, ${routes} routes, ${variants.gzip} gzip and ${variants.br} brotli variants (${compression.compressed} compressed, ${compression.cached} from cache)`;
     if (!toFolder) {
-      writeFileAtomic(output, pack);
+      writeFileAtomic(output, packPieces(pack));
       process.stdout.write(
-        `speck: wrote ${flags.out ?? flags.output} (${pack.length} bytes) in ${Date.now() - started} ms: ${what}\n`,
+        `speck: wrote ${flags.out ?? flags.output} (${pack.size} bytes) in ${Date.now() - started} ms: ${what}\n`,
       );
       return;
     }
@@ -63,11 +64,11 @@ export function packCommand(cli: Command): void {
     const run = runConfig({ port: DEFAULT_PORT, user: DEFAULT_USER, labels: {} });
     writeFolder(output, [
       { name: SERVER_PATH, bytes: server, mode: 0o555 },
-      { name: PACK_PATH, bytes: pack, mode: PACK_MODE },
+      { name: PACK_PATH, bytes: packPieces(pack), mode: PACK_MODE },
       { name: "Dockerfile", bytes: new TextEncoder().encode(dockerfile(run)), mode: 0o644 },
     ]);
     process.stdout.write(
-      `speck: wrote ${output}/ in ${Date.now() - started} ms: ${SERVER_PATH} for ${platformName(platform)} (${server.length} bytes), ${PACK_PATH} (${pack.length} bytes: ${what}), Dockerfile\n` +
+      `speck: wrote ${output}/ in ${Date.now() - started} ms: ${SERVER_PATH} for ${platformName(platform)} (${server.length} bytes), ${PACK_PATH} (${pack.size} bytes: ${what}), Dockerfile\n` +
         `next: docker build -t site ${output} && docker run --rm -p 8080:8080 site\n`,
     );
   });
@@ -77,13 +78,16 @@ export function packCommand(cli: Command): void {
  * Writes files into `folder`: into a fresh sibling folder renamed into place when `folder` does not
  * exist, else each file through a temporary name, so a failure leaves nothing half-written.
  */
-function writeFolder(folder: string, files: { name: string; bytes: Uint8Array; mode: number }[]): void {
+function writeFolder(
+  folder: string,
+  files: { name: string; bytes: Uint8Array | Iterable<Uint8Array>; mode: number }[],
+): void {
   const staging = join(dirname(folder), `.${basename(folder)}.tmp-${process.pid}`);
   try {
     if (existsSync(folder) && readdirSync(folder).length > 0 && !readdirSync(folder).includes(PACK_PATH))
       throw new Error(`it is not empty and holds no ${PACK_PATH}; choose an empty or new folder`);
     mkdirSync(staging, { recursive: true });
-    for (const { name, bytes, mode } of files) writeFileSync(join(staging, name), bytes, { mode });
+    for (const { name, bytes, mode } of files) writePieces(join(staging, name), bytes, mode);
     if (!existsSync(folder)) renameSync(staging, folder);
     else for (const { name } of files) renameSync(join(staging, name), join(folder, name));
   } catch (error) {

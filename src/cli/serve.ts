@@ -5,6 +5,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { dirname, relative } from "node:path";
 import type { Command } from "commander";
+import { joinPack } from "../pack/write.ts";
 import type { PreviewOptions } from "../preview/index.ts";
 import { reportError, UsageError } from "./errors.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
@@ -89,7 +90,7 @@ export function serveCommand(cli: Command): void {
     const started = Date.now();
     const first = await buildPack(config);
     const server = await listen({
-      pack: first.pack,
+      pack: joinPack(first.pack),
       host: flags.host,
       port,
       onRequest: flags.log
@@ -103,7 +104,7 @@ export function serveCommand(cli: Command): void {
         try {
           const { config: next } = await loadSiteConfig(folder, flags);
           const built = await buildPack(next, true);
-          server.replacePack(built.pack);
+          server.replacePack(joinPack(built.pack));
           const { routes, compression } = built.report;
           process.stdout.write(
             `speck: rebuilt in ${Date.now() - t} ms: ${routes} routes, ${compression.compressed} variants compressed, ${compression.cached} from cache\n`,

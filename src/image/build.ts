@@ -56,8 +56,15 @@ export interface ImageMetadata {
 export interface BuildOptions {
   /** The platforms, each with its static server executable. */
   platforms: readonly { platform: Platform | string; server: Uint8Array }[];
-  /** The pack: bytes, a list of chunks, or a file path (streamed, never read whole). */
-  pack: Uint8Array | readonly Uint8Array[] | string;
+  /**
+   * The pack: bytes, a list of chunks, a file path, or its size and a way to read it (the last two
+   * streamed, never held whole).
+   */
+  pack:
+    | Uint8Array
+    | readonly Uint8Array[]
+    | string
+    | { readonly size: number; open(): AsyncIterable<Uint8Array> };
   /** Creation time, whole seconds since 1970 (see resolveCreated); also every tar mtime. */
   created: number;
   /** The image name, e.g. `ghcr.io/acme/site:1.4`; the tag defaults to `latest`. */

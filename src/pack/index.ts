@@ -11,4 +11,13 @@ export {
   readPack,
 } from "./read.ts";
 export { type PackStats, packStats } from "./stats.ts";
-export { isNormalisedPath, packChunks, writePack, writePackFile } from "./write.ts";
+export {
+  isNormalisedPath,
+  joinPack,
+  type PackBytes,
+  type PackChunk,
+  packChunks,
+  packPieces,
+  writePack,
+  writePackFile,
+} from "./write.ts";

@@ -1,15 +1,32 @@
 // The contract between the site compiler and the pack writer: every decision about a site, made
-// at build time, in memory. The pack writer turns it into bytes (docs/pack-format.md); nothing
-// here knows that layout, and nothing downstream re-decides what is in here.
+// at build time, in memory (large bodies stay in their files until the pack is written). The pack
+// writer turns it into bytes (docs/pack-format.md); nothing here knows that layout, and nothing
+// downstream re-decides what is in here.
 
 export type Encoding = "identity" | "gzip" | "br";
 
 /** A header as it goes on the wire; names keep the case the site compiler chose. */
 export type Header = readonly [name: string, value: string];
 
+/**
+ * A body left in its file until the pack is written, so a site need not fit in memory: `size` bytes
+ * whose SHA-256 is `hash` (equal bodies are stored once, found by it).
+ */
+export interface FileBody {
+  readonly file: string;
+  readonly size: number;
+  readonly hash: string;
+}
+
+export type Body = Uint8Array | FileBody;
+
+export function bodyLength(body: Body): number {
+  return body instanceof Uint8Array ? body.length : body.size;
+}
+
 export interface Variant {
   encoding: Encoding;
-  body: Uint8Array;
+  body: Body;
   /** Strong entity tag including its quotes, e.g. `"3f2a9c-br"`; absent when ETags are off. */
   etag?: string;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -12,8 +13,11 @@ import { fnv1a64 } from "./hash.ts";
 import { formatHttpDate } from "./http-date.ts";
 import {
   ACCESS_ERROR_STATUSES,
+  type Body,
+  bodyLength,
   ERROR_STATUSES,
   isNormalisedPath,
+  joinPack,
   PackError,
   type PackInput,
   type PackVariant,
@@ -147,7 +151,7 @@ test("readPack(writePack(site)) gives back every route, variant, head and body",
           const slot: PackVariant = got.variants[["identity", "gzip", "br"].indexOf(v.encoding)]!;
           assert.deepEqual(slot.body, v.body);
           assert.equal(decode(slot.etag), v.etag ?? "");
-          assert.ok(decode(slot.full).endsWith(`Content-Length: ${v.body.length}\r\n`));
+          assert.ok(decode(slot.full).endsWith(`Content-Length: ${bodyLength(v.body)}\r\n`));
           assert.equal(
             decode(slot.full).includes("Vary: Accept-Encoding\r\n"),
             r.response.variants.length > 1,
@@ -426,6 +430,7 @@ test("equal heads and bodies are stored once, small or large, and counted once b
   assert.equal(stats.total, stats.headers + stats.identity + stats.gzip + stats.br + stats.index);
   const errorBodies = ERROR_STATUSES.reduce((sum, status) => sum + `error ${status}`.length, 0);
   assert.equal(stats.identity, 5000 + 5000 + "small page".length + errorBodies, "each body counted once");
+  assert.deepEqual(packChunks(input).stats, stats, "the writer's account equals the reader's");
 });
 
 test("writePackFile() streams the same bytes to disk", () => {
@@ -486,6 +491,44 @@ test("packStats() accounts for every byte and names the largest routes", () => {
     ["/big", "/small"],
   );
   assert.ok(stats.largest[0]!.bytes > 5500);
+  assert.deepEqual(packChunks(input).stats, stats, "the writer's account equals the reader's");
+});
+
+test("bodies left in their files are read as the pack is written: the same bytes as in memory", () => {
+  const dir = mkdtempSync(join(tmpdir(), "speck-pack-"));
+  try {
+    const contents = [randomBytes(3 << 20), randomBytes(5000)];
+    const files = contents.map((bytes, i) => {
+      const file = join(dir, `${i}.bin`);
+      writeFileSync(file, bytes);
+      return { file, size: bytes.length, hash: createHash("sha256").update(bytes).digest("hex") };
+    });
+    const copy = join(dir, "copy.bin");
+    writeFileSync(copy, contents[0]!);
+    const routes = (bodies: Body[]) =>
+      small([
+        { path: "/a", response: resource("", { variants: [{ encoding: "identity", body: bodies[0]! }] }) },
+        { path: "/b", response: resource("", { variants: [{ encoding: "identity", body: bodies[1]! }] }) },
+        { path: "/c", response: resource("", { variants: [{ encoding: "identity", body: bodies[2]! }] }) },
+      ]);
+    const fromFiles = routes([files[0]!, files[1]!, { ...files[0]!, file: copy }]);
+    const inMemory = routes([contents[0]!, contents[1]!, contents[0]!]);
+    const pack = packChunks(fromFiles);
+    assert.equal(pack.chunks.filter((c) => !(c instanceof Uint8Array)).length, 2, "the copy is stored once");
+    assert.deepEqual(joinPack(pack), writePack(inMemory));
+    assert.deepEqual(pack.stats, packChunks(inMemory).stats);
+    writePackFile(fromFiles, join(dir, "site.pack"));
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, "site.pack"))), writePack(inMemory));
+
+    truncateSync(files[1]!.file, 4000);
+    assert.throws(() => joinPack(pack), /1\.bin changed while the pack was being written; build again/);
+    writeFileSync(files[1]!.file, Buffer.concat([contents[1]!, Buffer.from("more")]));
+    assert.throws(() => joinPack(pack), /changed while the pack was being written/);
+    rmSync(files[1]!.file);
+    assert.throws(() => joinPack(pack), /cannot read .*1\.bin: ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("fnv1a64() equals the BigInt definition for any bytes", () => {
@@ -524,10 +567,10 @@ test("offsets past 4 GiB are written as 64-bit values", () => {
   const { chunks, size } = packChunks(small(routes));
   assert.ok(size > 70 * body.length && size > 2 ** 32);
   assert.equal(
-    chunks.reduce((n, c) => n + c.length, 0),
+    chunks.reduce((n, c) => n + bodyLength(c), 0),
     size,
   );
-  const records = new DataView(chunks[0]!.buffer);
+  const records = new DataView((chunks[0] as Uint8Array).buffer);
   const last = Number(records.getBigUint64(32, true)) + 69 * routeSize(1);
   const bodyAt = Number(records.getBigUint64(last + VARIANTS_AT + 48, true));
   assert.ok(bodyAt > 2 ** 32, `last body at ${bodyAt}`);

@@ -1,8 +1,9 @@
 // Serialises a PackInput into the pack format (docs/pack-format.md): precomputed heads for every
 // variant, the hash table, the prefix redirect, error and strings tables, then the bodies. The output
-// is a list of chunks so multi-gigabyte sites stream to disk without one giant buffer.
+// is a list of chunks, bodies left in their files among them, so multi-gigabyte sites stream to disk
+// without one giant buffer; the writer also accounts for where the bytes go (PackStats).
 
-import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { accessFeatureBits } from "../access/features.ts";
 import { AccessSectionError, decodeAccessSection } from "../access/section.ts";
 import { fnv1a64 } from "./hash.ts";
@@ -31,13 +32,17 @@ import {
 import {
   ACCESS_ERROR_STATUSES,
   type AccessErrorStatus,
+  type Body,
+  bodyLength,
   ERROR_STATUSES,
   type ErrorStatus,
+  type FileBody,
   type Header,
   type PackInput,
   type Redirect,
   type Resource,
 } from "./model.ts";
+import type { PackStats } from "./stats.ts";
 import { statusLine } from "./status.ts";
 
 /** Headers a 304 repeats from the 200 (RFC 9110, section 15.4.5). */
@@ -73,28 +78,51 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 /** Pieces up to this size are found again by their bytes as a string key; larger ones by length. */
 const SMALL_PIECE = 1024;
 
+/** A piece of the pack: bytes, or a body still in its file. */
+export type PackChunk = Body;
+
+/** A pack ready to be written: its chunks in file order, its size, and where its bytes go. */
+export interface PackBytes {
+  /** The first chunk holds the header and the tables (everything up to the heap). */
+  chunks: [Uint8Array, ...PackChunk[]];
+  size: number;
+  stats: PackStats;
+}
+
+/** What a piece of the heap is, for PackStats; paths and server strings count as the index. */
+type PieceKind = "headers" | "identity" | "gzip" | "br" | "index";
+
 /**
  * Bytes laid out after the records: each piece gets an offset when added, and a piece equal to one
  * added before gets that one's offset (a directory's `/` and `/index.html`, or the same head, are
- * written once).
+ * written once). A piece's bytes count towards its kind when it is first stored.
  */
 class Heap {
-  readonly chunks: Uint8Array[] = [];
+  readonly chunks: PackChunk[] = [];
   size = 0;
+  readonly stored: Record<PieceKind, number> = { headers: 0, identity: 0, gzip: 0, br: 0, index: 0 };
   private readonly small = new Map<string, number>();
   private readonly large = new Map<number, { bytes: Uint8Array; at: number }[]>();
+  private readonly files = new Map<string, number>();
   constructor(readonly start: number) {}
-  add(bytes: Uint8Array): number {
-    if (bytes.length === 0) return this.start + this.size;
-    const key = bytes.length <= SMALL_PIECE ? Buffer.from(bytes).toString("latin1") : undefined;
-    const known = key === undefined ? this.findLarge(bytes) : this.small.get(key);
+  add(piece: Body, kind: PieceKind): number {
+    const length = bodyLength(piece);
+    if (length === 0) return this.start + this.size;
+    const known = this.find(piece);
     if (known !== undefined) return known;
     const at = this.start + this.size;
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-    if (key !== undefined) this.small.set(key, at);
-    else this.large.set(bytes.length, [...(this.large.get(bytes.length) ?? []), { bytes, at }]);
+    this.chunks.push(piece);
+    this.size += length;
+    this.stored[kind] += length;
+    if (!(piece instanceof Uint8Array)) this.files.set(fileKey(piece), at);
+    else if (length <= SMALL_PIECE) this.small.set(Buffer.from(piece).toString("latin1"), at);
+    else this.large.set(length, [...(this.large.get(length) ?? []), { bytes: piece, at }]);
     return at;
+  }
+  private find(piece: Body): number | undefined {
+    if (!(piece instanceof Uint8Array)) return this.files.get(fileKey(piece));
+    if (piece.length <= SMALL_PIECE) return this.small.get(Buffer.from(piece).toString("latin1"));
+    return this.findLarge(piece);
   }
   private findLarge(bytes: Uint8Array): number | undefined {
     const view = (piece: Uint8Array) => Buffer.from(piece.buffer, piece.byteOffset, piece.length);
@@ -102,6 +130,8 @@ class Heap {
     return this.large.get(bytes.length)?.find((piece) => same(piece.bytes))?.at;
   }
 }
+
+const fileKey = (body: FileBody): string => `${body.size}:${body.hash}`;
 
 function fail(what: string): never {
   throw new Error(`pack: ${what}`);
@@ -171,7 +201,7 @@ function resourceHeads(resource: Resource, status: number, index: number): Varia
   const notModifiedFields = headerLines(all.filter(keptBy304));
   const fields = headerLines(all.filter((header) => !keptBy304(header))) + notModifiedFields;
   return {
-    full: `${statusLine(status)}${fields}Content-Length: ${variant.body.length}\r\n`,
+    full: `${statusLine(status)}${fields}Content-Length: ${bodyLength(variant.body)}\r\n`,
     ranged: status === 200,
     fields,
     notModifiedFields,
@@ -184,12 +214,12 @@ function writeVariant(
   heap: Heap,
   heads: VariantHeads,
   etag: string,
-  body: Uint8Array,
+  variant: { encoding: PieceKind; body: Body },
   where: string,
-) {
+): number {
   const full = encoder.encode(heads.full);
   const etagBytes = encoder.encode(etag);
-  const fullAt = heap.add(full);
+  const fullAt = heap.add(full, "headers");
   view.setBigUint64(v, BigInt(fullAt), true);
   view.setUint32(v + 8, full.length, true);
   if (heads.ranged) {
@@ -203,12 +233,16 @@ function writeVariant(
     view.setUint32(v + 32, notModified, true);
   }
   view.setUint32(v + 36, etagBytes.length, true);
-  view.setBigUint64(v + 40, BigInt(heap.add(etagBytes)), true);
-  view.setBigUint64(v + 48, BigInt(heap.add(body)), true);
-  view.setBigUint64(v + 56, BigInt(body.length), true);
+  view.setBigUint64(v + 40, BigInt(heap.add(etagBytes, "headers")), true);
+  view.setBigUint64(v + 48, BigInt(heap.add(variant.body, variant.encoding)), true);
+  view.setBigUint64(v + 56, BigInt(bodyLength(variant.body)), true);
+  return full.length + etagBytes.length + bodyLength(variant.body);
 }
 
-/** Writes one route record at `at` (its heads and bodies go into the heap); returns its size. */
+/**
+ * Writes one route record at `at` (its heads and bodies go into the heap); returns its size and
+ * the bytes of its heads, ETags, Last-Modified text and bodies.
+ */
 function writeRoute(
   view: DataView,
   at: number,
@@ -217,9 +251,9 @@ function writeRoute(
   response: Resource | Redirect,
   status: number,
   where: string,
-): number {
+): { size: number; bytes: number } {
   const pathBytes = encoder.encode(path);
-  view.setBigUint64(at + ROUTE.path, BigInt(heap.add(pathBytes)), true);
+  view.setBigUint64(at + ROUTE.path, BigInt(heap.add(pathBytes, "index")), true);
   view.setUint32(at + ROUTE.pathLength, pathBytes.length, true);
   view.setUint16(at + ROUTE.status, status, true);
   view.setUint8(at + ROUTE.kind, response.kind === "resource" ? 1 : 2);
@@ -229,14 +263,16 @@ function writeRoute(
     view.setUint8(at + ROUTE.mask, 1);
     view.setUint32(at + ROUTE.flags, appendsQuery(response.location) ? FLAG_APPEND_QUERY : 0, true);
     const head = encoder.encode(redirectHead(status, response.headers, response.location));
-    view.setBigUint64(at + VARIANTS_AT, BigInt(heap.add(head)), true);
+    view.setBigUint64(at + VARIANTS_AT, BigInt(heap.add(head, "headers")), true);
     view.setUint32(at + VARIANTS_AT + 8, head.length, true);
-    return routeSize(1);
+    return { size: routeSize(1), bytes: head.length };
   }
+  let bytes = 0;
   if (response.lastModified !== undefined) {
     const lmText = encoder.encode(formatHttpDate(checkLastModified(response.lastModified, where)));
-    view.setBigUint64(at + ROUTE.lastModified, BigInt(heap.add(lmText)), true);
+    view.setBigUint64(at + ROUTE.lastModified, BigInt(heap.add(lmText, "headers")), true);
     view.setUint32(at + ROUTE.lastModifiedLength, lmText.length, true);
+    bytes += lmText.length;
   }
   const mask = variantMask(response, where);
   view.setUint8(at + ROUTE.mask, mask);
@@ -245,9 +281,9 @@ function writeRoute(
       fail(`${where}: ETag ${variant.etag} is not a quoted strong entity tag`);
     const v = at + variantAt(mask, ENCODINGS.indexOf(variant.encoding));
     const heads = resourceHeads(response, status, index);
-    writeVariant(view, v, heap, heads, variant.etag ?? "", variant.body, where);
+    bytes += writeVariant(view, v, heap, heads, variant.etag ?? "", variant, where);
   });
-  return routeSize(mask);
+  return { size: routeSize(mask), bytes };
 }
 
 function checkLastModified(seconds: number, where: string): number {
@@ -282,15 +318,15 @@ function writeError(
   const line = encoder.encode(statusLine(status));
   const fields = encoder.encode(resourceHeads(page, status, identity).fields);
   const body = page.variants[identity]!.body;
-  if (body.length > ERROR_BODY_LIMIT) fail(`${where}: the page is over 4 GiB`);
+  if (bodyLength(body) > ERROR_BODY_LIMIT) fail(`${where}: the page is over 4 GiB`);
   checkFieldsLength(fields.length, where);
-  view.setBigUint64(at + ERROR.statusLine, BigInt(heap.add(line)), true);
+  view.setBigUint64(at + ERROR.statusLine, BigInt(heap.add(line, "headers")), true);
   view.setUint32(at + ERROR.statusLineLength, line.length, true);
   view.setUint16(at + ERROR.status, status, true);
-  view.setBigUint64(at + ERROR.body, BigInt(heap.add(body)), true);
-  view.setUint32(at + ERROR.bodyLength, body.length, true);
+  view.setBigUint64(at + ERROR.body, BigInt(heap.add(body, "identity")), true);
+  view.setUint32(at + ERROR.bodyLength, bodyLength(body), true);
   view.setUint32(at + ERROR.fieldsLength, fields.length, true);
-  view.setBigUint64(at + ERROR.fields, BigInt(heap.add(fields)), true);
+  view.setBigUint64(at + ERROR.fields, BigInt(heap.add(fields, "headers")), true);
 }
 
 /** The variant mask of a response (a redirect has only its head, in the identity slot). */
@@ -308,8 +344,8 @@ function variantMask(response: Resource | Redirect, where: string): number {
 
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** The pack as chunks in file order, plus its total size. */
-export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: number } {
+/** The pack as chunks in file order, with its total size and where its bytes go. */
+export function packChunks(input: PackInput): PackBytes {
   const routes = [...input.routes].sort(byPath);
   for (let i = 0; i < routes.length; i++) {
     const path = routes[i]!.path;
@@ -376,14 +412,17 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
   }
 
   SERVER_STRINGS.forEach((bytes, i) => {
-    view.setBigUint64(stringsAt + i * STRING_SIZE, BigInt(heap.add(bytes)), true);
+    view.setBigUint64(stringsAt + i * STRING_SIZE, BigInt(heap.add(bytes, "index")), true);
     view.setBigUint64(stringsAt + i * STRING_SIZE + 8, BigInt(bytes.length), true);
   });
   let next = routesAt;
+  const sizes: { path: string; bytes: number }[] = [];
   for (const route of routes) {
     const at = next;
     const status = route.response.kind === "redirect" ? route.response.status : 200;
-    next += writeRoute(view, at, heap, route.path, route.response, status, `route ${route.path}`);
+    const written = writeRoute(view, at, heap, route.path, route.response, status, `route ${route.path}`);
+    next += written.size;
+    sizes.push({ path: route.path, bytes: written.bytes });
     const hash = fnv1a64(encoder.encode(route.path));
     let slot = Number(hash & BigInt(slots - 1));
     while (view.getBigUint64(tableAt + slot * SLOT_SIZE + 8, true) !== 0n) slot = (slot + 1) & (slots - 1);
@@ -392,7 +431,7 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
   }
   if (input.spa) {
     view.setBigUint64(H.spa, BigInt(next), true);
-    next += writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback");
+    next += writeRoute(view, next, heap, "", input.spa, 200, "the SPA fallback").size;
   }
   errorPages.forEach(({ status, page, where }, ordinal) => {
     writeError(view, errorsAt + ordinal * ERROR_SIZE, heap, page, status, where);
@@ -406,40 +445,97 @@ export function packChunks(input: PackInput): { chunks: Uint8Array[]; size: numb
     checkLocation(rule.target, where);
     const prefix = encoder.encode(rule.prefix);
     const head = encoder.encode(redirectHead(rule.status, rule.headers, rule.target));
-    view.setBigUint64(at, BigInt(heap.add(prefix)), true);
+    view.setBigUint64(at, BigInt(heap.add(prefix, "index")), true);
     view.setUint32(at + 8, prefix.length, true);
     view.setUint32(at + 12, head.length, true);
-    view.setBigUint64(at + 16, BigInt(heap.add(head)), true);
+    view.setBigUint64(at + 16, BigInt(heap.add(head, "headers")), true);
     view.setUint16(at + 24, rule.status, true);
     view.setUint32(at + 28, appendsQuery(rule.target) ? FLAG_APPEND_QUERY : 0, true);
   });
   const size = heapAt + heap.size;
   view.setBigUint64(H.fileSize, BigInt(size), true);
-  return { chunks: [records, ...heap.chunks], size };
+  const { headers, identity, gzip, br } = heap.stored;
+  const stats: PackStats = {
+    total: size,
+    routes: routes.length,
+    headers,
+    identity,
+    gzip,
+    br,
+    index: size - headers - identity - gzip - br,
+    largest: sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, LARGEST),
+  };
+  return { chunks: [records, ...heap.chunks], size, stats };
 }
 
-/** The whole pack in memory, deterministic for a given input (routes are sorted by path). */
-export function writePack(input: PackInput): Uint8Array {
-  const { chunks, size } = packChunks(input);
-  const out = new Uint8Array(size);
+/** How many of the largest routes PackStats lists. */
+const LARGEST = 5;
+/** File bodies are read in pieces of this size. */
+const READ_PIECE = 1 << 20;
+
+/** The bytes of a file body, read as they are needed; refuses a file that changed since it was scanned. */
+function* fileBytes(body: FileBody): Generator<Uint8Array> {
+  let fd: number;
+  try {
+    fd = openSync(body.file, "r");
+  } catch (error) {
+    fail(`cannot read ${body.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    let left = body.size;
+    while (left > 0) {
+      const piece = Buffer.allocUnsafe(Math.min(READ_PIECE, left));
+      const read = readSync(fd, piece, 0, piece.length, null);
+      if (read === 0) break;
+      left -= read;
+      yield read === piece.length ? piece : piece.subarray(0, read);
+    }
+    if (left !== 0 || readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0)
+      fail(`${body.file} changed while the pack was being written; build again`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The pack's bytes in file order: its chunks, with file bodies read a piece at a time. */
+export function* packPieces(pack: PackBytes): Generator<Uint8Array> {
+  for (const chunk of pack.chunks) {
+    if (chunk instanceof Uint8Array) yield chunk;
+    else yield* fileBytes(chunk);
+  }
+}
+
+/** Largest pack held in one buffer (Node's limit for a Uint8Array). */
+const IN_MEMORY_LIMIT = 2 ** 32 - 1;
+
+/** The whole pack in one buffer (file bodies read into it). */
+export function joinPack(pack: PackBytes): Uint8Array {
+  if (pack.size > IN_MEMORY_LIMIT)
+    fail(`the pack takes ${pack.size} bytes, more than the ${IN_MEMORY_LIMIT} one buffer can hold`);
+  const out = new Uint8Array(pack.size);
   let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+  for (const piece of packPieces(pack)) {
+    out.set(piece, at);
+    at += piece.length;
   }
   return out;
 }
 
+/** The whole pack in memory, deterministic for a given input (routes are sorted by path). */
+export function writePack(input: PackInput): Uint8Array {
+  return joinPack(packChunks(input));
+}
+
 /** Streams the pack to `path` through a temporary file renamed when complete; returns its size. */
 export function writePackFile(input: PackInput, path: string): number {
-  const { chunks, size } = packChunks(input);
+  const pack = packChunks(input);
   const temporary = `${path}.tmp-${process.pid}`;
   try {
     const fd = openSync(temporary, "w", 0o644);
     try {
-      for (const c of chunks) {
+      for (const piece of packPieces(pack)) {
         let written = 0;
-        while (written < c.length) written += writeSync(fd, c, written, c.length - written);
+        while (written < piece.length) written += writeSync(fd, piece, written, piece.length - written);
       }
     } finally {
       closeSync(fd);
@@ -449,5 +545,5 @@ export function writePackFile(input: PackInput, path: string): number {
     rmSync(temporary, { force: true });
     throw error;
   }
-  return size;
+  return pack.size;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
@@ -8,8 +8,15 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "
 import fc from "fast-check";
 import { validateConfig } from "../config/load.ts";
 import type { SpeckConfigInput } from "../config/schema.ts";
-import { ERROR_STATUSES, type PackInput, type Redirect, type Resource } from "../pack/model.ts";
-import { compileSite } from "./compile.ts";
+import {
+  type Body,
+  bodyLength,
+  ERROR_STATUSES,
+  type PackInput,
+  type Redirect,
+  type Resource,
+} from "../pack/model.ts";
+import { COMPRESS_LIMIT, compileSite } from "./compile.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-compile-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -37,7 +44,12 @@ function route(input: PackInput, path: string): Resource | Redirect | undefined 
   return input.routes.find((r) => r.path === path)?.response;
 }
 const resource = (input: PackInput, path: string) => route(input, path) as Resource;
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
+/** A body the compiler holds in memory (small files, and everything it compresses). */
+function inMemory(body: Body): Uint8Array {
+  assert.ok(body instanceof Uint8Array, "the body is in memory");
+  return body;
+}
+const text = (body: Body) => Buffer.from(inMemory(body)).toString("utf8");
 const HTML = "<!doctype html><p>page</p>";
 
 test("compileSite() serves every file with its bytes and default headers", async () => {
@@ -161,8 +173,8 @@ test("compileSite(): variants are kept only where they save enough, each with it
     big.variants.map((v) => v.encoding),
     ["identity", "gzip", "br"],
   );
-  assert.equal(text(gunzipSync(big.variants[1]!.body)), "speck ".repeat(1000));
-  assert.equal(text(brotliDecompressSync(big.variants[2]!.body)), "speck ".repeat(1000));
+  assert.equal(text(gunzipSync(inMemory(big.variants[1]!.body))), "speck ".repeat(1000));
+  assert.equal(text(brotliDecompressSync(inMemory(big.variants[2]!.body))), "speck ".repeat(1000));
   const [id, gz, br] = big.variants.map((v) => v.etag!);
   assert.match(id!, /^"[0-9a-f]{16}"$/);
   assert.equal(gz, id!.replace(/"$/, '-gz"'));
@@ -182,6 +194,31 @@ test("compileSite(): variants are kept only where they save enough, each with it
   );
 });
 
+test("compileSite() leaves large files it does not compress in their files, with the same ETag", async () => {
+  const video = randomBytes(3 << 20);
+  const root = site({ "video.mp4": video, "small.mp4": video.subarray(0, 1000), "index.html": HTML });
+  // a text file over COMPRESS_LIMIT (sparse: no disk needed) is served as it is
+  const huge = join(root, "huge.txt");
+  writeFileSync(huge, "");
+  truncateSync(huge, COMPRESS_LIMIT + 1);
+  const input = await compile(root);
+  const body = resource(input, "/video.mp4").variants[0]!.body;
+  assert.deepEqual(body, {
+    file: join(root, "video.mp4"),
+    size: video.length,
+    hash: createHash("sha256").update(video).digest("hex"),
+  });
+  assert.equal(
+    resource(input, "/video.mp4").variants[0]!.etag,
+    `"${(body as { hash: string }).hash.slice(0, 16)}"`,
+  );
+  assert.deepEqual(inMemory(resource(input, "/small.mp4").variants[0]!.body), video.subarray(0, 1000));
+  const text = resource(input, "/huge.txt");
+  assert.equal(text.variants.length, 1, "not compressed");
+  assert.equal(bodyLength(text.variants[0]!.body), COMPRESS_LIMIT + 1);
+  assert.ok(!(text.variants[0]!.body instanceof Uint8Array), "left in its file");
+});
+
 test("compileSite(): minSaving as a fraction or in bytes decides which variants stay", async () => {
   // each file saves a known amount; a variant stays exactly when its saving reaches the threshold
   const bodies = fc.sample(
@@ -199,7 +236,7 @@ test("compileSite(): minSaving as a fraction or in bytes decides which variants 
       const full = resource(all, `/f${i}.txt`);
       const kept = resource(some, `/f${i}.txt`).variants.map((v) => v.encoding);
       for (const v of full.variants.slice(1)) {
-        const saved = body.length - v.body.length;
+        const saved = body.length - inMemory(v.body).length;
         const enough = saved >= (minSaving < 1 ? minSaving * body.length : minSaving);
         assert.equal(kept.includes(v.encoding), enough, `${v.encoding} of f${i} at ${minSaving}`);
       }
@@ -264,7 +301,7 @@ test("compileSite() with precompressed uses the site's .gz and .br siblings and 
     ["identity", "gzip", "br"],
   );
   assert.deepEqual(
-    Buffer.from(app.variants[1]!.body),
+    Buffer.from(inMemory(app.variants[1]!.body)),
     gzipSync(js, { level: 1 }),
     "the site's own gzip bytes",
   );

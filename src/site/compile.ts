@@ -5,7 +5,15 @@
 import { readFileSync, statSync } from "node:fs";
 import { accessSection } from "../access/compile.ts";
 import type { SpeckConfig } from "../config/schema.ts";
-import type { ErrorStatus, PackInput, PrefixRedirect, Resource, Route, Variant } from "../pack/model.ts";
+import type {
+  Body,
+  ErrorStatus,
+  PackInput,
+  PrefixRedirect,
+  Resource,
+  Route,
+  Variant,
+} from "../pack/model.ts";
 import {
   type Coding,
   type CompressionJob,
@@ -13,6 +21,7 @@ import {
   compressAll,
   contentHash,
   defaultCacheDir,
+  fileContentHash,
 } from "./compress.ts";
 import { contentType, isCompressible } from "./content-type.ts";
 import { accessErrorPages, errorPages } from "./error-pages.ts";
@@ -56,6 +65,26 @@ function savesEnough(original: number, compressed: number, minSaving: number): b
   return saved > 0 && saved >= (minSaving < 1 ? minSaving * original : minSaving);
 }
 
+/** Files above this size that are not compressed stay in their files until the pack is written. */
+const IN_MEMORY_LIMIT = 1 << 20;
+/** Files above this size are served as they are: brotli's best takes about half an hour per gigabyte. */
+export const COMPRESS_LIMIT = 2 ** 30;
+
+/** A site file's bytes, or its bytes left in the file (read when the pack is written). */
+function siteFileBody(file: SiteFile, whole: boolean): Body {
+  try {
+    if (whole) return readFileSync(file.absolute);
+    return { file: file.absolute, size: file.size, hash: fileContentHash(file.absolute) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_FS_FILE_TOO_LARGE")
+      throw new SiteError(
+        `${file.relative} is over 2 GiB and has precompressed siblings, which speck checks in memory; remove its .gz and .br files`,
+      );
+    throw new SiteError(`cannot read ${file.absolute}: ${code ?? (error as Error).message}`);
+  }
+}
+
 function isText(type: string): boolean {
   return type.startsWith("text/") || /javascript|json|xml/.test(type.split(";")[0]!);
 }
@@ -84,17 +113,24 @@ export async function compileSite(
     config,
   );
 
-  const contents = files.map((f) => readFileSync(f.absolute));
-  const hashes = contents.map((c) => contentHash(c));
   const types = files.map((f) => contentType(f.relative, config.mimeTypes));
+  const compressed = files.map(
+    (f, i) => isCompressible(types[i]!) && f.size >= config.compression.minSize && f.size <= COMPRESS_LIMIT,
+  );
+  // what is compressed, checked against siblings, or small is read now; the rest stays in its file
+  const contents = files.map((f, i) =>
+    siteFileBody(f, compressed[i]! || siblings.has(i) || f.size <= IN_MEMORY_LIMIT),
+  );
+  const hashes = contents.map((c) => (c instanceof Uint8Array ? contentHash(c) : c.hash));
 
   const jobs: CompressionJob[] = [];
   const owners: { file: number; coding: Coding }[] = [];
   files.forEach((_, i) => {
-    if (!isCompressible(types[i]!) || contents[i]!.length < config.compression.minSize) return;
+    const bytes = contents[i]!;
+    if (!compressed[i] || !(bytes instanceof Uint8Array)) return;
     for (const coding of [...new Set(config.compression.encodings)].sort()) {
       if (siblings.get(i)?.[coding]) continue;
-      jobs.push({ bytes: contents[i]!, hash: hashes[i]!, coding, text: isText(types[i]!) });
+      jobs.push({ bytes, hash: hashes[i]!, coding, text: isText(types[i]!) });
       owners.push({ file: i, coding });
     }
   });
@@ -104,15 +140,15 @@ export async function compileSite(
   /** Variants from the site's own siblings: their ETags come from their own bytes, which speck does not choose. */
   const ownTags = files.map(() => new Map<Coding, string>());
   owners.forEach(({ file, coding }, j) => {
-    if (savesEnough(contents[file]!.length, results[j]!.length, config.compression.minSaving))
+    if (savesEnough(files[file]!.size, results[j]!.length, config.compression.minSaving))
       kept[file]!.set(coding, results[j]!);
   });
   // the user's own variants are kept whenever they are smaller at all
   for (const [i, found] of siblings)
     for (const coding of Object.keys(found) as Coding[]) {
       if (!config.compression.encodings.includes(coding)) continue;
-      const bytes = readSibling(found[coding]!, coding, contents[i]!, files[i]!.relative);
-      if (bytes.length < contents[i]!.length) {
+      const bytes = readSibling(found[coding]!, coding, contents[i] as Uint8Array, files[i]!.relative);
+      if (bytes.length < files[i]!.size) {
         kept[i]!.set(coding, bytes);
         ownTags[i]!.set(coding, contentHash(bytes).slice(0, 16));
       }
@@ -202,7 +238,7 @@ export async function compileSite(
     },
     report: {
       files: files.length,
-      bytes: contents.reduce((n, c) => n + c.length, 0),
+      bytes: files.reduce((n, f) => n + f.size, 0),
       routes: routes.length,
       redirects: routes.filter((r) => r.response.kind === "redirect").length + prefixRedirects.length,
       compression: stats,

@@ -2,7 +2,7 @@
 // unchanged rebuild compresses nothing, and the rest compressed on worker threads (compress-pool.ts).
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { type CompressionTask, compressInWorkers } from "./compress-pool.ts";
@@ -21,6 +21,20 @@ export function defaultCacheDir(): string {
 /** SHA-256 of `bytes`, in hex: the cache key and the source of ETags. */
 export function contentHash(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** contentHash of a file's bytes, read a piece at a time (for files too large to hold). */
+export function fileContentHash(path: string): string {
+  const hash = createHash("sha256");
+  const piece = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let read = readSync(fd, piece); read > 0; read = readSync(fd, piece))
+      hash.update(piece.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 export interface CompressionJob extends CompressionTask {
