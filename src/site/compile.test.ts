@@ -194,9 +194,15 @@ test("compileSite(): variants are kept only where they save enough, each with it
   );
 });
 
-test("compileSite() leaves large files it does not compress in their files, with the same ETag", async () => {
+test("compileSite() leaves files over 1 MiB in their files, with the same ETag and variants", async () => {
   const video = randomBytes(3 << 20);
-  const root = site({ "video.mp4": video, "small.mp4": video.subarray(0, 1000), "index.html": HTML });
+  const log = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `line ${i} of the log\n`).join(""));
+  const root = site({
+    "video.mp4": video,
+    "small.mp4": video.subarray(0, 1000),
+    "log.txt": log,
+    "index.html": HTML,
+  });
   // a text file over COMPRESS_LIMIT (sparse: no disk needed) is served as it is
   const huge = join(root, "huge.txt");
   writeFileSync(huge, "");
@@ -213,6 +219,11 @@ test("compileSite() leaves large files it does not compress in their files, with
     `"${(body as { hash: string }).hash.slice(0, 16)}"`,
   );
   assert.deepEqual(inMemory(resource(input, "/small.mp4").variants[0]!.body), video.subarray(0, 1000));
+  // compressed by workers that read the file themselves
+  const [identity, gzip, br] = resource(input, "/log.txt").variants;
+  assert.ok(log.length > 1 << 20 && !(identity!.body instanceof Uint8Array), "the log stays in its file");
+  assert.deepEqual(gunzipSync(inMemory(gzip!.body)), log);
+  assert.deepEqual(brotliDecompressSync(inMemory(br!.body)), log);
   const text = resource(input, "/huge.txt");
   assert.equal(text.variants.length, 1, "not compressed");
   assert.equal(bodyLength(text.variants[0]!.body), COMPRESS_LIMIT + 1);

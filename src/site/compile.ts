@@ -65,7 +65,10 @@ function savesEnough(original: number, compressed: number, minSaving: number): b
   return saved > 0 && saved >= (minSaving < 1 ? minSaving * original : minSaving);
 }
 
-/** Files above this size that are not compressed stay in their files until the pack is written. */
+/**
+ * Files above this size stay in their files until the pack is written; the compression workers read
+ * the ones they compress themselves.
+ */
 const IN_MEMORY_LIMIT = 1 << 20;
 /** Files above this size are served as they are: brotli's best takes about half an hour per gigabyte. */
 export const COMPRESS_LIMIT = 2 ** 30;
@@ -117,20 +120,17 @@ export async function compileSite(
   const compressed = files.map(
     (f, i) => isCompressible(types[i]!) && f.size >= config.compression.minSize && f.size <= COMPRESS_LIMIT,
   );
-  // what is compressed, checked against siblings, or small is read now; the rest stays in its file
-  const contents = files.map((f, i) =>
-    siteFileBody(f, compressed[i]! || siblings.has(i) || f.size <= IN_MEMORY_LIMIT),
-  );
+  // what is small or checked against siblings is read now; the rest stays in its file
+  const contents = files.map((f, i) => siteFileBody(f, siblings.has(i) || f.size <= IN_MEMORY_LIMIT));
   const hashes = contents.map((c) => (c instanceof Uint8Array ? contentHash(c) : c.hash));
 
   const jobs: CompressionJob[] = [];
   const owners: { file: number; coding: Coding }[] = [];
   files.forEach((_, i) => {
-    const bytes = contents[i]!;
-    if (!compressed[i] || !(bytes instanceof Uint8Array)) return;
+    if (!compressed[i]) return;
     for (const coding of [...new Set(config.compression.encodings)].sort()) {
       if (siblings.get(i)?.[coding]) continue;
-      jobs.push({ bytes, hash: hashes[i]!, coding, text: isText(types[i]!) });
+      jobs.push({ source: contents[i]!, hash: hashes[i]!, coding, text: isText(types[i]!) });
       owners.push({ file: i, coding });
     }
   });

@@ -1,5 +1,5 @@
 // A pool of worker threads, one per available CPU, that run gzip (level 9) and brotli (quality 11)
-// on byte arrays. zlib's async functions would share libuv's small thread pool (4 threads by
+// on byte arrays or on files they read themselves. zlib's async functions would share libuv's small thread pool (4 threads by
 // default) with file I/O; dedicated workers use every core and nothing else.
 
 import { availableParallelism } from "node:os";
@@ -7,9 +7,14 @@ import { Worker } from "node:worker_threads";
 
 export type Coding = "gzip" | "br";
 
+/** What a task compresses: bytes, or a file the worker reads and checks against its SHA-256 (hex). */
+export type CompressionSource =
+  | Uint8Array
+  | { readonly file: string; readonly size: number; readonly hash: string };
+
 export interface CompressionTask {
   coding: Coding;
-  bytes: Uint8Array;
+  source: CompressionSource;
   /** UTF-8 text: brotli's text mode. */
   text: boolean;
 }
@@ -18,10 +23,17 @@ export interface CompressionTask {
 // dist/ and from a bundle, without resolving a second entry file.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { readFileSync } = require("node:fs");
 const zlib = require("node:zlib");
 const { constants } = zlib;
-parentPort.on("message", ({ id, coding, text, bytes }) => {
+parentPort.on("message", ({ id, coding, text, bytes, file, hash }) => {
   try {
+    if (file !== undefined) {
+      bytes = readFileSync(file);
+      if (createHash("sha256").update(bytes).digest("hex") !== hash)
+        throw new Error(file + " changed while the site was being compiled; build again");
+    }
     const out =
       coding === "gzip"
         ? zlib.gzipSync(bytes, { level: 9 })
@@ -56,11 +68,13 @@ export async function compressInWorkers(
 ): Promise<Uint8Array[]> {
   const results: Uint8Array[] = new Array(tasks.length);
   if (tasks.length === 0) return results;
-  const order = tasks
-    .map((_, i) => i)
-    .sort((a, b) => tasks[b]!.bytes.length - tasks[a]!.bytes.length || a - b);
-  const size = Math.max(1, Math.min(availableParallelism(), tasks.length));
-  const workers = Array.from({ length: size }, () => new Worker(WORKER_SOURCE, { eval: true }));
+  const size = (i: number) => {
+    const source = tasks[i]!.source;
+    return source instanceof Uint8Array ? source.length : source.size;
+  };
+  const order = tasks.map((_, i) => i).sort((a, b) => size(b) - size(a) || a - b);
+  const count = Math.max(1, Math.min(availableParallelism(), tasks.length));
+  const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true }));
   let next = 0;
   try {
     await Promise.all(
@@ -73,8 +87,12 @@ export async function compressInWorkers(
                 return;
               }
               const id = order[next++]!;
-              const { coding, text, bytes } = tasks[id]!;
-              worker.postMessage({ id, coding, text, bytes });
+              const { coding, text, source } = tasks[id]!;
+              worker.postMessage(
+                source instanceof Uint8Array
+                  ? { id, coding, text, bytes: source }
+                  : { id, coding, text, file: source.file, hash: source.hash },
+              );
             };
             worker.on("message", (reply: Reply) => {
               if (reply.error !== undefined) {

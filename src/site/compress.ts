@@ -38,7 +38,7 @@ export function fileContentHash(path: string): string {
 }
 
 export interface CompressionJob extends CompressionTask {
-  /** contentHash(bytes). */
+  /** contentHash of the source's bytes. */
   hash: string;
 }
 
