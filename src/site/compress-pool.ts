@@ -44,7 +44,10 @@ parentPort.on("message", ({ id, coding, text, bytes, file, hash }) => {
               [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
             },
           });
-    parentPort.postMessage({ id, out });
+    // zlib's result is a view of a 16 KiB buffer, which postMessage would copy whole and the
+    // variant would keep: send an exact copy, moved rather than copied
+    const exact = new Uint8Array(out);
+    parentPort.postMessage({ id, out: exact }, [exact.buffer]);
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message) });
   }

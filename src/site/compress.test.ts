@@ -44,6 +44,8 @@ test("compressInWorkers() gives zlib's exact bytes for every task, from bytes or
   assert.equal(results.length, tasks.length);
   for (const [i, task] of tasks.entries())
     assert.deepEqual(results[i], reference(task.coding, inputs[i]!, task.text), `task ${i}`);
+  for (const [i, result] of results.entries())
+    assert.equal(result.buffer.byteLength, result.length, `task ${i} holds no more memory than its bytes`);
   assert.deepEqual(
     [...seen].sort((a, b) => a - b),
     tasks.map((_, i) => i),
