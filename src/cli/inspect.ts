@@ -104,7 +104,12 @@ export function inspectCommand(cli: Command): void {
       try {
         bytes = readFileSync(pack!);
       } catch (error) {
-        throw new UsageError(`cannot read ${pack}: ${(error as NodeJS.ErrnoException).code}`);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ERR_FS_FILE_TOO_LARGE")
+          throw new UsageError(
+            `${pack} is over 2 GiB, more than speck inspect reads; speck build prints the same figures for a site of any size`,
+          );
+        throw new UsageError(`cannot read ${pack}: ${code}`);
       }
       let parsed: ReturnType<typeof readPack>;
       try {

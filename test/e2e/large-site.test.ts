@@ -86,6 +86,13 @@ test("speck pack streams a file over 2 GiB into the pack; the native server serv
     assert.equal(range.headers.get("content-range"), `bytes ${at}-${at + 15}/${VIDEO_SIZE}`);
     assert.deepEqual(Buffer.from(await range.arrayBuffer()), bytes, `the 16 bytes at ${at}`);
   }
+  const inspect = spawnSync(process.execPath, [SPECK, "inspect", pack], { encoding: "utf8" });
+  assert.equal(inspect.status, 2);
+  assert.match(
+    inspect.stderr,
+    /^speck: .*site\.pack is over 2 GiB, more than speck inspect reads; speck build prints/,
+  );
+  assert.doesNotMatch(inspect.stderr, /\n\s+at /, "no stack trace");
   const whole = await fetch(url("/clip.webm"));
   assert.equal(whole.headers.get("content-type"), "video/webm");
   assert.deepEqual(Buffer.from(await whole.arrayBuffer()), clip);
