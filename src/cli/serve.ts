@@ -5,7 +5,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { dirname, relative } from "node:path";
 import type { Command } from "commander";
-import { joinPack } from "../pack/write.ts";
+import { JOINED_PACK_LIMIT, joinPack, type PackBytes } from "../pack/write.ts";
 import type { PreviewOptions } from "../preview/index.ts";
 import { reportError, UsageError } from "./errors.ts";
 import { addSiteOptions, type SiteFlags } from "./site-options.ts";
@@ -73,6 +73,15 @@ function debounced(rebuild: () => Promise<void>): () => void {
   };
 }
 
+/** The pack in one buffer, as the preview serves it; a site too large for that runs from its image. */
+function inMemory(pack: PackBytes): Uint8Array {
+  if (pack.size > JOINED_PACK_LIMIT)
+    throw new UsageError(
+      `the site's pack takes ${pack.size} bytes; speck serve holds it in memory, up to ${JOINED_PACK_LIMIT}: preview a smaller part of the site (--exclude), or run its image (speck build)`,
+    );
+  return joinPack(pack);
+}
+
 export function serveCommand(cli: Command): void {
   addSiteOptions(
     cli
@@ -90,7 +99,7 @@ export function serveCommand(cli: Command): void {
     const started = Date.now();
     const first = await buildPack(config);
     const server = await listen({
-      pack: joinPack(first.pack),
+      pack: inMemory(first.pack),
       host: flags.host,
       port,
       onRequest: flags.log
@@ -104,7 +113,7 @@ export function serveCommand(cli: Command): void {
         try {
           const { config: next } = await loadSiteConfig(folder, flags);
           const built = await buildPack(next, true);
-          server.replacePack(joinPack(built.pack));
+          server.replacePack(inMemory(built.pack));
           const { routes, compression } = built.report;
           process.stdout.write(
             `speck: rebuilt in ${Date.now() - t} ms: ${routes} routes, ${compression.compressed} variants compressed, ${compression.cached} from cache\n`,

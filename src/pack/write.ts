@@ -506,12 +506,12 @@ export function* packPieces(pack: PackBytes): Generator<Uint8Array> {
 }
 
 /** Largest pack held in one buffer (Node's limit for a Uint8Array). */
-const IN_MEMORY_LIMIT = 2 ** 32 - 1;
+export const JOINED_PACK_LIMIT = 2 ** 32 - 1;
 
 /** The whole pack in one buffer (file bodies read into it). */
 export function joinPack(pack: PackBytes): Uint8Array {
-  if (pack.size > IN_MEMORY_LIMIT)
-    fail(`the pack takes ${pack.size} bytes, more than the ${IN_MEMORY_LIMIT} one buffer can hold`);
+  if (pack.size > JOINED_PACK_LIMIT)
+    fail(`the pack takes ${pack.size} bytes, more than the ${JOINED_PACK_LIMIT} one buffer can hold`);
   const out = new Uint8Array(pack.size);
   let at = 0;
   for (const piece of packPieces(pack)) {

@@ -1,7 +1,8 @@
 // A site too large to hold in memory: a video just over 2 GiB (a sparse file, so its zeros take no
 // disk) and a 3 MiB clip. `speck pack` streams both from their files into the pack, the native
 // server answers ranges past 2 GiB with the file's bytes, and `speck build` streams the same pack
-// into its layer, which umoci unpacks to the bytes `speck pack` wrote.
+// into its layer, which umoci unpacks to the bytes `speck pack` wrote. `speck serve`, which holds
+// the pack in memory, refuses a site over 4 GiB with what to do instead.
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -111,4 +112,24 @@ test("speck build streams the same pack into its layer: umoci unpacks the bytes 
   });
   assert.equal(unpacked.status, 0, unpacked.stderr);
   assert.equal(await sha256(join(bundle, "rootfs", "site.pack")), await sha256(pack));
+});
+
+test("speck serve refuses a site over 4 GiB in one line, saying what to do instead", () => {
+  const root = join(work, "over-4-gib");
+  mkdirSync(root);
+  for (const name of ["a.mp4", "b.mp4"]) {
+    const fd = openSync(join(root, name), "w");
+    try {
+      ftruncateSync(fd, VIDEO_SIZE);
+      writeSync(fd, name); // distinct bodies, or they would be stored once
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const r = spawnSync(process.execPath, [SPECK, "serve", root, "--port", "0"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(
+    r.stderr,
+    /^speck: the site's pack takes \d+ bytes; speck serve holds it in memory, up to 4294967295: preview a smaller part of the site \(--exclude\), or run its image \(speck build\)\n$/,
+  );
 });
