@@ -22,6 +22,7 @@ import {
   type PackInput,
   type PackVariant,
   packChunks,
+  packPieces,
   packStats,
   type Resource,
   readPack,
@@ -492,6 +493,20 @@ test("packStats() accounts for every byte and names the largest routes", () => {
   );
   assert.ok(stats.largest[0]!.bytes > 5500);
   assert.deepEqual(packChunks(input).stats, stats, "the writer's account equals the reader's");
+});
+
+test("packPieces() copies small chunks together into pieces of up to a MiB, in file order", () => {
+  const routes = Array.from({ length: 3000 }, (_, i) => ({
+    path: `/page/${i}`,
+    response: resource(`page ${i} `.repeat(1 + (i % 50))),
+  }));
+  const big = { path: "/big", response: resource("b".repeat(300_000)) };
+  const pack = packChunks(small([...routes, big]));
+  const pieces = [...packPieces(pack)];
+  assert.deepEqual(Buffer.concat(pieces), Buffer.concat(pack.chunks as Uint8Array[]));
+  assert.ok(pack.chunks.length > 6000, `${pack.chunks.length} chunks`);
+  assert.ok(pieces.length <= Math.ceil(pack.size / 2 ** 20) + 3, `${pieces.length} pieces`);
+  assert.ok(pieces.every((piece) => piece.length <= 2 ** 20 || pack.chunks.includes(piece)));
 });
 
 test("bodies left in their files are read as the pack is written: the same bytes as in memory", () => {

@@ -497,12 +497,35 @@ function* fileBytes(body: FileBody): Generator<Uint8Array> {
   }
 }
 
-/** The pack's bytes in file order: its chunks, with file bodies read a piece at a time. */
+/** Chunks below this size are copied together into pieces of up to READ_PIECE. */
+const SMALL_CHUNK = 64 * 1024;
+
+/**
+ * The pack's bytes in file order, in pieces of up to a MiB: small chunks (heads, paths, small
+ * bodies) copied together, so that gzip and write see a few large pieces rather than one per head,
+ * and file bodies read a piece at a time.
+ */
 export function* packPieces(pack: PackBytes): Generator<Uint8Array> {
+  let batch = Buffer.allocUnsafe(READ_PIECE);
+  let filled = 0;
+  function* flush(): Generator<Uint8Array> {
+    if (filled === 0) return;
+    yield batch.subarray(0, filled);
+    batch = Buffer.allocUnsafe(READ_PIECE);
+    filled = 0;
+  }
   for (const chunk of pack.chunks) {
+    if (chunk instanceof Uint8Array && chunk.length < SMALL_CHUNK) {
+      if (filled + chunk.length > READ_PIECE) yield* flush();
+      batch.set(chunk, filled);
+      filled += chunk.length;
+      continue;
+    }
+    yield* flush();
     if (chunk instanceof Uint8Array) yield chunk;
     else yield* fileBytes(chunk);
   }
+  yield* flush();
 }
 
 /** Largest pack held in one buffer (Node's limit for a Uint8Array). */
