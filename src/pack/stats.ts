@@ -15,6 +15,11 @@ export interface PackStats {
   largest: { path: string; bytes: number }[];
 }
 
+/** The `top` largest routes, largest first (ties by path). */
+export function largestRoutes(sizes: { path: string; bytes: number }[], top = 5): PackStats["largest"] {
+  return sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, top);
+}
+
 /** Where the pack's bytes go: heads (with ETags and Last-Modified texts), bodies per encoding, index. */
 export function packStats(pack: Pack, top = 5): PackStats {
   const stats: PackStats = {
@@ -54,6 +59,6 @@ export function packStats(pack: Pack, top = 5): PackStats {
   }
   for (const p of pack.prefixRedirects) stats.headers += once(p.head);
   stats.index = stats.total - stats.headers - stats.identity - stats.gzip - stats.br;
-  stats.largest = sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, top);
+  stats.largest = largestRoutes(sizes, top);
   return stats;
 }

@@ -42,7 +42,7 @@ import {
   type Redirect,
   type Resource,
 } from "./model.ts";
-import type { PackStats } from "./stats.ts";
+import { largestRoutes, type PackStats } from "./stats.ts";
 import { statusLine } from "./status.ts";
 
 /** Headers a 304 repeats from the 200 (RFC 9110, section 15.4.5). */
@@ -463,13 +463,11 @@ export function packChunks(input: PackInput): PackBytes {
     gzip,
     br,
     index: size - headers - identity - gzip - br,
-    largest: sizes.sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1)).slice(0, LARGEST),
+    largest: largestRoutes(sizes),
   };
   return { chunks: [records, ...heap.chunks], size, stats };
 }
 
-/** How many of the largest routes PackStats lists. */
-const LARGEST = 5;
 /** File bodies are read in pieces of this size. */
 const READ_PIECE = 1 << 20;
 
