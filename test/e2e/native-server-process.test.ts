@@ -1,9 +1,12 @@
 // The native server as a process tree: a supervisor and SPECK_WORKERS workers, a worker killed with
-// SIGKILL is replaced while the site keeps answering, and SIGTERM drains everything to exit 0.
+// SIGKILL is replaced while the site keeps answering, and SIGTERM drains everything to exit 0; a
+// listener or a worker that cannot start ends it with one line instead of a loop of replacements.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -11,7 +14,9 @@ import { buildServer } from "../../src/native/server/index.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
+import { runCommand } from "../support/native.ts";
 import { freePort } from "../support/net.ts";
+import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-process-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -68,4 +73,80 @@ test("x64: SPECK_WORKERS workers under a supervisor; a SIGKILLed worker is repla
   } finally {
     server.kill("SIGKILL");
   }
+});
+
+/** Runs the server over the corpus site with `env` (under `wrap`) until it exits, within 5 s. */
+async function runToExit(
+  target: keyof typeof TARGETS,
+  env: Record<string, string>,
+  wrap: string[] = [],
+): Promise<{ code: number | string; stderr: string }> {
+  const binary = join(work, `speck-${target}`);
+  writeFileSync(binary, buildServer(TARGETS[target]).elf);
+  chmodSync(binary, 0o755);
+  writeFileSync(join(work, "site.pack"), writePack(CORPUS_SITE));
+  const [command, ...args] = [...wrap, ...runCommand(TARGETS[target], binary), join(work, "site.pack")];
+  const server = spawn(command!, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  server.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const timer = setTimeout(() => server.kill("SIGKILL"), 5000);
+  const code = await new Promise<number | string>((resolve) =>
+    server.on("close", (exit, signal) => resolve(exit ?? signal ?? "unknown")),
+  );
+  clearTimeout(timer);
+  return { code, stderr };
+}
+
+test("a listener that cannot be opened is one line naming the port and why, exit code 2, before any worker starts", async (t) => {
+  const port = await freePort();
+  const holder = createServer().listen(port, "127.0.0.1");
+  await once(holder, "listening");
+  try {
+    for (const workers of ["1", "3"]) {
+      const inUse = await runToExit("x64", { PORT: String(port), SPECK_WORKERS: workers });
+      assert.deepEqual(inUse, { code: 2, stderr: `speck: cannot listen on port ${port}: in use\n` }, workers);
+      const foreign = await runToExit("x64", {
+        PORT: "8080",
+        SPECK_ADDR: "192.0.2.1",
+        SPECK_WORKERS: workers,
+      });
+      assert.deepEqual(foreign, {
+        code: 2,
+        stderr: "speck: cannot listen on port 8080: SPECK_ADDR is not on this machine\n",
+      });
+    }
+    if (requireCommands(t, ["qemu-aarch64-static"], "apt-get install qemu-user-static")) {
+      const a64 = await runToExit("a64", { PORT: String(port), SPECK_WORKERS: "2" });
+      assert.deepEqual(a64, { code: 2, stderr: `speck: cannot listen on port ${port}: in use\n` });
+    }
+  } finally {
+    holder.close();
+  }
+  // ports below ip_unprivileged_port_start need CAP_NET_BIND_SERVICE, which setpriv takes from root
+  const unprivileged = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+  if (unprivileged <= 1) return t.diagnostic("every port is unprivileged here: no privileged-port case");
+  if (!requireCommands(t, ["setpriv"], "apt-get install util-linux")) return;
+  const wrap =
+    process.getuid?.() === 0 ? ["setpriv", "--bounding-set=-net_bind_service", "--inh-caps=-all"] : [];
+  const denied = await runToExit("x64", { PORT: "1", SPECK_WORKERS: "2" }, wrap);
+  assert.deepEqual(denied, {
+    code: 2,
+    stderr: "speck: cannot listen on port 1: below 1024 it needs privileges\n",
+  });
+});
+
+test("a worker that cannot start is not replaced: the supervisor says so and exits with its code", async (t) => {
+  if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
+  // the connection table's lazily backed mapping needs more address space than this allows
+  const wrap = ["prlimit", `--as=${200 * 2 ** 20}`];
+  const line = "speck: a worker cannot start: out of memory or descriptors\n";
+  const port = String(await freePort());
+  assert.deepEqual(await runToExit("x64", { PORT: port, SPECK_WORKERS: "1" }, wrap), {
+    code: 1,
+    stderr: line,
+  });
+  assert.deepEqual(await runToExit("x64", { PORT: port, SPECK_WORKERS: "2" }, wrap), {
+    code: 1,
+    stderr: line.repeat(2),
+  });
 });

@@ -92,7 +92,10 @@ function emitParseAddress(p: ProgramBuilder): void {
   });
 }
 
-/** Emits `open_listener()`: a listening socket fd on G.port and G.bindAddress, or a negative errno. */
+/**
+ * Emits `open_listener()`: a listening socket fd on G.port and G.bindAddress, or the negative errno
+ * of the last attempt (IPv4's when IPv6 failed too).
+ */
 export function emitListener(p: ProgramBuilder): void {
   if (p.has("open_listener")) return;
   emitGlobals(p);
@@ -126,7 +129,8 @@ export function emitListener(p: ProgramBuilder): void {
       .mov("a1", SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)
       .mov("a2", 0)
       .syscall("socket");
-    f.mov("s0", "a0").br("lt", "s0", 0, "next");
+    // a1 carries the latest errno to the end: syscalls keep it
+    f.mov("s0", "a0").mov("a1", "a0").br("lt", "s0", 0, "next");
     // setsockopt for each listen option (a5, the entry, survives the syscalls)
     f.addr("a5", "listen_options");
     f.label("option").load(1, "a1", "a5").load(1, "a2", { base: "a5", offset: 1 });
@@ -142,8 +146,8 @@ export function emitListener(p: ProgramBuilder): void {
       .br("ne", "a0", 0, "retry");
     f.mov("a0", "s0").mov("a1", BACKLOG).syscall("listen").br("ne", "a0", 0, "retry");
     f.mov("a0", "s0").ret();
-    f.label("retry").mov("a0", "s0").syscall("close");
+    f.label("retry").mov("a1", "a0").mov("a0", "s0").syscall("close");
     f.label("next").br("ne", "s1", AF_INET6, "fail").mov("s1", AF_INET).jmp("family");
-    f.label("fail").mov("a0", -1).ret();
+    f.label("fail").mov("a0", "a1").ret();
   });
 }

@@ -19,6 +19,15 @@ const DEFAULT_PORT = 8080;
 /** "speck: cannot serve PATH: why": the refusals of a pack at start name the file. */
 const CANNOT_SERVE = "speck: cannot serve ";
 const BAD_PACK = ": missing, or not a speck pack of this version\n";
+/** "speck: cannot listen on port N: why", by the errno of the listener (the last entry for any other). */
+const CANNOT_LISTEN = "speck: cannot listen on port ";
+const LISTEN_REASONS: [number, string][] = [
+  [13, ": below 1024 it needs privileges\n"],
+  [98, ": in use\n"],
+  [99, ": SPECK_ADDR is not on this machine\n"],
+  [0, ": refused\n"],
+];
+const CANNOT_START = "speck: a worker cannot start: out of memory or descriptors\n";
 const LACKING_FEATURES = ": the pack has access rules this server was built without\n";
 
 /** Emits `on_stop`, the SIGTERM/SIGINT handler, plus the x86-64 restorer it needs. */
@@ -141,8 +150,8 @@ export const MAX_WORKERS = 256;
 
 /**
  * Emits `supervise(n)`: forks n workers and returns 0 in each of them; the supervisor itself never
- * returns: it forwards SIGTERM/SIGINT to the workers, replaces a worker that dies while not stopping,
- * and exits 0 once every worker has exited.
+ * returns: it forwards SIGTERM/SIGINT to the workers, replaces a worker killed by a signal while not
+ * stopping, and once every worker has exited, exits with their exit codes or-ed (0 after a drain).
  */
 function emitSupervisor(p: ProgramBuilder): void {
   p.bss("worker_pids", MAX_WORKERS * 8, 8);
@@ -158,7 +167,8 @@ function emitSupervisor(p: ProgramBuilder): void {
       .ret();
   });
   p.func("supervise", { frame: 16, saves: ["s0", "s1", "s2"] }, (f) => {
-    f.mov("s0", "a0").mov("s1", 0).store(8, 0, { base: "sp", offset: 0 }); // [sp]: forwarded
+    // [sp]: forwarded; [sp + 8]: the exit codes of workers that exited, or-ed
+    f.mov("s0", "a0").mov("s1", 0).store(8, 0, { base: "sp", offset: 0 }).store(8, 0, { base: "sp", offset: 8 });
     f.label("start").mov("a0", "s1").call("spawn").br("eq", "a0", 0, "worker");
     f.add("s1", "s1", 1).br("ltu", "s1", "s0", "start");
     f.label("wait")
@@ -179,7 +189,7 @@ function emitSupervisor(p: ProgramBuilder): void {
     f.mov("a1", SIGTERM).syscall("kill");
     f.label("next").add("s1", "s1", 1).br("ltu", "s1", "s0", "forward");
     f.label("reap").br("eq", "s2", -ECHILD, "done").br("lt", "s2", 0, "wait");
-    // a worker exited: forget it, and replace it unless stopping
+    // a worker ended: forget it
     f.mov("s1", 0);
     f.label("find")
       .addr("a1", "worker_pids")
@@ -187,10 +197,15 @@ function emitSupervisor(p: ProgramBuilder): void {
       .br("eq", "a0", "s2", "found");
     f.add("s1", "s1", 1).br("ltu", "s1", "s0", "find").jmp("wait");
     f.label("found").store(8, 0, { base: "a1", index: "s1", scale: 8 });
-    f.load(8, "a0", { base: "s5", offset: G.stop }).br("ne", "a0", 0, "wait");
+    // one that exited (drained, or it could not start) stays gone and passes on its exit code; one
+    // killed by a signal is replaced, unless stopping
+    f.load(4, "a0", { base: "s5", offset: G.clock }).and("a2", "a0", 0x7f).br("ne", "a2", 0, "killed");
+    f.shr("a0", "a0", 8).load(8, "a2", { base: "sp", offset: 8 }).or("a2", "a2", "a0");
+    f.store(8, "a2", { base: "sp", offset: 8 }).jmp("wait");
+    f.label("killed").load(8, "a0", { base: "s5", offset: G.stop }).br("ne", "a0", 0, "wait");
     f.mov("a0", "s1").call("spawn").br("ne", "a0", 0, "wait");
     f.label("worker").mov("a0", 0).ret();
-    f.label("done").mov("a0", 0).syscall("exit_group");
+    f.label("done").load(8, "a0", { base: "sp", offset: 8 }).syscall("exit_group");
   });
   // cpu_count() → CPUs this process may run on (sched_getaffinity), at least 1
   p.bss("cpu_mask", 128, 8);
@@ -326,6 +341,12 @@ export function emitServerShell(
   });
   emitEnvironment(p);
   p.rodata("default_pack", "/site.pack\0").rodata("cannot_serve", CANNOT_SERVE).rodata("bad_pack", BAD_PACK);
+  p.rodata("cannot_listen", CANNOT_LISTEN).rodata("cannot_start", CANNOT_START);
+  const encoder = new TextEncoder();
+  p.rodata(
+    "listen_reasons",
+    Uint8Array.from(LISTEN_REASONS.flatMap(([errno, text]) => [errno, text.length, ...encoder.encode(text)])),
+  );
   // the access checks and access_start come with the HTTP layer (access/enforce.ts)
   if (features !== 0) p.rodata("lacking_features", LACKING_FEATURES);
   // the Date line, in place from the start: fmt_date rewrites its names and digits
@@ -361,13 +382,23 @@ export function emitServerShell(
     // workers: SPECK_WORKERS, else one per usable CPU; with one, this process serves
     f.load(8, "s4", { base: "s5", offset: G.workers }).br("ne", "s4", 0, "workers");
     f.call("cpu_count").mov("s4", "a0");
-    f.label("workers").call("raise_file_limit").br("leu", "s4", 1, "single");
-    f.mov("a0", "s4").call("supervise");
+    // a listener here first, so that a port in use or privileged, or a SPECK_ADDR of another machine,
+    // is one line before any worker starts; then each worker opens its own (SO_REUSEPORT)
+    f.label("workers").call("raise_file_limit");
+    f.label("listen").call("open_listener").br("lt", "a0", 0, "cannot_listen");
+    f.store(8, "a0", { base: "s5", offset: G.listenFd }).br("leu", "s4", 1, "single");
+    f.syscall("close").mov("a0", "s4").call("supervise").mov("s4", 1).jmp("listen");
     f.label("single");
     f.call("map_tables").br("ne", "a0", 0, "fail");
-    f.call("open_listener").br("lt", "a0", 0, "fail").store(8, "a0", { base: "s5", offset: G.listenFd });
-    f.mov("a0", 0).syscall("epoll_create1").store(8, "a0", { base: "s5", offset: G.epollFd });
+    f.mov("a0", 0).syscall("epoll_create1").br("lt", "a0", 0, "fail").store(8, "a0", { base: "s5", offset: G.epollFd });
     f.call("serve").call("log_flush").mov("a0", 0).syscall("exit_group");
-    f.label("fail").mov("a0", 1).syscall("exit_group");
+    // the port in decimal, then the reason for the errno
+    f.label("cannot_listen").neg("s3", "a0").load(8, "a0", { base: "s5", offset: G.port }).addr("a1", "scratch");
+    f.mov("a2", 0).call("decimal").store(1, 0, "a0").addr("a3", "listen_reasons");
+    f.label("reason").load(1, "a1", "a3").load(1, "a4", { base: "a3", offset: 1 }).add("a3", "a3", 2);
+    f.br("eq", "a1", "s3", "explain").br("eq", "a1", 0, "explain").add("a3", "a3", "a4").jmp("reason");
+    f.label("explain").addr("a0", "scratch").addr("a1", "cannot_listen").mov("a2", CANNOT_LISTEN.length).call("fatal");
+    f.label("fail").mov("a0", 2).addr("a1", "cannot_start").mov("a2", CANNOT_START.length).syscall("write");
+    f.mov("a0", 1).syscall("exit_group");
   });
 }
