@@ -168,7 +168,10 @@ function emitSupervisor(p: ProgramBuilder): void {
   });
   p.func("supervise", { frame: 16, saves: ["s0", "s1", "s2"] }, (f) => {
     // [sp]: forwarded; [sp + 8]: the exit codes of workers that exited, or-ed
-    f.mov("s0", "a0").mov("s1", 0).store(8, 0, { base: "sp", offset: 0 }).store(8, 0, { base: "sp", offset: 8 });
+    f.mov("s0", "a0")
+      .mov("s1", 0)
+      .store(8, 0, { base: "sp", offset: 0 })
+      .store(8, 0, { base: "sp", offset: 8 });
     f.label("start").mov("a0", "s1").call("spawn").br("eq", "a0", 0, "worker");
     f.add("s1", "s1", 1).br("ltu", "s1", "s0", "start");
     f.label("wait")
@@ -390,14 +393,24 @@ export function emitServerShell(
     f.syscall("close").mov("a0", "s4").call("supervise").mov("s4", 1).jmp("listen");
     f.label("single");
     f.call("map_tables").br("ne", "a0", 0, "fail");
-    f.mov("a0", 0).syscall("epoll_create1").br("lt", "a0", 0, "fail").store(8, "a0", { base: "s5", offset: G.epollFd });
+    f.mov("a0", 0)
+      .syscall("epoll_create1")
+      .br("lt", "a0", 0, "fail")
+      .store(8, "a0", { base: "s5", offset: G.epollFd });
     f.call("serve").call("log_flush").mov("a0", 0).syscall("exit_group");
     // the port in decimal, then the reason for the errno
-    f.label("cannot_listen").neg("s3", "a0").load(8, "a0", { base: "s5", offset: G.port }).addr("a1", "scratch");
+    f.label("cannot_listen")
+      .neg("s3", "a0")
+      .load(8, "a0", { base: "s5", offset: G.port })
+      .addr("a1", "scratch");
     f.mov("a2", 0).call("decimal").store(1, 0, "a0").addr("a3", "listen_reasons");
     f.label("reason").load(1, "a1", "a3").load(1, "a4", { base: "a3", offset: 1 }).add("a3", "a3", 2);
     f.br("eq", "a1", "s3", "explain").br("eq", "a1", 0, "explain").add("a3", "a3", "a4").jmp("reason");
-    f.label("explain").addr("a0", "scratch").addr("a1", "cannot_listen").mov("a2", CANNOT_LISTEN.length).call("fatal");
+    f.label("explain")
+      .addr("a0", "scratch")
+      .addr("a1", "cannot_listen")
+      .mov("a2", CANNOT_LISTEN.length)
+      .call("fatal");
     f.label("fail").mov("a0", 2).addr("a1", "cannot_start").mov("a2", CANNOT_START.length).syscall("write");
     f.mov("a0", 1).syscall("exit_group");
   });
