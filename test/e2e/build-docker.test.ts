@@ -27,10 +27,11 @@ function run(command: string, args: string[]): string {
   return r.stdout.trim();
 }
 
-test("docker load + docker run serve every route of the docs example like the preview, hardened and non-root", async (t) => {
-  if (!requireCommands(t, ["docker"], "apt-get install docker.io (and start dockerd)")) return;
+let loaded = false;
+/** Builds the docs example's image for linux/amd64 and loads it into Docker, once. */
+function loadDocsImage(): void {
+  if (loaded) return;
   const tarball = join(work, "docs.tar");
-  const packFile = join(work, "docs.pack");
   run(process.execPath, [
     SPECK,
     "build",
@@ -42,8 +43,15 @@ test("docker load + docker run serve every route of the docs example like the pr
     "--platform",
     "linux/amd64",
   ]);
-  run(process.execPath, [SPECK, "pack", join(EXAMPLES, "docs"), "-o", packFile]);
   run("docker", ["load", "-i", tarball]);
+  loaded = true;
+}
+
+test("docker load + docker run serve every route of the docs example like the preview, hardened and non-root", async (t) => {
+  if (!requireCommands(t, ["docker"], "apt-get install docker.io (and start dockerd)")) return;
+  const packFile = join(work, "docs.pack");
+  loadDocsImage();
+  run(process.execPath, [SPECK, "pack", join(EXAMPLES, "docs"), "-o", packFile]);
   t.diagnostic(`docker images size: ${run("docker", ["images", tag, "--format", "{{.Size}}"])}`);
   const id = run("docker", [
     "run",
@@ -154,4 +162,21 @@ test("podman load + podman run serve the hello example, hardened, and stop clean
     spawnSync("podman", ["rm", "-f", id], { stdio: "ignore" });
     spawnSync("podman", ["rmi", "-f", image], { stdio: "ignore" });
   }
+});
+
+test("docker run with a privileged PORT where ports below 1024 need root (as on Kubernetes): one line, exit 2", (t) => {
+  if (!requireCommands(t, ["docker"], "apt-get install docker.io (and start dockerd)")) return;
+  loadDocsImage();
+  // Docker lets containers bind every port (ip_unprivileged_port_start 0); Kubernetes pods keep 1024
+  const sysctl = "net.ipv4.ip_unprivileged_port_start=1024";
+  const result = spawnSync(
+    "docker",
+    ["run", "--rm", "-e", "PORT=80", "--sysctl", sysctl, "--cap-drop", "ALL", tag],
+    {
+      encoding: "utf8",
+      timeout: 20_000,
+    },
+  );
+  assert.equal(result.status, 2, result.stderr);
+  assert.equal(result.stderr, "speck: cannot listen on port 80: below 1024 it needs privileges\n");
 });
