@@ -24,10 +24,17 @@ export async function loadSiteConfig(folder: string | undefined, flags: SiteFlag
   return loadConfig({ folder, configFile: flags.config, overrides: overridesFrom(flags) });
 }
 
+export interface BuildPackOptions {
+  /** No progress bar (for --json). */
+  quiet?: boolean;
+  /** The command's outputs: left out of the site when they are inside it, so no build packs the last. */
+  outputs?: readonly string[];
+}
+
 /** Compiles `config`'s site into a pack, showing compression progress on a terminal. */
 export async function buildPack(
   config: SpeckConfig,
-  quiet = false,
+  { quiet = false, outputs = [] }: BuildPackOptions = {},
 ): Promise<{ pack: PackBytes; report: SiteReport }> {
   const bar =
     !quiet && process.stderr.isTTY
@@ -40,6 +47,7 @@ export async function buildPack(
       : undefined;
   let started = false;
   const { input, report } = await compileSite(config, {
+    leaveOut: outputs,
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) {

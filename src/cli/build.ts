@@ -78,7 +78,10 @@ export function buildCommand(cli: Command): void {
     const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
     const started = Date.now();
-    const { pack, report } = await buildPack(config, Boolean(flags.json));
+    const { pack, report } = await buildPack(config, {
+      quiet: Boolean(flags.json),
+      outputs: output ? [output] : [],
+    });
     const servers = platforms.map((platform) => ({
       platform,
       server: serverFor(platform, pack),

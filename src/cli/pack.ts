@@ -49,7 +49,7 @@ export function packCommand(cli: Command): void {
     const { buildPack, loadSiteConfig, serverFor } = await import("./build-site.ts");
     const { config } = await loadSiteConfig(folder, flags);
     const started = Date.now();
-    const { pack, report } = await buildPack(config);
+    const { pack, report } = await buildPack(config, { outputs: [output] });
     const { routes, variants, compression } = report;
     const what = `${report.files} files, ${routes} routes, ${variants.gzip} gzip and ${variants.br} brotli variants (${compression.compressed} compressed, ${compression.cached} from cache)`;
     if (!toFolder) {

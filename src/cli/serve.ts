@@ -112,7 +112,7 @@ export function serveCommand(cli: Command): void {
         const t = Date.now();
         try {
           const { config: next } = await loadSiteConfig(folder, flags);
-          const built = await buildPack(next, true);
+          const built = await buildPack(next, { quiet: true });
           server.replacePack(inMemory(built.pack));
           const { routes, compression } = built.report;
           process.stdout.write(

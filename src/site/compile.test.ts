@@ -292,6 +292,21 @@ test("compileSite() refuses empty and missing folders", async () => {
   await assert.rejects(compile(join(work, "absent")), /site folder .*absent does not exist/);
 });
 
+test("compileSite() leaves out the files and folders of leaveOut, the command's own outputs", async () => {
+  const root = site({
+    "index.html": HTML,
+    "site.tar": "an image",
+    "out/site.pack": "a pack",
+    "outline.html": HTML,
+  });
+  const leaveOut = [join(root, "site.tar"), join(root, "out"), join(root, "absent.tar")];
+  const { input } = await compileSite(validateConfig({}, "test", root), { cacheDir: null, leaveOut });
+  assert.equal(route(input, "/site.tar"), undefined);
+  assert.equal(route(input, "/out/site.pack"), undefined);
+  assert.ok(route(input, "/outline.html") && route(input, "/index.html"));
+  assert.ok(route(await compile(root), "/site.tar"), "without leaveOut the file is served");
+});
+
 test("compileSite() with precompressed uses the site's .gz and .br siblings and does not serve them", async () => {
   const js = "export const answer = 42;\n".repeat(200);
   const root = site({

@@ -36,6 +36,8 @@ export interface CompileOptions {
   cacheDir?: string | null;
   /** Called as compressed variants are ready (from the cache or computed). */
   onProgress?: (done: number, total: number) => void;
+  /** Paths of files or folders to leave out of the site: the command's own outputs, when inside it. */
+  leaveOut?: readonly string[];
 }
 
 export interface SiteReport {
@@ -104,7 +106,7 @@ export async function compileSite(
     throw new SiteError(`site folder ${config.root} does not exist`);
   }
   if (!rootStats.isDirectory()) throw new SiteError(`site folder ${config.root} is not a folder`);
-  const scanned = scanSite(config.root, config.include, config.exclude);
+  const scanned = scanSite(config.root, config.include, config.exclude, options.leaveOut);
   const { files, siblings } = config.precompressed
     ? splitPrecompressed(scanned)
     : { files: scanned, siblings: new Map<number, Partial<Record<Coding, SiteFile>>>() };

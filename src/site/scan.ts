@@ -3,7 +3,7 @@
 // skipped except .well-known/; names that are not UTF-8 or hold control characters are refused.
 
 import { readdirSync, realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import picomatch from "picomatch";
 import { CONFIG_NAMES } from "../config/load.ts";
 import { SiteError } from "./errors.ts";
@@ -36,15 +36,18 @@ function decodeName(raw: Buffer, parent: string): string {
 
 /**
  * Lists the site's files, sorted bytewise by relative path: those matching an `include` glob and no
- * `exclude` glob (globs are relative to the site folder).
+ * `exclude` glob (globs are relative to the site folder), leaving out the files and folders at the
+ * paths of `leaveOut`.
  */
 export function scanSite(
   root: string,
   include: readonly string[] = ["**"],
   exclude: readonly string[] = [],
+  leaveOut: readonly string[] = [],
 ): SiteFile[] {
   const included = picomatch([...include], { dot: true });
   const excluded = exclude.length > 0 ? picomatch([...exclude], { dot: true }) : () => false;
+  const left = new Set(leaveOut.map((path) => resolve(path)));
   const files: SiteFile[] = [];
   const visiting = new Set<string>();
 
@@ -61,7 +64,7 @@ export function scanSite(
       const absolute = join(dir, name);
       if (name.startsWith(".") && !(name === ".well-known" && relative === "")) continue;
       if (relative === "" && CONFIG_NAMES.includes(name)) continue;
-      if (excluded(rel)) continue;
+      if (excluded(rel) || (left.size > 0 && left.has(resolve(absolute)))) continue;
       let stats: ReturnType<typeof statSync>;
       try {
         stats = statSync(absolute);
