@@ -10,7 +10,7 @@ import { dateLine } from "./respond.ts";
 
 /** Time-outs (milliseconds), the same as the native server's. */
 export const HEADER_TIMEOUT = 10_000;
-export const IDLE_TIMEOUT = 60_000;
+export const IDLE_TIMEOUT = 75_000;
 export const SEND_STALL_TIMEOUT = 30_000;
 /** Unsent response bytes above which a connection stops answering pipelined requests until drained. */
 const HIGH_WATER = 1 << 20;

@@ -30,7 +30,7 @@ export interface Timeouts {
   idleSeconds: number;
   sendSeconds: number;
 }
-export const DEFAULT_TIMEOUTS: Timeouts = { headerSeconds: 10, idleSeconds: 60, sendSeconds: 30 };
+export const DEFAULT_TIMEOUTS: Timeouts = { headerSeconds: 10, idleSeconds: 75, sendSeconds: 30 };
 const EVENTS = 64;
 const SHUT_WR = 1;
 const EMFILE = 24;
