@@ -46,8 +46,9 @@ export function parseReference(text: string): Reference {
     throw invalid(text, `the name is longer than ${MAX_NAME_LENGTH} characters`);
   const slash = rest.indexOf("/");
   const first = slash === -1 ? "" : rest.slice(0, slash);
-  const hasDomain =
-    slash !== -1 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase());
+  // a capitalised first part without '.' or ':' is a repository name in the wrong case, as docker
+  // before 25 reads it (later ones take it for a registry host, which `docker load` here refuses)
+  const hasDomain = slash !== -1 && (/[.:]/.test(first) || first === "localhost");
   const domain = hasDomain ? first : DEFAULT_DOMAIN;
   const path = hasDomain ? rest.slice(slash + 1) : rest;
   if (hasDomain && !DOMAIN.test(domain)) throw invalid(text, `"${domain}" is not a registry host[:port]`);
