@@ -167,7 +167,9 @@ export class RegistryClient {
       ? ": pass --insecure to accept its certificate, or trust its CA with NODE_EXTRA_CA_CERTS"
       : reason === "ECONNREFUSED"
         ? ": nothing listens there; check the registry's host and port, and that it is running"
-        : "";
+        : reason === "ENOTFOUND" || reason === "EAI_AGAIN"
+          ? ": the host name does not resolve; check the registry in the tag, and this machine's DNS"
+          : "";
     return new RegistryError(`${this.where}: ${what} failed${tries}: ${reason}${hint}`);
   }
 

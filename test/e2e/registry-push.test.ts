@@ -203,6 +203,18 @@ test("speck build --push without --tag, and a push to an invalid reference, fail
   assert.equal(badRef.stderr.split("\n").length, 2);
 });
 
+test("a push to a registry whose name does not resolve says so at once", () => {
+  const layout = join(work, "unresolved-oci");
+  ok(process.execPath, [SPECK, "build", HELLO, "-o", layout, "--platform", "linux/amd64"]);
+  // .invalid never resolves (RFC 2606)
+  const result = run(process.execPath, [SPECK, "push", layout, "registry.speck.invalid/acme/site:1"]);
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    /^speck: failed: registry\.speck\.invalid\/acme\/site: GET https:\/\/registry\.speck\.invalid\/v2\/ failed: (ENOTFOUND|EAI_AGAIN): the host name does not resolve; check the registry in the tag, and this machine's DNS\n$/,
+  );
+});
+
 test("a push to a port where nothing listens fails after three tries with what to check", async () => {
   const layout = join(work, "refused-oci");
   ok(process.execPath, [SPECK, "build", HELLO, "-o", layout, "--platform", "linux/amd64"]);
