@@ -2,7 +2,7 @@
 // leaves nothing half-written; errors name the path.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { UsageError } from "./errors.ts";
+import { fileError } from "../image/errors.ts";
 
 /** Writes `content` (bytes, or pieces produced as they are written) to `path`, with `mode`. */
 export function writePieces(path: string, content: Uint8Array | Iterable<Uint8Array>, mode = 0o644): void {
@@ -24,8 +24,6 @@ export function writeFileAtomic(path: string, content: Uint8Array | Iterable<Uin
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new UsageError(
-      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
+    throw fileError("write", path, error);
   }
 }

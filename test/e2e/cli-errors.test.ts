@@ -128,7 +128,7 @@ test("mistakes get one clear line and exit code 2", async () => {
     ],
     [
       ["pack", join(EXAMPLES, "hello"), "-o", join(work, "no/such/dir/x.pack")],
-      /^speck: cannot write .*x\.pack: ENOENT$/,
+      /^speck: cannot write .*x\.pack: no such file or directory \(ENOENT\)$/,
     ],
   ];
   try {
