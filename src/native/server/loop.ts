@@ -73,6 +73,8 @@ export const OUTBUF = 36 * 1024;
 export const OPEN = 1;
 export const WRITING = 2;
 export const CLOSE_AFTER = 4;
+/** Bytes of a request head have arrived (its header time-out runs). */
+const HEAD_STARTED = 8;
 /** Connection flags of proxy builds: a client whose request is being proxied, an upstream socket. */
 export const PROXYING = 16;
 export const PEER = 32;
@@ -323,12 +325,12 @@ export function emitLoop(
     f.load(8, "a1", { base: "sp", offset: 0 }).add("a1", "a1", "a0").mov("a2", 0);
     f.label("copy").load(1, "a3", { base: "a1", index: "a2" }).store(1, "a3", { base: "s3", index: "a2" });
     f.add("a2", "a2", 1).br("ltu", "a2", "s2", "copy");
-    f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", 8).br("ne", "a2", 0, "done");
-    f.or("a1", "a1", 8).store(1, "a1", { base: "s1", offset: C.flags });
+    f.load(1, "a1", { base: "s1", offset: C.flags }).and("a2", "a1", HEAD_STARTED).br("ne", "a2", 0, "done");
+    f.or("a1", "a1", HEAD_STARTED).store(1, "a1", { base: "s1", offset: C.flags });
     f.mov("a0", "s1").mov("a1", timeouts.headerSeconds).call("set_deadline").jmp("done");
     f.label("idle")
       .load(1, "a1", { base: "s1", offset: C.flags })
-      .and("a1", "a1", 0xf7)
+      .and("a1", "a1", ~HEAD_STARTED & 0xff)
       .store(1, "a1", { base: "s1", offset: C.flags });
     f.mov("a0", "s1").mov("a1", timeouts.idleSeconds).call("set_deadline");
     f.label("done").ret();
@@ -336,14 +338,21 @@ export function emitLoop(
   });
 
   // sweep(): close connections past their deadline (408 when a request head was started and no
-  // response is pending), and all idle ones once stopping
+  // response is pending), all idle ones once stopping, and while out of descriptors those idle for
+  // a second or more (nothing of a head, nothing to write), as nginx reuses its idle connections:
+  // idle clients cannot hold every descriptor until their time-out
   p.func("sweep", { saves: ["s0", "s1", "s2"] }, (f) => {
     f.mov("s0", 0).load(8, "s1", { base: "s5", offset: G.conns });
     f.label("next").load(1, "a1", { base: "s1", offset: C.flags }).br("eq", "a1", 0, "skip");
     // exchanges time out by their own clock (proxy_sweep)
     if (proxy) f.and("a2", "a1", PROXYING | PEER).br("ne", "a2", 0, "skip");
-    f.load(8, "a2", { base: "s5", offset: G.stop }).br("eq", "a2", 0, "timer");
+    f.load(8, "a2", { base: "s5", offset: G.stop }).br("eq", "a2", 0, "pressure");
     f.and("a2", "a1", WRITING).br("eq", "a2", 0, "expire");
+    // idle for a second or more: the idle deadline was set before this second
+    f.label("pressure").load(8, "a2", { base: "s5", offset: G.acceptPaused }).br("eq", "a2", 0, "timer");
+    f.and("a2", "a1", WRITING | HEAD_STARTED).br("ne", "a2", 0, "timer");
+    f.load(4, "a2", { base: "s1", offset: C.deadline }).load(8, "a3", { base: "s5", offset: G.now });
+    f.add("a3", "a3", timeouts.idleSeconds).br("ltu", "a2", "a3", "drop");
     f.label("timer")
       .load(4, "a2", { base: "s1", offset: C.deadline })
       .load(8, "a3", { base: "s5", offset: G.now })
@@ -360,7 +369,7 @@ export function emitLoop(
     f.br("eq", "a0", "a2", "drop").store(4, "a0", { base: "s1", offset: C.unsent });
     f.mov("a0", "s1").mov("a1", timeouts.sendSeconds).call("set_deadline").jmp("skip");
     // a request head that stalled gets 408
-    f.label("head").and("a2", "a1", 8).br("eq", "a2", 0, "drop");
+    f.label("head").and("a2", "a1", HEAD_STARTED).br("eq", "a2", 0, "drop");
     f.mov("a0", "s0").call("http_timeout").jmp("skip");
     f.label("drop").mov("a0", "s0").call("close_conn");
     f.label("skip").add("s1", "s1", C.size).add("s0", "s0", 1).br("ltu", "s0", MAX_FD, "next");
