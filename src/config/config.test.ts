@@ -231,8 +231,11 @@ test("loadConfig() reads .mjs configs and refuses files without a default export
 test("loadConfig() names broken files, duplicates and missing folders", async () => {
   const site = join(work, "json-site");
   mkdirSync(site);
-  writeFileSync(join(site, "speck.config.json"), "{ not json");
-  await assert.rejects(loadConfig({ folder: site }), /cannot read .*speck\.config\.json/);
+  writeFileSync(join(site, "speck.config.json"), '{\n  "spa": "index.html",\n  "cleanUrls": true,\n}\n');
+  await assert.rejects(
+    loadConfig({ folder: site }),
+    /cannot read .*speck\.config\.json: .*line 4,? column 1\)$/,
+  );
   await assert.rejects(loadConfig({ folder: join(work, "missing") }), /site folder .*missing does not exist/);
   await assert.rejects(
     loadConfig({ folder: site, configFile: join(work, "nope.json") }),

@@ -24,12 +24,27 @@ export function validateConfig(input: unknown, source: string, root: string): Sp
   return { ...result.data, root };
 }
 
+/** JSON.parse's complaint with the line and column of its offset (Node 20 names only the offset). */
+function jsonProblem(text: string, message: string): string {
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split("\n").length;
+  return `${message} (line ${line}, column ${before.length - before.lastIndexOf("\n")})`;
+}
+
 async function loadFile(path: string): Promise<unknown> {
   if (path.endsWith(".json")) {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(path, "utf8"));
+      text = readFileSync(path, "utf8");
     } catch (error) {
       throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`cannot read ${path}: ${jsonProblem(text, (error as Error).message)}`);
     }
   }
   let module: { default?: unknown };
