@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readPack } from "../../src/pack/read.ts";
@@ -179,4 +179,32 @@ test("docker run with a privileged PORT where ports below 1024 need root (as on 
   );
   assert.equal(result.status, 2, result.stderr);
   assert.equal(result.stderr, "speck: cannot listen on port 80: below 1024 it needs privileges\n");
+});
+
+test("docker run --cpus 1: one process serves, as the container's CPU quota allows one CPU", async (t) => {
+  if (!requireCommands(t, ["docker"], "apt-get install docker.io (and start dockerd)")) return;
+  loadDocsImage();
+  const processes = async (flags: string[]): Promise<number> => {
+    const id = run("docker", ["run", "-d", "--rm", "-p", "127.0.0.1::8080", ...flags, tag]);
+    try {
+      const port = run("docker", ["port", id, "8080/tcp"]).split(":").pop()!;
+      for (let i = 0; i < 50; i++) {
+        if (
+          await fetch(`http://127.0.0.1:${port}/`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return run("docker", ["top", id]).trim().split("\n").length - 1;
+    } finally {
+      spawnSync("docker", ["rm", "-f", id], { stdio: "ignore" });
+    }
+  };
+  assert.equal(await processes(["--cpus", "1"]), 1);
+  // without a quota: a supervisor and a worker per CPU (here, the CPUs of this machine)
+  const cpus = availableParallelism();
+  assert.equal(await processes([]), cpus > 1 ? cpus + 1 : 1);
 });

@@ -7,14 +7,14 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { buildServer } from "../../src/native/server/index.ts";
 import { TARGETS } from "../../src/native/target/index.ts";
 import { writePack } from "../../src/pack/write.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
-import { runCommand } from "../support/native.ts";
+import { runCommand, waitForPort } from "../support/native.ts";
 import { freePort } from "../support/net.ts";
 import { requireCommands } from "../support/tools.ts";
 
@@ -149,4 +149,42 @@ test("a worker that cannot start is not replaced: the supervisor says so and exi
     code: 1,
     stderr: line.repeat(2),
   });
+});
+
+test("the default worker count is the CPUs the process may run on, within a cgroup's CPU quota", async () => {
+  const cpus = availableParallelism();
+  const dir = mkdtempSync(join(work, "cgroup-"));
+  const files = {
+    cpuMax: join(dir, "cpu.max"),
+    cfsQuota: join(dir, "quota"),
+    cfsPeriod: join(dir, "period"),
+  };
+  const binary = join(dir, "speck");
+  writeFileSync(binary, buildServer(TARGETS.x64, { cgroup: files }).elf);
+  chmodSync(binary, 0o755);
+  writeFileSync(join(dir, "site.pack"), writePack(CORPUS_SITE));
+  /** Worker processes under the supervisor; 0 when one process serves alone. */
+  const workersWith = async (quota: Record<string, string>): Promise<number> => {
+    for (const path of Object.values(files)) rmSync(path, { force: true });
+    for (const [name, text] of Object.entries(quota)) writeFileSync(files[name as keyof typeof files], text);
+    const port = await freePort();
+    const server = spawn(binary, [join(dir, "site.pack")], { env: { PORT: String(port) }, stdio: "ignore" });
+    try {
+      await waitForPort(port);
+      await new Promise((r) => setTimeout(r, 200));
+      return children(server.pid!).length;
+    } finally {
+      server.kill("SIGTERM");
+      await once(server, "exit");
+    }
+  };
+  const all = cpus > 1 ? cpus : 0;
+  const two = Math.min(cpus, 2) > 1 ? 2 : 0;
+  assert.equal(await workersWith({}), all, "no quota");
+  assert.equal(await workersWith({ cpuMax: "max 100000\n" }), all, "v2 without a limit");
+  assert.equal(await workersWith({ cpuMax: "100000 100000\n" }), 0, "v2, one CPU");
+  assert.equal(await workersWith({ cpuMax: "150000 100000\n" }), two, "v2, 1.5 CPUs round up");
+  assert.equal(await workersWith({ cfsQuota: "-1\n", cfsPeriod: "100000\n" }), all, "v1 without a limit");
+  assert.equal(await workersWith({ cfsQuota: "50000\n", cfsPeriod: "100000\n" }), 0, "v1, half a CPU");
+  assert.equal(await workersWith({ cfsQuota: "200000\n", cfsPeriod: "100000\n" }), two, "v1, two CPUs");
 });

@@ -7,6 +7,7 @@ import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
 import { type Linked, link } from "../link.ts";
 import type { Target } from "../target/types.ts";
+import type { CgroupFiles } from "./cgroup.ts";
 import { DATE_LINE, DATE_LINE_LENGTH, G } from "./globals.ts";
 import { emitHttp } from "./http/index.ts";
 import { DEFAULT_TIMEOUTS, R, type Timeouts } from "./loop.ts";
@@ -23,6 +24,8 @@ export interface ServerOptions {
   features?: readonly AccessFeature[];
   /** Where the proxy's resolver reads /etc/hosts and /etc/resolv.conf and sends DNS queries (tests only). */
   resolver?: ResolverFiles;
+  /** Where the CPU quota is read (tests only). */
+  cgroup?: CgroupFiles;
 }
 
 /** The access features a pack needs its server to enforce (none for a pack without access rules). */
@@ -36,7 +39,7 @@ export function serverFeatures(pack: Uint8Array): AccessFeature[] {
 export function serverProgram(target: Target, options: ServerOptions = {}): Program {
   const p = new ProgramBuilder();
   const features = featureBits(options.features ?? []);
-  emitServerShell(p, target, options.timeouts ?? DEFAULT_TIMEOUTS, features);
+  emitServerShell(p, target, options.timeouts ?? DEFAULT_TIMEOUTS, features, options.cgroup);
   emitHttp(
     p,
     {

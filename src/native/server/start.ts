@@ -5,6 +5,7 @@ import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
+import { CGROUP_FILES, type CgroupFiles, emitCpuQuota } from "./cgroup.ts";
 import { DATE_LINE, emitGlobals, G, GLOBALS_BIAS } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
@@ -324,6 +325,7 @@ export function emitServerShell(
   target: Target,
   timeouts: Timeouts = DEFAULT_TIMEOUTS,
   features = 0,
+  cgroup: CgroupFiles = CGROUP_FILES,
 ): void {
   emitGlobals(p);
   emitSignals(p, target);
@@ -343,6 +345,7 @@ export function emitServerShell(
     f.label("done").ret();
   });
   emitEnvironment(p);
+  emitCpuQuota(p, cgroup);
   p.rodata("default_pack", "/site.pack\0").rodata("cannot_serve", CANNOT_SERVE).rodata("bad_pack", BAD_PACK);
   p.rodata("cannot_listen", CANNOT_LISTEN).rodata("cannot_start", CANNOT_START);
   const encoder = new TextEncoder();
@@ -382,9 +385,10 @@ export function emitServerShell(
     // the access section, and its users, before the workers start (each inherits them)
     if (features !== 0) f.mov("a0", "s0").call("access_start");
     installSignals(f, target);
-    // workers: SPECK_WORKERS, else one per usable CPU; with one, this process serves
+    // workers: SPECK_WORKERS, else one per usable CPU within the CPU quota; with one, this process serves
     f.load(8, "s4", { base: "s5", offset: G.workers }).br("ne", "s4", 0, "workers");
-    f.call("cpu_count").mov("s4", "a0");
+    f.call("cpu_count").mov("s4", "a0").call("cpu_quota").br("eq", "a0", 0, "workers");
+    f.br("geu", "a0", "s4", "workers").mov("s4", "a0");
     // a listener here first, so that a port in use or privileged, or a SPECK_ADDR of another machine,
     // is one line before any worker starts; then each worker opens its own (SO_REUSEPORT)
     f.label("workers").call("raise_file_limit");
