@@ -151,8 +151,8 @@ test("a worker that cannot start is not replaced: the supervisor says so and exi
   });
 });
 
-test("the default worker count is the CPUs the process may run on, within a cgroup's CPU quota", async () => {
-  const cpus = availableParallelism();
+/** A server of `target` reading its CPU quota from files of a folder of its own. */
+function quotaServer(target: keyof typeof TARGETS) {
   const dir = mkdtempSync(join(work, "cgroup-"));
   const files = {
     cpuMax: join(dir, "cpu.max"),
@@ -160,26 +160,32 @@ test("the default worker count is the CPUs the process may run on, within a cgro
     cfsPeriod: join(dir, "period"),
   };
   const binary = join(dir, "speck");
-  writeFileSync(binary, buildServer(TARGETS.x64, { cgroup: files }).elf);
+  writeFileSync(binary, buildServer(TARGETS[target], { cgroup: files }).elf);
   chmodSync(binary, 0o755);
   writeFileSync(join(dir, "site.pack"), writePack(CORPUS_SITE));
-  /** Worker processes under the supervisor; 0 when one process serves alone. */
-  const workersWith = async (quota: Record<string, string>): Promise<number> => {
+  /** Worker processes under the supervisor with these files in place; 0 when one process serves alone. */
+  return async (quota: Partial<Record<keyof typeof files, string>>): Promise<number> => {
     for (const path of Object.values(files)) rmSync(path, { force: true });
     for (const [name, text] of Object.entries(quota)) writeFileSync(files[name as keyof typeof files], text);
     const port = await freePort();
-    const server = spawn(binary, [join(dir, "site.pack")], { env: { PORT: String(port) }, stdio: "ignore" });
+    const [command, ...args] = [...runCommand(TARGETS[target], binary), join(dir, "site.pack")];
+    const server = spawn(command!, args, { env: { PORT: String(port) }, stdio: "ignore" });
     try {
       await waitForPort(port);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 300));
       return children(server.pid!).length;
     } finally {
       server.kill("SIGTERM");
       await once(server, "exit");
     }
   };
+}
+
+test("the default worker count is the CPUs the process may run on, within a cgroup's CPU quota", async (t) => {
+  const cpus = availableParallelism();
   const all = cpus > 1 ? cpus : 0;
   const two = Math.min(cpus, 2) > 1 ? 2 : 0;
+  const workersWith = quotaServer("x64");
   assert.equal(await workersWith({}), all, "no quota");
   assert.equal(await workersWith({ cpuMax: "max 100000\n" }), all, "v2 without a limit");
   assert.equal(await workersWith({ cpuMax: "100000 100000\n" }), 0, "v2, one CPU");
@@ -187,4 +193,8 @@ test("the default worker count is the CPUs the process may run on, within a cgro
   assert.equal(await workersWith({ cfsQuota: "-1\n", cfsPeriod: "100000\n" }), all, "v1 without a limit");
   assert.equal(await workersWith({ cfsQuota: "50000\n", cfsPeriod: "100000\n" }), 0, "v1, half a CPU");
   assert.equal(await workersWith({ cfsQuota: "200000\n", cfsPeriod: "100000\n" }), two, "v1, two CPUs");
+  if (!requireCommands(t, ["qemu-aarch64-static"], "apt-get install qemu-user-static")) return;
+  const a64 = quotaServer("a64");
+  assert.equal(await a64({ cpuMax: "100000 100000\n" }), 0, "arm64, v2, one CPU");
+  assert.equal(await a64({ cfsQuota: "-1\n", cfsPeriod: "100000\n" }), all, "arm64, v1 without a limit");
 });
