@@ -31,8 +31,8 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-test("x64: out of descriptors, the server pauses accepting instead of spinning, then recovers", async (t) => {
-  if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
+/** One worker over the corpus site, allowed 32 descriptors. */
+async function startWithFewDescriptors() {
   const port = await freePort();
   writeFileSync(join(work, "site.pack"), writePack(CORPUS_SITE));
   const binary = join(work, "speck");
@@ -42,6 +42,12 @@ test("x64: out of descriptors, the server pauses accepting instead of spinning, 
     env: { PORT: String(port), SPECK_WORKERS: "1" },
     stdio: "ignore",
   });
+  return { port, server };
+}
+
+test("x64: out of descriptors, the server pauses accepting instead of spinning, then recovers", async (t) => {
+  if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
+  const { port, server } = await startWithFewDescriptors();
   try {
     const ok = () =>
       fetch(`http://127.0.0.1:${port}/about`, { signal: AbortSignal.timeout(3000) }).then(
@@ -73,15 +79,7 @@ test("x64: out of descriptors, the server pauses accepting instead of spinning, 
 
 test("x64: idle connections holding every descriptor make room for a new client within seconds", async (t) => {
   if (!requireCommands(t, ["prlimit"], "apt-get install util-linux")) return;
-  const port = await freePort();
-  writeFileSync(join(work, "site.pack"), writePack(CORPUS_SITE));
-  const binary = join(work, "speck");
-  writeFileSync(binary, buildServer(TARGETS.x64).elf);
-  chmodSync(binary, 0o755);
-  const server = spawn("prlimit", ["--nofile=32", binary, join(work, "site.pack")], {
-    env: { PORT: String(port), SPECK_WORKERS: "1" },
-    stdio: "ignore",
-  });
+  const { port, server } = await startWithFewDescriptors();
   try {
     await waitForPort(port);
     // more silent connections than descriptors, held open: without reclaiming they would keep every
