@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { test } from "node:test";
 import { TARGETS } from "../../src/native/target/index.ts";
 import { exchange } from "../corpus/run.ts";
@@ -177,6 +178,31 @@ test("SPECK_ADDR accepts the IPv6 text forms and IPv4-mapped addresses", async (
   }
 });
 
+test("SPECK_IDLE_TIMEOUT: the keep-alive idle time-out in seconds, at run time", async () => {
+  /** Whether a keep-alive connection that got one answer is closed by the server within 3.5 s. */
+  const closedWhenIdle = async (env: Record<string, string>): Promise<boolean> => {
+    const port = await freePort();
+    const server = startNative(x64, CORPUS_SITE, { PORT: String(port), SPECK_WORKERS: "1", ...env });
+    try {
+      await waitForPort(port);
+      const socket = connect(port, "127.0.0.1");
+      let answer = "";
+      let closed = false;
+      socket.on("data", (d) => (answer += d.toString("latin1")));
+      socket.on("close", () => (closed = true));
+      socket.write("GET /about HTTP/1.1\r\nHost: a\r\n\r\n");
+      for (let i = 0; i < 140 && !closed; i++) await new Promise((r) => setTimeout(r, 25));
+      socket.destroy();
+      assert.match(answer, /^HTTP\/1\.1 200 /);
+      return closed;
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  };
+  assert.equal(await closedWhenIdle({ SPECK_IDLE_TIMEOUT: "1" }), true, "closed after about a second");
+  assert.equal(await closedWhenIdle({}), false, "open for the build's 75 s");
+});
+
 test("bad settings: one line naming the variable, exit code 2", async () => {
   const cases: [string, string][] = [
     ["PORT", "http"],
@@ -193,6 +219,9 @@ test("bad settings: one line naming the variable, exit code 2", async () => {
     ["SPECK_ADDR", "1:2:3:4:5:6:7:8:9"],
     ["SPECK_ADDR", "12345::"],
     ["SPECK_ADDR", "localhost"],
+    ["SPECK_IDLE_TIMEOUT", "0"],
+    ["SPECK_IDLE_TIMEOUT", "86401"],
+    ["SPECK_IDLE_TIMEOUT", "10s"],
   ];
   for (const [name, value] of cases) {
     const server = startNative(x64, CORPUS_SITE, { PORT: "1", [name]: value });

@@ -23,8 +23,8 @@ const FIELDS = {
   /** Set by the SIGTERM/SIGINT handler. */
   stop: 8,
   openConnections: 8,
-  /** The environment strings start.ts reads (PORT=..., SPECK_WORKERS=..., ...), or 0. */
-  env: 32,
+  /** The keep-alive idle time-out in seconds: SPECK_IDLE_TIMEOUT, or the build's. */
+  idleSeconds: 8,
   /** sockaddr_in6 for bind, connect and getpeername (28 bytes), then a socklen_t. */
   sockaddr: 32,
   /** The bind address (SPECK_ADDR) as 16 IPv6 bytes, IPv4 as ::ffff:a.b.c.d; all zero: any. */
@@ -40,6 +40,8 @@ const FIELDS = {
   inputEnd: 8,
   // from here on, four more bytes an access on x86-64
   port: 8,
+  /** The environment strings start.ts reads (PORT=..., SPECK_WORKERS=..., ...), or 0. */
+  env: 40,
   /** Start of the mapped pack and its size. */
   pack: 8,
   packSize: 8,

@@ -54,7 +54,6 @@ export function serverProgram(target: Target, options: ServerOptions = {}): Prog
   );
   if (features & FEATURE.proxy)
     emitProxy(p, target, {
-      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
       resolver: options.resolver ?? RESOLVER_FILES,
       trusted: (features & FEATURE.trustedProxies) !== 0,
     });

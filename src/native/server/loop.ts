@@ -199,7 +199,7 @@ export function emitLoop(
     f.br("lt", "a0", 0, "done").mov("s0", "a0").br("geu", "s0", MAX_FD, "refuse");
     f.call("entry")
       .store(1, OPEN, { base: "a0", offset: C.flags })
-      .mov("a1", timeouts.idleSeconds)
+      .load(8, "a1", { base: "s5", offset: G.idleSeconds })
       .call("set_deadline");
     f.load(8, "a1", { base: "s5", offset: G.openConnections })
       .add("a1", "a1", 1)
@@ -279,7 +279,7 @@ export function emitLoop(
       .mov("a1", EPOLLIN | EPOLLRDHUP)
       .mov("a2", EPOLL_CTL_MOD)
       .call("watch");
-    f.mov("a0", "s1").mov("a1", timeouts.idleSeconds).call("set_deadline");
+    f.mov("a0", "s1").load(8, "a1", { base: "s5", offset: G.idleSeconds }).call("set_deadline");
     f.label("done").mov("a0", 0).ret();
     // the socket is full: the client has sendSeconds to take more
     f.label("error").br("ne", "a0", -EAGAIN, "close");
@@ -332,7 +332,7 @@ export function emitLoop(
       .load(1, "a1", { base: "s1", offset: C.flags })
       .and("a1", "a1", ~HEAD_STARTED & 0xff)
       .store(1, "a1", { base: "s1", offset: C.flags });
-    f.mov("a0", "s1").mov("a1", timeouts.idleSeconds).call("set_deadline");
+    f.mov("a0", "s1").load(8, "a1", { base: "s5", offset: G.idleSeconds }).call("set_deadline");
     f.label("done").ret();
     f.label("close").mov("a0", "s0").call("close_conn").ret();
   });
@@ -352,7 +352,9 @@ export function emitLoop(
     f.label("pressure").load(8, "a2", { base: "s5", offset: G.acceptPaused }).br("eq", "a2", 0, "timer");
     f.and("a2", "a1", WRITING | HEAD_STARTED).br("ne", "a2", 0, "timer");
     f.load(4, "a2", { base: "s1", offset: C.deadline }).load(8, "a3", { base: "s5", offset: G.now });
-    f.add("a3", "a3", timeouts.idleSeconds).br("ltu", "a2", "a3", "drop");
+    f.load(8, "a4", { base: "s5", offset: G.idleSeconds })
+      .add("a3", "a3", "a4")
+      .br("ltu", "a2", "a3", "drop");
     f.label("timer")
       .load(4, "a2", { base: "s1", offset: C.deadline })
       .load(8, "a3", { base: "s5", offset: G.now })

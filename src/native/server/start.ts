@@ -230,7 +230,9 @@ function emitSupervisor(p: ProgramBuilder): void {
 }
 
 /** The variables the server reads, in the order of G.env's slots. */
-const ENV_NAMES = ["PORT=", "SPECK_WORKERS=", "SPECK_LOG=", "SPECK_ADDR="] as const;
+const ENV_NAMES = ["PORT=", "SPECK_WORKERS=", "SPECK_LOG=", "SPECK_ADDR=", "SPECK_IDLE_TIMEOUT="] as const;
+/** The longest SPECK_IDLE_TIMEOUT, in seconds: a day. */
+export const MAX_IDLE_SECONDS = 86_400;
 const BAD_SETTING = "speck: cannot use the environment variable ";
 
 const RLIMIT_NOFILE = 7;
@@ -240,7 +242,7 @@ const RLIMIT_NOFILE = 7;
  * SPECK_LOG (off, clf or json) and SPECK_ADDR (an IP address to listen on) into the globals; a bad
  * value ends the process with one line naming it and exit code 2. Also `raise_file_limit()`.
  */
-function emitEnvironment(p: ProgramBuilder): void {
+function emitEnvironment(p: ProgramBuilder, idleSeconds: number): void {
   p.rodata("env_names", `${ENV_NAMES.join("\0")}\0\0`).rodata("bad_setting", BAD_SETTING);
   // fatal(string, prefix, prefixLength, suffix, suffixLength): prints prefix, the NUL-terminated
   // string and suffix as one line to stderr, and exits 2
@@ -291,6 +293,11 @@ function emitEnvironment(p: ProgramBuilder): void {
       .br("eq", "s1", 0, "port");
     f.mov("a0", "s1").mov("a1", ENV_NAMES[0].length).mov("a2", 65535).call("env_number");
     f.label("port").store(8, "a0", { base: "s5", offset: G.port });
+    f.mov("a0", idleSeconds)
+      .load(8, "s1", { base: "s5", offset: G.env + 32 })
+      .br("eq", "s1", 0, "idle");
+    f.mov("a0", "s1").mov("a1", ENV_NAMES[4].length).mov("a2", MAX_IDLE_SECONDS).call("env_number");
+    f.label("idle").store(8, "a0", { base: "s5", offset: G.idleSeconds });
     f.load(8, "s1", { base: "s5", offset: G.env + 8 }).br("eq", "s1", 0, "log");
     f.mov("a0", "s1").mov("a1", ENV_NAMES[1].length).mov("a2", MAX_WORKERS).call("env_number");
     f.store(8, "a0", { base: "s5", offset: G.workers });
@@ -344,7 +351,7 @@ export function emitServerShell(
     f.mul("a0", "a0", 10).add("a0", "a0", "a2").add("a1", "a1", 1).jmp("digit");
     f.label("done").ret();
   });
-  emitEnvironment(p);
+  emitEnvironment(p, timeouts.idleSeconds);
   emitCpuQuota(p, cgroup);
   p.rodata("default_pack", "/site.pack\0").rodata("cannot_serve", CANNOT_SERVE).rodata("bad_pack", BAD_PACK);
   p.rodata("cannot_listen", CANNOT_LISTEN).rodata("cannot_start", CANNOT_START);

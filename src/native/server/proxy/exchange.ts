@@ -14,7 +14,7 @@ import { ACCESS_ERR } from "../access/enforce.ts";
 import { A } from "../access/state.ts";
 import { G } from "../globals.ts";
 import { ERR, PATH, S } from "../http/state.ts";
-import { advanceIovecs, C, INBUF, MAX_FD, OUTBUF, PEER, PROXYING, R, type Timeouts } from "../loop.ts";
+import { advanceIovecs, C, INBUF, MAX_FD, OUTBUF, PEER, PROXYING, R } from "../loop.ts";
 import {
   EAGAIN,
   EPOLL_CTL_ADD,
@@ -43,7 +43,6 @@ export const RESOLVER_FILES: ResolverFiles = {
 };
 
 export interface ProxyOptions {
-  timeouts: Timeouts;
   resolver: ResolverFiles;
   /** The build believes trusted proxies (cidr_any is in the program). */
   trusted: boolean;
@@ -78,7 +77,7 @@ const LAST_CHUNK = "0\r\n\r\n";
 /** Emits the proxy: `proxy_request`, `proxy_event`, `proxy_sweep` and what they need. */
 export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptions): void {
   if (p.has("proxy_request")) return;
-  const { timeouts, resolver } = options;
+  const { resolver } = options;
   emitProxyHead(p);
   emitAddressText(p);
   emitResponseHead(p, RESPONSE_HEAD_MAX);
@@ -258,7 +257,11 @@ export function emitProxy(p: ProgramBuilder, target: Target, options: ProxyOptio
       .mov("a1", EPOLLIN | EPOLLRDHUP)
       .mov("a2", EPOLL_CTL_MOD)
       .call("watch");
-    f.mov("a0", "s0").call("entry").mov("s1", "a0").mov("a1", timeouts.idleSeconds).call("set_deadline");
+    f.mov("a0", "s0")
+      .call("entry")
+      .mov("s1", "a0")
+      .load(8, "a1", { base: "s5", offset: G.idleSeconds })
+      .call("set_deadline");
     f.load(2, "a1", { base: "s1", offset: C.buffered }).br("eq", "a1", 0, "done");
     f.mov("a0", "s0").mov("a1", 0).call("readable");
     f.label("done").ret();
