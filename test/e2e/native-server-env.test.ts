@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { test } from "node:test";
 import { TARGETS } from "../../src/native/target/index.ts";
+import type { Target } from "../../src/native/target/types.ts";
 import { exchange } from "../corpus/run.ts";
 import { CORPUS_SITE } from "../corpus/site.ts";
 import { startNative, waitForPort } from "../support/native.ts";
@@ -178,11 +179,11 @@ test("SPECK_ADDR accepts the IPv6 text forms and IPv4-mapped addresses", async (
   }
 });
 
-test("SPECK_IDLE_TIMEOUT: the keep-alive idle time-out in seconds, at run time", async () => {
+test("SPECK_IDLE_TIMEOUT: the keep-alive idle time-out in seconds, at run time", async (t) => {
   /** Whether a keep-alive connection that got one answer is closed by the server within 3.5 s. */
-  const closedWhenIdle = async (env: Record<string, string>): Promise<boolean> => {
+  const closedWhenIdle = async (target: Target, env: Record<string, string>): Promise<boolean> => {
     const port = await freePort();
-    const server = startNative(x64, CORPUS_SITE, { PORT: String(port), SPECK_WORKERS: "1", ...env });
+    const server = startNative(target, CORPUS_SITE, { PORT: String(port), SPECK_WORKERS: "1", ...env });
     try {
       await waitForPort(port);
       const socket = connect(port, "127.0.0.1");
@@ -199,8 +200,11 @@ test("SPECK_IDLE_TIMEOUT: the keep-alive idle time-out in seconds, at run time",
       assert.equal(await server.stop(), 0);
     }
   };
-  assert.equal(await closedWhenIdle({ SPECK_IDLE_TIMEOUT: "1" }), true, "closed after about a second");
-  assert.equal(await closedWhenIdle({}), false, "open for the build's 75 s");
+  assert.equal(await closedWhenIdle(x64, { SPECK_IDLE_TIMEOUT: "1" }), true, "closed after about a second");
+  assert.equal(await closedWhenIdle(x64, {}), false, "open for the build's 75 s");
+  if (!requireCommands(t, ["qemu-aarch64-static"], "apt-get install qemu-user-static")) return;
+  assert.equal(await closedWhenIdle(TARGETS.a64, { SPECK_IDLE_TIMEOUT: "1" }), true, "arm64: closed");
+  assert.equal(await closedWhenIdle(TARGETS.a64, {}), false, "arm64: open");
 });
 
 test("bad settings: one line naming the variable, exit code 2", async () => {
