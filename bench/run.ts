@@ -116,9 +116,16 @@ function withSavedResults(results: Results, skip: Set<string>): Results {
   const saved = join(repo, "bench/results.json");
   if (!write || !existsSync(saved)) return results;
   const previous = JSON.parse(readFileSync(saved, "utf8")) as Results;
-  const merged =
-    skip.has("throughput") && skip.has("memory") ? { ...previous, failures: results.failures } : results;
-  return { ...merged, images: results.images ?? (skip.has("images") ? previous.images : undefined) };
+  const keptServers = skip.has("throughput") && skip.has("memory");
+  const keptImages = skip.has("images");
+  // the failures of what is kept stay with it
+  const isImages = (failure: string) => failure.startsWith("images: ");
+  const failures = [
+    ...previous.failures.filter((f) => (isImages(f) ? keptImages : keptServers)),
+    ...results.failures,
+  ];
+  const merged = keptServers ? { ...previous, failures } : { ...results, failures };
+  return { ...merged, images: results.images ?? (keptImages ? previous.images : undefined) };
 }
 
 async function main(): Promise<void> {
