@@ -4,6 +4,7 @@
 // period (the tail latency of throttling).
 
 import type { ProgramBuilder } from "../ir/builder.ts";
+import { AT_FDCWD, O_RDONLY_CLOEXEC } from "./files.ts";
 
 /** Where the quota is: cgroup v2's cpu.max ("max 100000" or "150000 100000"), else cgroup v1's pair. */
 export interface CgroupFiles {
@@ -17,8 +18,6 @@ export const CGROUP_FILES: CgroupFiles = {
   cfsPeriod: "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
 };
 
-const AT_FDCWD = -100n;
-const O_RDONLY_CLOEXEC = 0o2000000;
 /** Bytes read of each file: a quota and a period, in decimal, fit many times over. */
 const VALUE_BYTES = 63;
 

@@ -6,6 +6,7 @@ import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
 import type { Target } from "../target/types.ts";
 import { CGROUP_FILES, type CgroupFiles, emitCpuQuota } from "./cgroup.ts";
+import { AT_FDCWD, O_RDONLY_CLOEXEC } from "./files.ts";
 import { DATE_LINE, emitGlobals, G, GLOBALS_BIAS } from "./globals.ts";
 import { emitLog } from "./log.ts";
 import { DEFAULT_TIMEOUTS, emitLoop, MAX_FD, type Timeouts } from "./loop.ts";
@@ -63,9 +64,7 @@ const word = (text: string): bigint =>
   [...new TextEncoder().encode(text)].reduceRight((w, byte) => (w << 8n) | BigInt(byte), 0n);
 /** "speck\0pk", the pack's first 8 bytes (docs/pack-format.md), as one compare. */
 const PACK_MAGIC = word("speck\0pk");
-const AT_FDCWD = -100n;
 const SEEK_END = 2;
-const O_RDONLY_CLOEXEC = 0o2000000;
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
 
@@ -232,7 +231,7 @@ function emitSupervisor(p: ProgramBuilder): void {
 /** The variables the server reads, in the order of G.env's slots. */
 const ENV_NAMES = ["PORT=", "SPECK_WORKERS=", "SPECK_LOG=", "SPECK_ADDR=", "SPECK_IDLE_TIMEOUT="] as const;
 /** The longest SPECK_IDLE_TIMEOUT, in seconds: a day. */
-export const MAX_IDLE_SECONDS = 86_400;
+const MAX_IDLE_SECONDS = 86_400;
 const BAD_SETTING = "speck: cannot use the environment variable ";
 
 const RLIMIT_NOFILE = 7;
