@@ -8,7 +8,7 @@ import { parsePlatforms, platformName } from "../image/index.ts";
 import { PackError, readPack } from "../pack/read.ts";
 import { packStats } from "../pack/stats.ts";
 import { UsageError } from "./errors.ts";
-import type { featureCosts, serverReport } from "./server-report.ts";
+import type { featureCosts, ServerReport } from "./server-report.ts";
 
 interface InspectFlags {
   server?: boolean;
@@ -44,11 +44,12 @@ function parseFeatures(list: string | undefined): AccessFeature[] {
   return names as AccessFeature[];
 }
 
-function printServer(report: ReturnType<typeof serverReport>): string {
-  const { platform, sizes } = report;
+function printServer(report: ServerReport): string {
+  const { platform, sizes, squeezed } = report;
   const features = report.features.length ? ` with ${report.features.join(", ")}` : "";
   const lines = [
-    `${platform}${features}: ${sizes.total} bytes = headers ${sizes.headers} + code ${sizes.text} + rodata ${sizes.rodata} + data ${sizes.data} (+ ${sizes.bss} zeroed at run time)`,
+    `${platform}${features}: ${squeezed.total} bytes = headers ${squeezed.headers} + decoder ${squeezed.decoder} + coded server ${squeezed.stream}`,
+    `  the server it unpacks at start: ${sizes.total} bytes = headers ${sizes.headers} + code ${sizes.text} + rodata ${sizes.rodata} + data ${sizes.data} (+ ${sizes.bss} zeroed at run time)`,
     ...sizes.functions.map((f) => `  ${String(f.size).padStart(6)}  ${f.name}`),
   ];
   return `${lines.join("\n")}\n`;

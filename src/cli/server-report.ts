@@ -4,18 +4,29 @@
 import type { AccessFeature } from "../access/features.ts";
 import { parsePlatforms, platformName } from "../image/index.ts";
 import type { LinkedSizes } from "../native/link.ts";
-import { buildServer } from "../native/server/index.ts";
+import { type BuiltServer, buildServer } from "../native/server/index.ts";
 import { targetForArch } from "../native/target/index.ts";
 
+export interface ServerReport {
+  platform: string;
+  features: AccessFeature[];
+  /** The executable as shipped: the squeezed server. */
+  squeezed: BuiltServer["squeezed"];
+  /** The server as linked (what the squeezed one unpacks into memory), functions largest first. */
+  sizes: LinkedSizes;
+}
+
 /** One platform's server sizes, functions largest first (then by name, for stable output). */
-export function serverReport(
-  platform: string,
-  features: readonly AccessFeature[] = [],
-): { platform: string; features: AccessFeature[]; sizes: LinkedSizes } {
+export function serverReport(platform: string, features: readonly AccessFeature[] = []): ServerReport {
   const [parsed] = parsePlatforms(platform);
-  const sizes = buildServer(targetForArch(parsed!.architecture), { features }).sizes;
-  const functions = [...sizes.functions].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
-  return { platform: platformName(parsed!), features: [...features], sizes: { ...sizes, functions } };
+  const { linked, squeezed } = buildServer(targetForArch(parsed!.architecture), { features });
+  const functions = [...linked.sizes.functions].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
+  return {
+    platform: platformName(parsed!),
+    features: [...features],
+    squeezed,
+    sizes: { ...linked.sizes, functions },
+  };
 }
 
 /** The builds whose sizes show what each access feature costs (a site pays only for what it uses). */
@@ -36,6 +47,6 @@ export function featureCosts(
 ): { label: string; features: AccessFeature[]; bytes: number[] }[] {
   return COST_ROWS.map((row) => ({
     ...row,
-    bytes: platforms.map((platform) => serverReport(platform, row.features).sizes.total),
+    bytes: platforms.map((platform) => serverReport(platform, row.features).squeezed.total),
   }));
 }

@@ -20,6 +20,8 @@ export interface LinkOptions {
   symbols?: boolean;
   /** Drop what cannot run or be reached before assembling (see `optimize`); off by default. */
   optimize?: boolean;
+  /** Where the R+X segment is mapped (a multiple of SEGMENT_ALIGN); BASE_ADDRESS by default. */
+  base?: bigint;
 }
 
 export interface LinkedSizes {
@@ -45,6 +47,7 @@ const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 /** Verifies, assembles and links `program` for `target`; throws a VerifyError on malformed IR. */
 export function link(input: Program, target: Target, options: LinkOptions = {}): Linked {
   verify(input, target);
+  const base = options.base ?? BASE_ADDRESS;
   const program = options.optimize ? optimize(input) : input;
   const text = target.assemble(program);
   const rodata = program.data.filter((d) => d.kind === "rodata");
@@ -55,11 +58,11 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
 
   // Items are placed at file offsets; a segment's address is its base plus the same distance.
   const addresses = new Map<string, bigint>();
-  const place = (items: Data[], start: number, base: bigint): number => {
+  const place = (items: Data[], start: number, origin: bigint): number => {
     let at = start;
     for (const d of items) {
       at = alignUp(at, d.align);
-      addresses.set(d.name, base + BigInt(at - start));
+      addresses.set(d.name, origin + BigInt(at - start));
       at += d.size;
     }
     return at;
@@ -67,15 +70,12 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
   const textStart = headers;
   const rodataStart = textStart + text.code.length;
   // A program too small to hold the tail of the PT_GNU_STACK header is padded up to it.
-  const rodataEnd = Math.max(
-    place(rodata, rodataStart, BASE_ADDRESS + BigInt(rodataStart)),
-    headers + minimumBody,
-  );
+  const rodataEnd = Math.max(place(rodata, rodataStart, base + BigInt(rodataStart)), headers + minimumBody);
   // The R+W segment starts in the next 64 KiB page of memory but right after rodata in the file:
   // only its address moves, so the file has no padding beyond the alignment of its first item.
   const dataOffset = rodataEnd;
   const dataAddress =
-    BigInt(alignUp(Number(BASE_ADDRESS) + rodataEnd, SEGMENT_ALIGN)) + BigInt(dataOffset % SEGMENT_ALIGN);
+    BigInt(alignUp(Number(base) + rodataEnd, SEGMENT_ALIGN)) + BigInt(dataOffset % SEGMENT_ALIGN);
   const dataEnd = place(data, dataOffset, dataAddress);
   const bssEnd = place(bss, dataEnd, dataAddress + BigInt(dataEnd - dataOffset));
 
@@ -83,15 +83,14 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
   for (const r of text.relocations) {
     const symbol = addresses.get(r.symbol);
     if (symbol === undefined) throw new Error(`link: relocation against unknown symbol "${r.symbol}"`);
-    target.relocate(code, r, BASE_ADDRESS + BigInt(textStart + r.offset), symbol + BigInt(r.addend));
+    target.relocate(code, r, base + BigInt(textStart + r.offset), symbol + BigInt(r.addend));
   }
 
   const body = new Uint8Array(dataEnd - headers);
   body.set(code, 0);
   for (const d of [...rodata, ...data]) {
     const address = addresses.get(d.name)!;
-    const offset =
-      d.kind === "rodata" ? Number(address - BASE_ADDRESS) : dataOffset + Number(address - dataAddress);
+    const offset = d.kind === "rodata" ? Number(address - base) : dataOffset + Number(address - dataAddress);
     body.set(d.bytes ?? new Uint8Array(d.size), offset - headers);
   }
 
@@ -100,7 +99,7 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
       type: PT_LOAD,
       flags: PF_R | PF_X,
       offset: 0,
-      vaddr: BASE_ADDRESS,
+      vaddr: base,
       filesz: rodataEnd,
       memsz: rodataEnd,
       align: SEGMENT_ALIGN,
@@ -132,18 +131,18 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
     .sort((a, b) => a.offset - b.offset);
   const functions = functionStarts.map((f, i) => ({
     name: f.name,
-    address: BASE_ADDRESS + BigInt(textStart + f.offset),
+    address: base + BigInt(textStart + f.offset),
     size: (functionStarts[i + 1]?.offset ?? text.code.length) - f.offset,
   }));
 
   let debug: ReturnType<typeof debugSections> | undefined;
   if (options.symbols) {
     const regions: SectionRegion[] = [
-      { name: ".text", offset: textStart, address: BASE_ADDRESS + BigInt(textStart), size: text.code.length },
+      { name: ".text", offset: textStart, address: base + BigInt(textStart), size: text.code.length },
       {
         name: ".rodata",
         offset: rodataStart,
-        address: BASE_ADDRESS + BigInt(rodataStart),
+        address: base + BigInt(rodataStart),
         size: rodataEnd - rodataStart,
       },
       { name: ".data", offset: dataOffset, address: dataAddress, size: dataEnd - dataOffset },
@@ -170,7 +169,7 @@ export function link(input: Program, target: Target, options: LinkOptions = {}):
 
   const elf = writeElf({
     machine: target.elfMachine,
-    entry: BASE_ADDRESS + BigInt(textStart + text.symbols.get(program.entry)!),
+    entry: base + BigInt(textStart + text.symbols.get(program.entry)!),
     segments,
     body,
     debug,

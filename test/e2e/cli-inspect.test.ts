@@ -28,8 +28,13 @@ test("inspect --server --json: every function of both servers, adding up to the 
     [reports[0], TARGETS.x64],
     [reports[1], TARGETS.a64],
   ] as const) {
-    const linked = buildServer(target);
-    assert.equal(report.sizes.total, linked.elf.length);
+    const built = buildServer(target);
+    assert.equal(report.squeezed.total, built.elf.length);
+    assert.equal(report.sizes.total, built.linked.elf.length);
+    assert.equal(
+      report.squeezed.headers + report.squeezed.decoder + report.squeezed.stream,
+      report.squeezed.total,
+    );
     const names = report.sizes.functions.map((f: { name: string }) => f.name);
     assert.ok(names.includes("_start") && names.includes("log_request"), names.join());
     const sum = report.sizes.functions.reduce((n: number, f: { size: number }) => n + f.size, 0);
@@ -51,7 +56,7 @@ test("inspect --server --features and --feature-costs: what each access feature 
   assert.equal(one.status, 0, one.stderr);
   const [report] = JSON.parse(one.stdout);
   assert.deepEqual(report.features, ["ip", "auth"]);
-  assert.equal(report.sizes.total, buildServer(TARGETS.x64, { features: ["ip", "auth"] }).elf.length);
+  assert.equal(report.squeezed.total, buildServer(TARGETS.x64, { features: ["ip", "auth"] }).elf.length);
   assert.ok(report.sizes.functions.some((f: { name: string }) => f.name === "basic_check"));
   const table = speck("inspect", "--server", "--feature-costs", "--platform", "linux/amd64");
   assert.equal(table.status, 0, table.stderr);

@@ -2,6 +2,7 @@
 // A FuncBuilder appends instructions; ProgramBuilder collects functions and data into a Program.
 
 import type {
+  ArgReg,
   Base,
   BinOp,
   Cond,
@@ -120,6 +121,9 @@ export class FuncBuilder {
   }
   syscall(name: string): this {
     return this.emit({ op: "syscall", name });
+  }
+  handoff(target: ArgReg): this {
+    return this.emit({ op: "handoff", target });
   }
 }
 

@@ -38,6 +38,8 @@ export function formatInsn(insn: Insn): string {
       return "ret";
     case "syscall":
       return `syscall ${insn.name}`;
+    case "handoff":
+      return `handoff ${insn.target}`;
     default:
       return String((insn as { op: unknown }).op);
   }

@@ -430,6 +430,10 @@ function compile(program: Program): Compiled {
             c.returning = true;
             return next;
           };
+        case "handoff":
+          return (c) => {
+            throw new Error(`handoff to machine code at 0x${c.regs[SLOT[insn.target]]!.toString(16)}`);
+          };
         case "syscall": {
           const name = insn.name;
           return (c) => {

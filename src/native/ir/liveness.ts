@@ -122,6 +122,8 @@ function usesOf(insn: Insn, callee: (name: string) => RegSet, returned: RegSet):
       return callee(insn.fn);
     case "syscall":
       return (1 << (SYSCALL_ARGS[insn.name] ?? 6)) - 1;
+    case "handoff":
+      return BIT[insn.target];
     case "ret":
       // The saved registers are restored and the others never written: only what callers read
       // after the call matters (a0, the result, and in IR that relies on it, an untouched a1..a5).
@@ -141,6 +143,7 @@ export function successors(body: readonly Insn[], i: number, labels: ReadonlyMap
     case "br":
       return [...next, labels.get(insn.target)!];
     case "ret":
+    case "handoff":
       return [];
     case "syscall":
       return NO_RETURN_SYSCALLS.has(insn.name) ? [] : next;

@@ -26,7 +26,10 @@ import {
 
 function endsFlow(insn: Insn): boolean {
   return (
-    insn.op === "ret" || insn.op === "jmp" || (insn.op === "syscall" && NO_RETURN_SYSCALLS.has(insn.name))
+    insn.op === "ret" ||
+    insn.op === "jmp" ||
+    insn.op === "handoff" ||
+    (insn.op === "syscall" && NO_RETURN_SYSCALLS.has(insn.name))
   );
 }
 

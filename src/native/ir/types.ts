@@ -65,7 +65,12 @@ export type Insn =
   | { op: "call"; fn: string }
   | { op: "ret" }
   /** A Linux system call by name: arguments in a0..a5, result (or -errno) in a0; a1..a5 are preserved. */
-  | { op: "syscall"; name: string };
+  | { op: "syscall"; name: string }
+  /**
+   * Jumps to machine code at the address in `target`, an argument register, with the stack the
+   * kernel started the program with: only in the entry function, whose frame must be 0.
+   */
+  | { op: "handoff"; target: ArgReg };
 
 export interface Func {
   name: string;

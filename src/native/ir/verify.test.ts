@@ -55,6 +55,12 @@ const cases: [string, (f: FuncBuilder) => void, RegExp, ((p: ProgramBuilder) => 
     /does not fit 32 bits/,
   ],
   ["falls off the end", (f) => f.mov("a0", 1), /last instruction must be ret, jmp/],
+  ["a handoff from a frame", (f) => f.handoff("a0"), /only the entry function, with frame 0, may hand off/],
+  [
+    "a handoff to a saved register",
+    (f) => f.handoff("s0" as "a0"),
+    /handoff target s0 is not an argument register/,
+  ],
   ["an empty function", () => {}, /last instruction must be ret, jmp/],
   ["a reserved register", (f) => exit(f.mov("rax" as Reg, 1)), /"rax" is not an IR register/],
   ["sp as a value", (f) => exit(f.add("a0", "sp" as Reg, 8)), /sp can only be the base of a memory operand/],
@@ -97,6 +103,19 @@ for (const [name, body, message, extra] of cases) {
     );
   });
 }
+
+test("verify() accepts a handoff only from the entry function with frame 0", () => {
+  const p = new ProgramBuilder();
+  p.func("main", {}, (f) => f.call("elsewhere").handoff("a0"));
+  p.func("elsewhere", {}, (f) => f.handoff("a1"));
+  assert.throws(
+    () => verify(p.build("main")),
+    /fn elsewhere, insn 0 "handoff a1": handoff needs the kernel's stack/,
+  );
+  const ok = new ProgramBuilder();
+  ok.func("main", {}, (f) => f.mov("a0", 0x400000).handoff("a0"));
+  verify(ok.build("main"));
+});
 
 test("verify() rejects writes to saved registers a function does not save", () => {
   const p = new ProgramBuilder();

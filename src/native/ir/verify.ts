@@ -7,6 +7,7 @@
 import type { Target } from "../target/types.ts";
 import { formatInsn } from "./format.ts";
 import {
+  ARG_REGS,
   BIN_OPS,
   CONDS,
   type Func,
@@ -70,6 +71,10 @@ function badOperands(insn: Insn): string | null {
     case "br":
       if (!(CONDS as readonly string[]).includes(insn.cond)) return `unknown condition "${insn.cond}"`;
       return badRegister(insn.a) ?? badSource(insn.b);
+    case "handoff":
+      return (ARG_REGS as readonly string[]).includes(insn.target)
+        ? null
+        : `handoff target ${insn.target} is not an argument register`;
     case "label":
     case "jmp":
     case "call":
@@ -98,7 +103,7 @@ function destination(insn: Insn): Reg | null {
 
 function endsFlow(insn: Insn | undefined): boolean {
   if (!insn) return false;
-  if (insn.op === "ret" || insn.op === "jmp") return true;
+  if (insn.op === "ret" || insn.op === "jmp" || insn.op === "handoff") return true;
   return (
     insn.op === "syscall" &&
     (insn.name === "exit" || insn.name === "exit_group" || insn.name === "rt_sigreturn")
@@ -177,6 +182,10 @@ function verifyFunction(
         break;
       case "ret":
         if (isEntry) fail(i, "the entry function has no caller to return to: end it with syscall exit_group");
+        break;
+      case "handoff":
+        if (!isEntry || f.frame !== 0)
+          fail(i, "handoff needs the kernel's stack: only the entry function, with frame 0, may hand off");
         break;
       case "call":
         if (!functions.has(insn.fn)) fail(i, `function "${insn.fn}" is not defined`);

@@ -1,11 +1,12 @@
 // The native server: the shell (start-up, sockets, epoll loop, connections) and the HTTP layer,
-// linked for one target. `buildServer(target)` is what images ship as /speck.
+// linked for one target and squeezed. `buildServer(target)` is what images ship as /speck.
 
 import { type AccessFeature, FEATURE, featureBits, featureNames } from "../../access/features.ts";
 import { ACCESS_VERSION, H, HEADER_SIZE } from "../../pack/layout.ts";
 import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
 import { type Linked, link } from "../link.ts";
+import { type Squeezed, squeeze } from "../squeeze/index.ts";
 import type { Target } from "../target/types.ts";
 import type { CgroupFiles } from "./cgroup.ts";
 import { DATE_LINE, DATE_LINE_LENGTH, G } from "./globals.ts";
@@ -60,7 +61,17 @@ export function serverProgram(target: Target, options: ServerOptions = {}): Prog
   return p.build("_start");
 }
 
-/** The server linked for `target`: the ELF bytes, sizes per function and a map file. */
-export function buildServer(target: Target, options: ServerOptions = {}): Linked {
-  return link(serverProgram(target, options), target, { optimize: true });
+export interface BuiltServer {
+  /** The executable an image ships: the linked server, squeezed (see native/squeeze). */
+  elf: Uint8Array;
+  /** The server as linked, which `elf` writes back into memory at start: sizes per function. */
+  linked: Linked;
+  squeezed: Squeezed["sizes"];
+}
+
+/** The server for `target`: linked, then squeezed. */
+export function buildServer(target: Target, options: ServerOptions = {}): BuiltServer {
+  const linked = link(serverProgram(target, options), target, { optimize: true });
+  const { elf, sizes } = squeeze(linked.elf, target);
+  return { elf, linked, squeezed: sizes };
 }

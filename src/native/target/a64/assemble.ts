@@ -205,6 +205,12 @@ export function lowerFunction(
       case "ret":
         words(exitWords);
         break;
+      case "handoff":
+        // verify checked the IR's frame; inlining must not have grown it since.
+        if (frame.size !== 0)
+          throw new Error(`a64: fn ${func.name}: handoff from a frame of ${frame.size} bytes`);
+        items.push({ kind: "word", word: a.br(phys(insn.target)), final: true });
+        break;
       case "syscall": {
         const number = syscalls[insn.name];
         if (number === undefined)

@@ -202,6 +202,7 @@ function cases(): Case[] {
     for (const off of [0, 1, -1, 3, 1024, (1 << 20) - 1, -(1 << 20)])
       c.push({ asm: `adr ${x(r)}, .+${off}`, word: a.adr(r, off) });
   c.push({ asm: "ret", word: a.RET });
+  for (const n of [0, 5, 17, 30]) c.push({ asm: `br x${n}`, word: a.br(n) });
   c.push({ asm: "svc #0", word: a.SVC0 });
   return c;
 }

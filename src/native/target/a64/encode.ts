@@ -287,3 +287,8 @@ export function adr(rd: number, offset: number): number {
 
 export const RET = 0xd65f03c0;
 export const SVC0 = 0xd4000001;
+
+/** br Xn: jump to the address in a register. */
+export function br(rn: number): number {
+  return word(0xd61f0000 | (reg(rn) << 5));
+}

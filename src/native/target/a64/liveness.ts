@@ -48,6 +48,8 @@ export function useDef(insn: Insn): { use: number; def: number } {
       return { use: ALL_ARGS | ALL_SAVED, def: 0 };
     case "syscall":
       return { use: ALL_ARGS, def: 0 };
+    case "handoff":
+      return { use: bit(insn.target), def: 0 };
     case "ret":
       // The convention returns only a0, but IR code hands back more (sockaddr: a pointer in a1,
       // a length in a2), and every backend keeps what a callee leaves in a1..a5: so do we.

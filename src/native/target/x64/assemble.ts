@@ -808,6 +808,12 @@ function lowerFunction(
           exitPlaced = true;
         }
         return;
+      case "handoff":
+        // verify checked the IR's frame; inlining must not have grown it since.
+        if (frame.size !== 0)
+          throw new Error(`x64: fn ${func.name}: handoff from a frame of ${frame.size} bytes`);
+        finalBytes(x.jmpReg(phys(insn.target)));
+        return;
       case "syscall": {
         const number = syscalls[insn.name];
         if (number === undefined)

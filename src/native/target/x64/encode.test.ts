@@ -119,6 +119,7 @@ function cases(): Case[] {
       c.push({ asm: `test ${R8[d]}, ${v}`, bytes: x.testReg8Imm(d, v) });
     c.push({ asm: `push ${R[d]}`, bytes: x.pushReg(d) });
     c.push({ asm: `pop ${R[d]}`, bytes: x.popReg(d) });
+    c.push({ asm: `jmp ${R[d]}`, bytes: x.jmpReg(d) });
     for (const op of Object.keys(x.ALU) as encoders.AluOp[])
       for (const v of [...IMM8, ...IMM32])
         c.push({ asm: `${op} ${R[d]}, ${v}`, bytes: x.aluRegImm(op, d, v) });

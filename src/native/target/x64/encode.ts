@@ -162,6 +162,11 @@ export function pushReg(reg: number): number[] {
   return [...rex(false, 0, 0, reg), 0x50 + (reg & 7)];
 }
 
+/** `jmp r64`. */
+export function jmpReg(reg: number): number[] {
+  return [...rex(false, 0, 0, reg), 0xff, 0xe0 + (reg & 7)];
+}
+
 /** `pop r64`. */
 export function popReg(reg: number): number[] {
   return [...rex(false, 0, 0, reg), 0x58 + (reg & 7)];

@@ -18,7 +18,7 @@ import {
 } from "../../ir/types.ts";
 
 /** An operand that names an argument register: instruction index and where in it. */
-type Slot = { insn: number; field: "dst" | "src" | "a" | "b" | "base" | "index" };
+type Slot = { insn: number; field: "dst" | "src" | "a" | "b" | "base" | "index" | "target" };
 
 const isArg = (r: unknown): r is ArgReg =>
   typeof r === "string" && (ARG_REGS as readonly string[]).includes(r);
@@ -55,6 +55,9 @@ function operands(insn: Insn, i: number): { uses: Slot[]; defs: Slot[] } {
     case "br":
       use("a", insn.a);
       use("b", insn.b);
+      break;
+    case "handoff":
+      use("target", insn.target);
       break;
     default:
       break;

@@ -98,6 +98,7 @@ export function trackWidths(
     case "label":
     case "jmp":
     case "ret":
+    case "handoff":
     case "br":
     case "store":
       return;
@@ -173,6 +174,7 @@ export function widthsBefore(
         flow(labels.get(insn.target)!, widths);
         break;
       case "ret":
+      case "handoff":
         break;
       case "syscall":
         if (NO_RETURN_SYSCALLS.has(insn.name)) break;
