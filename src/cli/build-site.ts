@@ -62,7 +62,13 @@ export async function buildPack(
   return { pack: packChunks(input), report };
 }
 
-/** The native server for `platform`, with the access features `pack` needs and no others. */
-export function serverFor(platform: Platform, pack: PackBytes): Uint8Array {
-  return buildServer(targetForArch(platform.architecture), { features: serverFeatures(pack.chunks[0]) }).elf;
+/**
+ * The native server for `platform`, with the access features `pack` needs and no others:
+ * squeezed, or as linked with `squeeze: false`.
+ */
+export function serverFor(platform: Platform, pack: PackBytes, squeeze = true): Uint8Array {
+  const built = buildServer(targetForArch(platform.architecture), {
+    features: serverFeatures(pack.chunks[0]),
+  });
+  return squeeze ? built.elf : built.linked.elf;
 }

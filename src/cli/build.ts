@@ -16,11 +16,12 @@ import { packPieces } from "../pack/write.ts";
 import { UsageError } from "./errors.ts";
 import { addPushOptions, type PushFlags, pushFromFlags, pushLines } from "./push.ts";
 import { formatBytes } from "./push-progress.ts";
-import { addSiteOptions, type SiteFlags } from "./site-options.ts";
+import { addSiteOptions, NO_SQUEEZE_HELP, type SiteFlags } from "./site-options.ts";
 
 interface BuildFlags extends SiteFlags, PushFlags {
   output?: string;
   push?: boolean;
+  squeeze: boolean;
   tag?: string;
   platform?: string;
   json?: boolean;
@@ -58,7 +59,8 @@ export function buildCommand(cli: Command): void {
       .option("--revision <sha>", "org.opencontainers.image.revision (default: git HEAD)")
       .option("--image-version <version>", "org.opencontainers.image.version")
       .option("--title <title>", "org.opencontainers.image.title")
-      .option("--push", "push the image to the registry --tag names (with or without --output)"),
+      .option("--push", "push the image to the registry --tag names (with or without --output)")
+      .option("--no-squeeze", NO_SQUEEZE_HELP),
   );
   addPushOptions(command).action(async (folder: string | undefined, flags: BuildFlags) => {
     if (!flags.output && !flags.push)
@@ -84,7 +86,7 @@ export function buildCommand(cli: Command): void {
     });
     const servers = platforms.map((platform) => ({
       platform,
-      server: serverFor(platform, pack),
+      server: serverFor(platform, pack, flags.squeeze),
     }));
     const git = gitMetadata(config.root);
     const image = await buildImage({

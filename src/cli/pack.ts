@@ -18,13 +18,14 @@ import {
 } from "../image/index.ts";
 import { packPieces } from "../pack/write.ts";
 import { UsageError } from "./errors.ts";
-import { addSiteOptions, type SiteFlags } from "./site-options.ts";
+import { addSiteOptions, NO_SQUEEZE_HELP, type SiteFlags } from "./site-options.ts";
 import { writeFileAtomic, writePieces } from "./write-file.ts";
 
 interface PackFlags extends SiteFlags {
   output: string;
   out?: string;
   platform?: string;
+  squeeze: boolean;
 }
 
 const HOST_PLATFORM = process.arch === "arm64" ? "linux/arm64" : "linux/amd64";
@@ -37,7 +38,8 @@ export function packCommand(cli: Command): void {
       .description("compile a site into a .pack file, or a folder with the server and a Dockerfile")
       .option("-o, --output <path>", "FILE.pack, or a folder for `docker build`", "site.pack")
       .addOption(new Option("--out <file>", "same as --output").hideHelp())
-      .option("--platform <platform>", "the server's platform in a folder (default: this machine's)"),
+      .option("--platform <platform>", "the server's platform in a folder (default: this machine's)")
+      .option("--no-squeeze", NO_SQUEEZE_HELP),
   ).action(async (folder: string | undefined, flags: PackFlags) => {
     const output = resolve(flags.out ?? flags.output);
     const toFolder = extname(output) !== ".pack";
@@ -60,7 +62,7 @@ export function packCommand(cli: Command): void {
       return;
     }
     const platform = platforms[0]!;
-    const server = serverFor(platform, pack);
+    const server = serverFor(platform, pack, flags.squeeze);
     const run = runConfig({ port: DEFAULT_PORT, user: DEFAULT_USER, labels: {} });
     writeFolder(output, [
       { name: SERVER_PATH, bytes: server, mode: 0o555 },

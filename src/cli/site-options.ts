@@ -60,3 +60,7 @@ export function overridesFrom(flags: SiteFlags): SpeckConfigInput {
     compression: flags.compress === false ? { encodings: [] } : undefined,
   };
 }
+
+/** `--no-squeeze` of build and pack; the squeezed server names the flag when a W^X policy stops it. */
+export const NO_SQUEEZE_HELP =
+  "ship the server as linked (9-11 KiB), for hosts whose W^X policy (systemd's MemoryDenyWriteExecute) stops the squeezed one";

@@ -1,10 +1,11 @@
 // Squeezed executables on real CPUs: the decoder restores the program and hands it the kernel's
 // stack (argv, envp), on x86-64 and on arm64 under qemu; the server it restores keeps W^X, holds
-// no decoder memory once running, and a start without memory for it says so.
+// no decoder memory once running, and a start without memory for it, or under a W^X policy that
+// refuses it, says so; `speck pack --no-squeeze` ships the server as linked for such hosts.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -21,6 +22,18 @@ import { requireCommands } from "../support/tools.ts";
 
 const work = mkdtempSync(join(tmpdir(), "speck-squeeze-"));
 after(() => rmSync(work, { recursive: true, force: true }));
+const SPECK = join(import.meta.dirname, "../../bin/speck.js");
+
+/** Runs `argv` with prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN): no mapping may become executable. */
+function underMdwe(argv: string[]) {
+  const script = [
+    "import ctypes, os, sys",
+    "libc = ctypes.CDLL(None, use_errno=True)",
+    "if libc.prctl(65, 1, 0, 0, 0) != 0: sys.exit('prctl(PR_SET_MDWE): ' + os.strerror(ctypes.get_errno()))",
+    "os.execv(sys.argv[1], sys.argv[1:])",
+  ].join("\n");
+  return spawnSync("python3", ["-c", script, ...argv], { encoding: "utf8" });
+}
 
 /** Writes argv[1], its data's greeting, then the first environment string; exits with argc + a bss count. */
 function echoProgram() {
@@ -105,4 +118,31 @@ test("x64: a squeezed server that cannot map its memory says so in one line", (t
   const result = spawnSync("prlimit", ["--as=3000000", path, "/nonexistent.pack"], { encoding: "utf8" });
   assert.equal(result.stderr, "speck: out of memory\n");
   assert.equal(result.status, 1);
+});
+
+test("x64: under a W^X policy the squeezed server says to use --no-squeeze, and the linked one runs", (t) => {
+  if (!requireCommands(t, ["python3"], "apt-get install python3")) return;
+  const squeezed = join(work, "speck-mdwe");
+  writeExecutable(squeezed, buildServer(TARGETS.x64).elf);
+  const refused = underMdwe([squeezed, "/nonexistent.pack"]);
+  assert.equal(refused.stderr, "speck: a W^X policy refused unpacking: use --no-squeeze\n");
+  assert.equal(refused.status, 1);
+
+  const site = join(work, "site");
+  mkdirSync(site);
+  writeFileSync(join(site, "index.html"), "<p>hi</p>");
+  const out = join(work, "linked");
+  const packed = spawnSync(
+    process.execPath,
+    [SPECK, "pack", site, "-o", out, "--platform", "linux/amd64", "--no-squeeze"],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(packed.status, 0, packed.stderr);
+  const server = readFileSync(join(out, "speck"));
+  assert.deepEqual(new Uint8Array(server), buildServer(TARGETS.x64).linked.elf);
+  const ran = underMdwe([join(out, "speck"), "/nonexistent.pack"]);
+  assert.match(ran.stderr, /^speck: cannot serve \/nonexistent.pack: missing/);
+  assert.equal(ran.status, 2);
 });

@@ -21,6 +21,8 @@ const PROT_READ_EXEC = 5;
 const MAP_PRIVATE_ANONYMOUS = 0x22;
 const MAP_FIXED = 0x10;
 const OUT_OF_MEMORY = "speck: out of memory\n";
+/** mprotect refused: systemd's MemoryDenyWriteExecute, prctl(PR_SET_MDWE), SELinux without execmem. */
+const NOT_EXECUTABLE = "speck: a W^X policy refused unpacking: use --no-squeeze\n";
 
 export interface Squeezed {
   elf: Uint8Array;
@@ -86,7 +88,8 @@ function decoderProgram(
   const p = new ProgramBuilder();
   p.rodata("squeeze_chunks", image.chunks, 4);
   p.rodata("squeeze_stream", image.stream);
-  p.rodata("squeeze_failed", OUT_OF_MEMORY);
+  p.rodata("squeeze_out_of_memory", OUT_OF_MEMORY);
+  p.rodata("squeeze_not_executable", NOT_EXECUTABLE);
   emitUnsqueeze(p, MODELS[target.name]);
   // The scratch memory follows the program's, in the same mapping, and is unmapped once used.
   const scratch = image.span.start + BigInt(Math.ceil(image.span.length / SEGMENT_ALIGN) * SEGMENT_ALIGN);
@@ -99,11 +102,14 @@ function decoderProgram(
     f.syscall("mmap").br("ne", "a0", image.span.start, "failed");
     f.mov("a0", scratch).addr("a1", "squeeze_chunks").addr("a2", "squeeze_stream").call("unsqueeze");
     f.mov("a0", scratch).mov("a1", SCRATCH.size).syscall("munmap");
-    for (const region of image.executable)
+    for (const region of image.executable) {
       f.mov("a0", region.start).mov("a1", region.length).mov("a2", PROT_READ_EXEC).syscall("mprotect");
+      f.br("ne", "a0", 0, "refused");
+    }
     f.mov("a0", image.entry).handoff("a0");
-    f.label("failed").mov("a0", 2).addr("a1", "squeeze_failed").mov("a2", OUT_OF_MEMORY.length);
-    f.syscall("write").mov("a0", 1).syscall("exit_group");
+    f.label("failed").addr("a1", "squeeze_out_of_memory").mov("a2", OUT_OF_MEMORY.length).jmp("say");
+    f.label("refused").addr("a1", "squeeze_not_executable").mov("a2", NOT_EXECUTABLE.length);
+    f.label("say").mov("a0", 2).syscall("write").mov("a0", 1).syscall("exit_group");
   });
   return p.build("_start");
 }
