@@ -4,6 +4,7 @@
 // and a drain on SIGTERM. The HTTP layer plugs in as `http_input` (see emitLoop).
 
 import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
+import { MAP_LAZY_ANONYMOUS, PROT_READ_WRITE } from "../target/mman.ts";
 import type { Target } from "../target/types.ts";
 import { emitFormatDate } from "./date.ts";
 import { DATE_LINE, emitGlobals, G } from "./globals.ts";
@@ -86,9 +87,6 @@ export const PEER = 32;
  *   that returned 1 (output pending).
  * - `http_timeout(fd)`: answers 408 to a connection whose request head did not arrive in time.
  */
-const PROT_READ_WRITE = 3;
-/** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE: pages cost memory only once touched. */
-const MAP_LAZY_ANONYMOUS = 0x4022;
 const TABLES = MAX_FD * (C.size + INBUF + OUTBUF);
 
 /**

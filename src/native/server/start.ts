@@ -4,6 +4,7 @@
 import { FEATURE } from "../../access/features.ts";
 import { H, VERSION as PACK_VERSION } from "../../pack/layout.ts";
 import type { FuncBuilder, ProgramBuilder } from "../ir/builder.ts";
+import { MAP_PRIVATE, PROT_READ } from "../target/mman.ts";
 import type { Target } from "../target/types.ts";
 import { CGROUP_FILES, type CgroupFiles, emitCpuQuota } from "./cgroup.ts";
 import { AT_FDCWD, O_RDONLY_CLOEXEC } from "./files.ts";
@@ -65,8 +66,6 @@ const word = (text: string): bigint =>
 /** "speck\0pk", the pack's first 8 bytes (docs/pack-format.md), as one compare. */
 const PACK_MAGIC = word("speck\0pk");
 const SEEK_END = 2;
-const PROT_READ = 1;
-const MAP_PRIVATE = 2;
 
 const PACK_FILE_SIZE_AT = H.fileSize;
 const HEALTH_REQUEST = "GET / HTTP/1.0\r\n\r\n";

@@ -8,6 +8,7 @@ import { headerBytes, PF_X } from "../elf/write.ts";
 import { ProgramBuilder } from "../ir/builder.ts";
 import type { Program } from "../ir/types.ts";
 import { link, SEGMENT_ALIGN } from "../link.ts";
+import { MAP_FIXED, MAP_PRIVATE_ANONYMOUS, PROT_READ_EXEC, PROT_READ_WRITE } from "../target/mman.ts";
 import type { Target } from "../target/types.ts";
 import { emitUnsqueeze } from "./decoder.ts";
 import { compress } from "./encode.ts";
@@ -16,10 +17,6 @@ import { MODELS, SCRATCH } from "./model.ts";
 /** Where the decoder is mapped: below the programs it restores, which start at BASE_ADDRESS. */
 export const DECODER_ADDRESS = 0x200000n;
 
-const PROT_READ_WRITE = 3;
-const PROT_READ_EXEC = 5;
-const MAP_PRIVATE_ANONYMOUS = 0x22;
-const MAP_FIXED = 0x10;
 const OUT_OF_MEMORY = "speck: out of memory\n";
 /** mprotect refused: systemd's MemoryDenyWriteExecute, prctl(PR_SET_MDWE), SELinux without execmem. */
 const NOT_EXECUTABLE = "speck: a W^X policy refused unpacking: use --no-squeeze\n";

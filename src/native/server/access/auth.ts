@@ -5,6 +5,7 @@
 
 import { CHALLENGE_END, CHALLENGE_START, KIND, RULE_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { MAP_LAZY_ANONYMOUS, PROT_READ_WRITE } from "../../target/mman.ts";
 import { emitBasicCheck, MAX_CREDENTIALS } from "./basic.ts";
 import { emitConstantTimeEqual } from "./compare.ts";
 import { A } from "./state.ts";
@@ -18,9 +19,6 @@ export const SLOT = {
   cached: 32,
   size: 32 + MAX_CREDENTIALS,
 };
-const PROT_READ_WRITE = 3;
-/** MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE: a slot's pages cost memory once a value is cached. */
-const MAP_LAZY_ANONYMOUS = 0x4022;
 
 /**
  * Emits `auth_slots()` (maps the slot table and fills the slots of rules whose users are in the

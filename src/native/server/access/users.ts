@@ -9,6 +9,7 @@ import { ENTRY_FORM } from "../../../access/compile.ts";
 import { MAX_ITERATIONS, MIN_ITERATIONS } from "../../../access/password.ts";
 import { KIND, RULE_BYTES, SOURCE, USER_BYTES } from "../../../access/section.ts";
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { MAP_LAZY_ANONYMOUS, PROT_READ_WRITE } from "../../target/mman.ts";
 import { AT_FDCWD, O_RDONLY_CLOEXEC } from "../files.ts";
 import { SLOT } from "./auth.ts";
 import { emitBase64Decode } from "./base64.ts";
@@ -17,8 +18,6 @@ import { A } from "./state.ts";
 /** The largest credential file read (a lazily backed buffer: 12,000 users fit). */
 const FILE_LIMIT = 1 << 20;
 const PATH_LIMIT = 4096;
-const PROT_READ_WRITE = 3;
-const MAP_LAZY_ANONYMOUS = 0x4022;
 const ENAMETOOLONG = 36;
 const EFBIG = 27;
 const HASH_PREFIX = "$pbkdf2-sha256$i=";

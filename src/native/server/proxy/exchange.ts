@@ -7,6 +7,7 @@
 // upstream socket's input area, the download buffer at its staging area (layout.ts).
 
 import type { ProgramBuilder } from "../../ir/builder.ts";
+import { MAP_PRIVATE, PROT_READ } from "../../target/mman.ts";
 import type { Target } from "../../target/types.ts";
 import { emitParseAddress } from "../access/address.ts";
 import { emitCidr } from "../access/cidr.ts";
@@ -60,8 +61,6 @@ const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const PROT_READ = 1;
-const MAP_PRIVATE = 2;
 const GRND_NONBLOCK = 1;
 /** A DNS query not answered within this goes to the next server (ms). */
 export const DNS_RETRY_MS = 1000;
