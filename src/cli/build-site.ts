@@ -7,7 +7,7 @@ import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config/load.ts";
 import type { SpeckConfig } from "../config/schema.ts";
 import type { Platform } from "../image/index.ts";
-import { buildServer, serverFeatures } from "../native/server/index.ts";
+import { buildServer, linkServer, serverFeatures } from "../native/server/index.ts";
 import { targetForArch } from "../native/target/index.ts";
 import { type PackBytes, packChunks } from "../pack/write.ts";
 import { compileSite, type SiteReport } from "../site/compile.ts";
@@ -67,8 +67,7 @@ export async function buildPack(
  * squeezed, or as linked with `squeeze: false`.
  */
 export function serverFor(platform: Platform, pack: PackBytes, squeeze = true): Uint8Array {
-  const built = buildServer(targetForArch(platform.architecture), {
-    features: serverFeatures(pack.chunks[0]),
-  });
-  return squeeze ? built.elf : built.linked.elf;
+  const target = targetForArch(platform.architecture);
+  const options = { features: serverFeatures(pack.chunks[0]) };
+  return squeeze ? buildServer(target, options).elf : linkServer(target, options).elf;
 }

@@ -69,9 +69,14 @@ export interface BuiltServer {
   squeezed: Squeezed["sizes"];
 }
 
+/** The server for `target` as linked, before squeezing (what `--no-squeeze` ships). */
+export function linkServer(target: Target, options: ServerOptions = {}): Linked {
+  return link(serverProgram(target, options), target, { optimize: true });
+}
+
 /** The server for `target`: linked, then squeezed. */
 export function buildServer(target: Target, options: ServerOptions = {}): BuiltServer {
-  const linked = link(serverProgram(target, options), target, { optimize: true });
+  const linked = linkServer(target, options);
   const { elf, sizes } = squeeze(linked.elf, target);
   return { elf, linked, squeezed: sizes };
 }

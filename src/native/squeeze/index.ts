@@ -58,14 +58,13 @@ export function squeeze(elf: Uint8Array, target: Target): Squeezed {
     chunks: new Uint8Array(table.buffer),
     stream,
   });
-  const linked = link(program, target, { base: DECODER_ADDRESS, optimize: true });
-  const header = headerBytes(2).size;
+  const { elf: squeezed, sizes } = link(program, target, { base: DECODER_ADDRESS, optimize: true });
   return {
-    elf: linked.elf,
+    elf: squeezed,
     sizes: {
-      total: linked.elf.length,
-      headers: header,
-      decoder: linked.elf.length - header - stream.length,
+      total: squeezed.length,
+      headers: sizes.headers,
+      decoder: squeezed.length - sizes.headers - stream.length,
       stream: stream.length,
     },
   };

@@ -47,13 +47,13 @@ export const SCRATCH = {
 } as const;
 
 /** A slot index and check for a context hash and the bits of the byte so far (`partial`, 1..255). */
-export function slotOf(hash: number, partial: number): { slot: number; check: number } {
+function slotOf(hash: number, partial: number): { slot: number; check: number } {
   const mixed = Math.imul((hash + partial) | 0, HASH_MULTIPLIER) >>> 0;
   return { slot: mixed >>> (32 - TABLE_BITS), check: mixed & 0xffff };
 }
 
 /** The context hash of model `mask` for the byte at `at` in `bytes` (bytes before 0 read as 0). */
-export function contextHash(mask: number, bytes: Uint8Array, at: number): number {
+function contextHash(mask: number, bytes: Uint8Array, at: number): number {
   let hash = mask << 8;
   for (let k = 0; k < 8; k++)
     if (mask & (1 << k)) hash = Math.imul(hash + (bytes[at - 1 - k] ?? 0), HASH_MULTIPLIER);
